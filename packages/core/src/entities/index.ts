@@ -1,0 +1,22 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { TableName } from "../tables.ts";
+import { ingestRecordEntity } from "./ingest-record.ts";
+import { apiKeyEntity, vendorEntity } from "./vendor.ts";
+
+export * from "./ingest-record.ts";
+export * from "./vendor.ts";
+
+export type TableNames = Record<TableName, string>;
+
+/** Every entity bound to its table, built once per container from one DynamoDB client. */
+export function createEntities(dynamodb: DynamoDBClient, tables: TableNames) {
+  const client = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
+  return {
+    ingestRecords: ingestRecordEntity({ client, table: tables.IngestRecords }),
+    vendors: vendorEntity({ client, table: tables.Vendors }),
+    apiKeys: apiKeyEntity({ client, table: tables.Vendors }),
+  };
+}
+
+export type Entities = ReturnType<typeof createEntities>;

@@ -1,0 +1,64 @@
+import { Entity, type EntityConfiguration, type EntityItem } from "electrodb";
+
+export const INGEST_STATUSES = ["RECEIVED", "NORMALIZED", "FAILED_NORMALIZE"] as const;
+export type IngestStatus = (typeof INGEST_STATUSES)[number];
+
+/** Records awaiting processing are spread over this many partitions of the pending index. */
+export const PENDING_SHARDS = 8;
+
+/** One accepted event: the idempotency record, keyed by (vendorId, externalEventId). */
+export const ingestRecordEntity = (config: EntityConfiguration) =>
+  new Entity(
+    {
+      model: { entity: "ingestRecord", version: "1", service: "dvss" },
+      attributes: {
+        vendorId: { type: "string", required: true, readOnly: true },
+        externalEventId: { type: "string", required: true, readOnly: true },
+        ingestId: { type: "string", required: true, readOnly: true },
+        eventType: { type: "string", required: true, readOnly: true },
+        occurredAt: { type: "string", required: true, readOnly: true },
+        schemaVersion: { type: "string" },
+        receivedAt: { type: "string", required: true, readOnly: true },
+        rawBucket: { type: "string", required: true, readOnly: true },
+        rawKey: { type: "string", required: true, readOnly: true },
+        /** contentHash of the envelope: tells a duplicate from a conflict. */
+        payloadSha256: { type: "string", required: true, readOnly: true },
+        status: { type: INGEST_STATUSES, required: true },
+        /** Set while RECEIVED, removed once final: membership of the sparse pending index. */
+        pendingShard: { type: "string" },
+        standardEventType: { type: "string" },
+        normalizedBucket: { type: "string" },
+        normalizedKey: { type: "string" },
+        mappingVersion: { type: "string" },
+        /** Executions started for this event (first start, reconciler restarts, redrives, replays). */
+        attempts: { type: "number", default: 0 },
+        lastError: { type: "map", properties: { code: { type: "string" }, message: { type: "string" } } },
+        updatedAt: { type: "string" },
+        ttl: { type: "number" },
+      },
+      indexes: {
+        record: {
+          pk: { field: "pk", composite: ["vendorId", "externalEventId"] },
+          sk: { field: "sk", composite: [] },
+        },
+        byIngestId: {
+          index: "gsi1",
+          pk: { field: "gsi1pk", composite: ["ingestId"] },
+          sk: { field: "gsi1sk", composite: [] },
+        },
+        pending: {
+          index: "gsi2",
+          pk: { field: "gsi2pk", composite: ["pendingShard"] },
+          sk: { field: "gsi2sk", composite: ["receivedAt"] },
+        },
+      },
+    },
+    config,
+  );
+
+export type IngestRecordItem = EntityItem<ReturnType<typeof ingestRecordEntity>>;
+
+/** Which pending-index partition an ingestId belongs to (its last character spreads evenly). */
+export function pendingShardOf(ingestId: string): string {
+  return String(ingestId.charCodeAt(ingestId.length - 1) % PENDING_SHARDS);
+}

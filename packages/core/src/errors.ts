@@ -1,0 +1,161 @@
+/**
+ * Every error DVSS raises on purpose. Each has a stable `name` (what Step Functions matches in
+ * Retry/Catch), a `code` (what an API caller or an operator sees) and an optional cause.
+ * `permanent` errors are never retried: the same input would fail the same way.
+ */
+
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+export interface DvssErrorOptions {
+  cause?: unknown;
+  details?: FieldIssue[];
+}
+
+export class DvssError extends Error {
+  readonly code: string;
+  readonly permanent: boolean = true;
+  readonly details: FieldIssue[];
+
+  constructor(code: string, message: string, options: DvssErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "DvssError";
+    this.code = code;
+    this.details = options.details ?? [];
+  }
+}
+
+/** The request body is not JSON. */
+export class InvalidJsonError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("INVALID_JSON", message, options);
+    this.name = "InvalidJsonError";
+  }
+}
+
+/** The envelope breaks a rule of the contract; `details` names each field. */
+export class EnvelopeError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("INVALID_ENVELOPE", message, options);
+    this.name = "EnvelopeError";
+  }
+}
+
+export class PayloadTooLargeError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("PAYLOAD_TOO_LARGE", message, options);
+    this.name = "PayloadTooLargeError";
+  }
+}
+
+export class UnsupportedMediaTypeError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("UNSUPPORTED_MEDIA_TYPE", message, options);
+    this.name = "UnsupportedMediaTypeError";
+  }
+}
+
+export class UnauthorizedError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("UNAUTHORIZED", message, options);
+    this.name = "UnauthorizedError";
+  }
+}
+
+export class ForbiddenError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("FORBIDDEN", message, options);
+    this.name = "ForbiddenError";
+  }
+}
+
+export class NotFoundError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("NOT_FOUND", message, options);
+    this.name = "NotFoundError";
+  }
+}
+
+export class RateLimitedError extends DvssError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number, options?: DvssErrorOptions) {
+    super("RATE_LIMITED", message, options);
+    this.name = "RateLimitedError";
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** Same (vendorId, externalEventId) as an earlier event, different content. */
+export class IdempotencyConflictError extends DvssError {
+  readonly ingestId: string;
+  constructor(message: string, ingestId: string, options?: DvssErrorOptions) {
+    super("IDEMPOTENCY_CONFLICT", message, options);
+    this.name = "IdempotencyConflictError";
+    this.ingestId = ingestId;
+  }
+}
+
+/** A store (DynamoDB, S3) did not answer; nothing was accepted, so the caller may retry. */
+export class StorageUnavailableError extends DvssError {
+  override readonly permanent = false;
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("UNAVAILABLE", message, options);
+    this.name = "StorageUnavailableError";
+  }
+}
+
+/** The vendor payload fails the vendor's JSON Schema for that event type and version. */
+export class SchemaValidationError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("SCHEMA_VALIDATION_FAILED", message, options);
+    this.name = "SchemaValidationError";
+  }
+}
+
+/** No mapping version matches the envelope's schemaVersion (or the vendor has none for the event type). */
+export class UnknownSchemaVersionError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("UNKNOWN_SCHEMA_VERSION", message, options);
+    this.name = "UnknownSchemaVersionError";
+  }
+}
+
+/** The JSONata mapping threw, or its output is not a valid standard event. */
+export class MappingError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("MAPPING_FAILED", message, options);
+    this.name = "MappingError";
+  }
+}
+
+/** An item the workflow expected (record, raw object) is missing. */
+export class MissingRecordError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("MISSING_RECORD", message, options);
+    this.name = "MissingRecordError";
+  }
+}
+
+/** The compare-and-swap on canonical state kept losing after its bounded re-reads. */
+export class WriteContentionError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("RECONCILE_WRITE_CONTENTION", message, options);
+    this.name = "WriteContentionError";
+  }
+}
+
+/** Names of errors the workflow treats as transient; everything else is caught and quarantined. */
+export const TRANSIENT_ERROR_NAMES = [
+  "StorageUnavailableError",
+  "Lambda.ServiceException",
+  "Lambda.AWSLambdaException",
+  "Lambda.SdkClientException",
+  "Lambda.TooManyRequestsException",
+  "States.Timeout",
+] as const;
+
+export function isDvssError(error: unknown): error is DvssError {
+  return error instanceof DvssError;
+}

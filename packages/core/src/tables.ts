@@ -1,0 +1,108 @@
+/**
+ * The one declaration of every DynamoDB table: keys, indexes, TTL, streams. The SST stack
+ * deploys these (the shape is sst.aws.Dynamo's) and the local runtime creates them, so the two
+ * cannot drift. ElectroDB entities use the generic key fields declared here.
+ */
+
+export type TableName =
+  | "IngestRecords"
+  | "Vendors"
+  | "CanonicalState"
+  | "Divergence"
+  | "Quarantine"
+  | "Outbox";
+
+export interface GlobalIndex {
+  hashKey: string;
+  rangeKey: string;
+}
+
+export interface TableDefinition {
+  fields: Record<string, "string" | "number">;
+  primaryIndex: { hashKey: string; rangeKey: string };
+  globalIndexes: Record<string, GlobalIndex>;
+  ttl?: string;
+  stream?: "new-image" | "new-and-old-images";
+}
+
+const keys = { pk: "string", sk: "string" } as const;
+const primaryIndex = { hashKey: "pk", rangeKey: "sk" };
+const gsi = (n: number): GlobalIndex => ({ hashKey: `gsi${n}pk`, rangeKey: `gsi${n}sk` });
+const gsiFields = (n: number) => ({ [`gsi${n}pk`]: "string", [`gsi${n}sk`]: "string" }) as const;
+
+export const TABLES: Record<TableName, TableDefinition> = {
+  // (vendorId, externalEventId) → the event's record. gsi1: by ingestId. gsi2: sparse, sharded
+  // index of records still RECEIVED, which the reconciler reads.
+  IngestRecords: {
+    fields: { ...keys, ...gsiFields(1), ...gsiFields(2) },
+    primaryIndex,
+    globalIndexes: { gsi1: gsi(1), gsi2: gsi(2) },
+    ttl: "ttl",
+  },
+  // Vendor profiles, API key hashes (one item per key, looked up by hash) and mapping versions.
+  Vendors: {
+    fields: { ...keys, ...gsiFields(1) },
+    primaryIndex,
+    globalIndexes: { gsi1: gsi(1) },
+  },
+  CanonicalState: {
+    fields: { ...keys },
+    primaryIndex,
+    globalIndexes: {},
+  },
+  Divergence: {
+    fields: { ...keys, ...gsiFields(1), ...gsiFields(2) },
+    primaryIndex,
+    globalIndexes: { gsi1: gsi(1), gsi2: gsi(2) },
+    ttl: "ttl",
+  },
+  Quarantine: {
+    fields: { ...keys, ...gsiFields(1) },
+    primaryIndex,
+    globalIndexes: { gsi1: gsi(1) },
+  },
+  Outbox: {
+    fields: { ...keys, ...gsiFields(1) },
+    primaryIndex,
+    globalIndexes: { gsi1: gsi(1) },
+    stream: "new-image",
+  },
+};
+
+export const TABLE_NAMES = Object.keys(TABLES) as TableName[];
+
+/** The two buckets, by their resource names. */
+export const BUCKET_NAMES = ["RawBucket", "NormalizedBucket"] as const;
+export type BucketName = (typeof BUCKET_NAMES)[number];
+
+/** The CreateTable input for one definition: what the local runtime (and any non-SST tool) uses. */
+export function createTableInput(tableName: string, definition: TableDefinition) {
+  const attributeNames = new Set<string>([definition.primaryIndex.hashKey, definition.primaryIndex.rangeKey]);
+  for (const index of Object.values(definition.globalIndexes)) {
+    attributeNames.add(index.hashKey);
+    attributeNames.add(index.rangeKey);
+  }
+  const globalIndexes = Object.entries(definition.globalIndexes);
+  return {
+    TableName: tableName,
+    BillingMode: "PAY_PER_REQUEST" as const,
+    AttributeDefinitions: [...attributeNames].map((name) => ({
+      AttributeName: name,
+      AttributeType: definition.fields[name] === "number" ? ("N" as const) : ("S" as const),
+    })),
+    KeySchema: [
+      { AttributeName: definition.primaryIndex.hashKey, KeyType: "HASH" as const },
+      { AttributeName: definition.primaryIndex.rangeKey, KeyType: "RANGE" as const },
+    ],
+    ...(globalIndexes.length > 0 && {
+      GlobalSecondaryIndexes: globalIndexes.map(([indexName, index]) => ({
+        IndexName: indexName,
+        KeySchema: [
+          { AttributeName: index.hashKey, KeyType: "HASH" as const },
+          { AttributeName: index.rangeKey, KeyType: "RANGE" as const },
+        ],
+        Projection: { ProjectionType: "ALL" as const },
+      })),
+    }),
+  };
+}

@@ -1,0 +1,106 @@
+import { mkdirSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from "@aws-sdk/client-dynamodb";
+import {
+  BUCKET_NAMES,
+  type BucketName,
+  createTableInput,
+  TABLE_NAMES,
+  TABLES,
+  type TableName,
+} from "@dvss/core/tables";
+import dynalite from "dynalite";
+import S3rver from "s3rver";
+
+export interface StoreOptions {
+  /** Where dynalite and s3rver keep their files; absent = in memory (tests). */
+  dataDir?: string;
+  /** Prefix of table and bucket names, like an SST stage's. */
+  stage: string;
+}
+
+export interface RunningStores {
+  dynamodbEndpoint: string;
+  s3Endpoint: string;
+  tables: Record<TableName, string>;
+  buckets: Record<BucketName, string>;
+  close(): Promise<void>;
+}
+
+export function resourceNames(stage: string) {
+  const tables = Object.fromEntries(TABLE_NAMES.map((name) => [name, `dvss-${stage}-${name}`])) as Record<
+    TableName,
+    string
+  >;
+  const buckets = Object.fromEntries(
+    BUCKET_NAMES.map((name) => [name, `dvss-${stage}-${name.replace("Bucket", "").toLowerCase()}`]),
+  ) as Record<BucketName, string>;
+  return { tables, buckets };
+}
+
+function listenDynalite(server: ReturnType<typeof dynalite>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      resolve(`http://127.0.0.1:${port}`);
+    });
+  });
+}
+
+/** Starts dynalite and s3rver and creates every table and bucket from the shared definitions. */
+export async function startStores(options: StoreOptions): Promise<RunningStores> {
+  const { tables, buckets } = resourceNames(options.stage);
+  let dynamoPath: string | undefined;
+  let s3Dir: string;
+  if (options.dataDir) {
+    dynamoPath = join(options.dataDir, "dynamodb");
+    s3Dir = join(options.dataDir, "s3");
+    mkdirSync(dynamoPath, { recursive: true });
+  } else {
+    // s3rver has no in-memory mode: tests get a throwaway directory.
+    const { mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    s3Dir = mkdtempSync(join(tmpdir(), "dvss-s3-"));
+  }
+  mkdirSync(s3Dir, { recursive: true });
+
+  const dynamo = dynalite({ path: dynamoPath, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const dynamodbEndpoint = await listenDynalite(dynamo);
+
+  const s3 = new S3rver({
+    address: "127.0.0.1",
+    port: 0,
+    directory: s3Dir,
+    silent: true,
+    configureBuckets: Object.values(buckets).map((name) => ({ name, configs: [] })),
+  });
+  const s3Address = (await s3.run()) as AddressInfo;
+  const s3Endpoint = `http://127.0.0.1:${s3Address.port}`;
+
+  const client = new DynamoDBClient({
+    endpoint: dynamodbEndpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+  for (const name of TABLE_NAMES) {
+    try {
+      await client.send(new CreateTableCommand(createTableInput(tables[name], TABLES[name])));
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+  }
+  client.destroy();
+
+  return {
+    dynamodbEndpoint,
+    s3Endpoint,
+    tables,
+    buckets,
+    async close() {
+      await s3.close();
+      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+    },
+  };
+}
