@@ -8,6 +8,7 @@ import {
   createTableInput,
   TABLE_NAMES,
   TABLES,
+  type TableDefinition,
   type TableName,
 } from "@dvss/core/tables";
 import dynalite from "dynalite";
@@ -20,8 +21,16 @@ export interface StoreOptions {
   stage: string;
 }
 
+/** Local-only: where the local Step Functions endpoint keeps executions and their history. */
+export const EXECUTIONS_TABLE: TableDefinition = {
+  fields: { pk: "string", sk: "string", gsi1pk: "string", gsi1sk: "string" },
+  primaryIndex: { hashKey: "pk", rangeKey: "sk" },
+  globalIndexes: { gsi1: { hashKey: "gsi1pk", rangeKey: "gsi1sk" } },
+};
+
 export interface RunningStores {
   dynamodbEndpoint: string;
+  executionsTable: string;
   s3Endpoint: string;
   tables: Record<TableName, string>;
   buckets: Record<BucketName, string>;
@@ -84,9 +93,14 @@ export async function startStores(options: StoreOptions): Promise<RunningStores>
     region: "us-east-1",
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
   });
-  for (const name of TABLE_NAMES) {
+  const executionsTable = `dvss-${options.stage}-LocalExecutions`;
+  const definitions: [string, TableDefinition][] = [
+    ...TABLE_NAMES.map((name): [string, TableDefinition] => [tables[name], TABLES[name]]),
+    [executionsTable, EXECUTIONS_TABLE],
+  ];
+  for (const [tableName, definition] of definitions) {
     try {
-      await client.send(new CreateTableCommand(createTableInput(tables[name], TABLES[name])));
+      await client.send(new CreateTableCommand(createTableInput(tableName, definition)));
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;
     }
@@ -95,6 +109,7 @@ export async function startStores(options: StoreOptions): Promise<RunningStores>
 
   return {
     dynamodbEndpoint,
+    executionsTable,
     s3Endpoint,
     tables,
     buckets,

@@ -1,0 +1,144 @@
+import type { Principal } from "./auth.ts";
+import type { Entities, IngestRecordItem } from "./entities/index.ts";
+import { pendingShardOf } from "./entities/index.ts";
+import { type Envelope, parseEnvelope } from "./envelope.ts";
+import { ForbiddenError, IdempotencyConflictError, StorageUnavailableError } from "./errors.ts";
+import { contentHash, decideIdempotency } from "./hash.ts";
+import { newIngestId } from "./ids.ts";
+import { type ObjectRef, rawKey } from "./keys.ts";
+
+/** What a workflow execution starts from: references, never the payload. */
+export interface WorkflowInput {
+  ingestId: string;
+  vendorId: string;
+  externalEventId: string;
+  rawRef: ObjectRef;
+}
+
+/** The stores the ingest path writes to, as the few operations it needs. */
+export interface IngestPorts {
+  entities: Entities;
+  rawBucket: string;
+  /** Write-once put (If-None-Match: *) of the body exactly as received. */
+  putRawObject(key: string, body: Buffer): Promise<void>;
+  deleteRawObject(key: string): Promise<void>;
+  /** Starts the normalize workflow; execution name = ingestId. */
+  startExecution(input: WorkflowInput, executionName: string): Promise<void>;
+  /** Called on a 409 so the conflict is recorded where operators look (divergence). */
+  onConflict?(conflict: IdempotencyConflict): Promise<void>;
+  log?: { warn(message: string, extra?: Record<string, unknown>): void };
+  now?: () => number;
+}
+
+export interface IdempotencyConflict {
+  envelope: Envelope;
+  existing: IngestRecordItem;
+  incomingHash: string;
+}
+
+export type IngestResult =
+  | { status: "ACCEPTED"; ingestId: string; envelope: Envelope; executionStarted: boolean }
+  | { status: "DUPLICATE"; ingestId: string; envelope: Envelope };
+
+function unavailable(what: string, cause: unknown): StorageUnavailableError {
+  return new StorageUnavailableError(`Storage is unavailable (${what}); nothing was accepted, retry later`, {
+    cause,
+  });
+}
+
+function isConditionalCheckFailure(error: unknown): boolean {
+  const text = `${(error as Error)?.name} ${(error as Error)?.message} ${String((error as { cause?: unknown })?.cause)}`;
+  return text.includes("ConditionalCheckFailed") || text.includes("conditional request failed");
+}
+
+/**
+ * DESIGN §1 steps 2–6 for an authenticated vendor: validate, fast duplicate read, raw object,
+ * conditional record, start. The record is the commit point: before it nothing is accepted (a
+ * failure answers 503 and leaves at most an orphan raw object under a fresh ingestId, which no
+ * retry can mistake for a duplicate); after it the event is accepted even if the start fails.
+ */
+export async function ingestEvent(
+  ports: IngestPorts,
+  principal: Principal,
+  body: Buffer,
+): Promise<IngestResult> {
+  const envelope = parseEnvelope(body);
+  if (envelope.vendorId !== principal.vendorId) {
+    throw new ForbiddenError(
+      `This API key belongs to vendor ${principal.vendorId}, not ${envelope.vendorId}`,
+    );
+  }
+  const incomingHash = contentHash(envelope);
+  const recordKey = { vendorId: envelope.vendorId, externalEventId: envelope.externalEventId };
+
+  const resolveExisting = async (existing: IngestRecordItem): Promise<IngestResult> => {
+    const decision = decideIdempotency(existing, incomingHash);
+    if (decision.outcome === "CONFLICT") {
+      await ports.onConflict?.({ envelope, existing, incomingHash });
+      throw new IdempotencyConflictError(
+        `externalEventId ${envelope.externalEventId} was already used by ingest ${existing.ingestId} with different content`,
+        existing.ingestId,
+      );
+    }
+    return { status: "DUPLICATE", ingestId: existing.ingestId, envelope };
+  };
+
+  let existing: IngestRecordItem | null;
+  try {
+    existing = (await ports.entities.ingestRecords.get(recordKey).go()).data;
+  } catch (cause) {
+    throw unavailable("idempotency read", cause);
+  }
+  if (existing) return resolveExisting(existing);
+
+  const now = ports.now?.() ?? Date.now();
+  const ingestId = newIngestId(now);
+  const rawRef = { bucket: ports.rawBucket, key: rawKey(envelope.vendorId, ingestId) };
+  try {
+    await ports.putRawObject(rawRef.key, body);
+  } catch (cause) {
+    throw unavailable("raw archive write", cause);
+  }
+
+  try {
+    await ports.entities.ingestRecords
+      .create({
+        ...recordKey,
+        ingestId,
+        eventType: envelope.eventType,
+        occurredAt: envelope.occurredAt,
+        ...(envelope.schemaVersion !== undefined && { schemaVersion: envelope.schemaVersion }),
+        receivedAt: new Date(now).toISOString(),
+        rawBucket: rawRef.bucket,
+        rawKey: rawRef.key,
+        payloadSha256: incomingHash,
+        status: "RECEIVED",
+        pendingShard: pendingShardOf(ingestId),
+        attempts: 1,
+      })
+      .go();
+  } catch (cause) {
+    // Either way our raw object is an orphan: nothing points at it.
+    await ports.deleteRawObject(rawRef.key).catch((error: unknown) => {
+      ports.log?.warn("orphan raw object not deleted", { rawKey: rawRef.key, error: String(error) });
+    });
+    if (!isConditionalCheckFailure(cause)) throw unavailable("idempotency write", cause);
+    // Lost the race to a concurrent copy of this event: answer as if we had read its record first.
+    const winner = (await ports.entities.ingestRecords.get(recordKey).go()).data;
+    if (!winner) throw unavailable("idempotency re-read", cause);
+    return resolveExisting(winner);
+  }
+
+  let executionStarted = true;
+  try {
+    await ports.startExecution(
+      { ingestId, vendorId: envelope.vendorId, externalEventId: envelope.externalEventId, rawRef },
+      ingestId,
+    );
+  } catch (error) {
+    // Accepted all the same: the record stays RECEIVED and the reconciler starts it again.
+    executionStarted = false;
+    ports.log?.warn("workflow start failed; left for the reconciler", { ingestId, error: String(error) });
+  }
+  return { status: "ACCEPTED", ingestId, envelope, executionStarted };
+}

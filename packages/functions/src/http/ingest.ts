@@ -1,0 +1,88 @@
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { apiKeyFromHeaders, authenticate, requireRole } from "@dvss/core/auth";
+import { type IngestPorts, ingestEvent } from "@dvss/core/ingest";
+import { VendorRateLimiter } from "@dvss/core/rate-limit";
+import { recordIdempotencyConflict } from "../lib/conflicts.ts";
+import { headersOf, httpHandler, json, rawBody, requireJsonContentType } from "../lib/http.ts";
+import {
+  getEntities,
+  logger,
+  metrics,
+  resourceName,
+  s3Client,
+  sfnClient,
+  stateMachineArn,
+} from "../lib/runtime.ts";
+
+const rateLimiter = new VendorRateLimiter();
+let ports: IngestPorts | undefined;
+
+function ingestPorts(): IngestPorts {
+  if (ports) return ports;
+  ports = {
+    entities: getEntities(),
+    rawBucket: resourceName("RawBucket"),
+    async putRawObject(key, body) {
+      await s3Client().send(
+        new PutObjectCommand({
+          Bucket: resourceName("RawBucket"),
+          Key: key,
+          Body: body,
+          ContentType: "application/json",
+          IfNoneMatch: "*",
+        }),
+      );
+    },
+    async deleteRawObject(key) {
+      await s3Client().send(new DeleteObjectCommand({ Bucket: resourceName("RawBucket"), Key: key }));
+    },
+    async startExecution(input, executionName) {
+      await sfnClient().send(
+        new StartExecutionCommand({
+          stateMachineArn: stateMachineArn(),
+          name: executionName,
+          input: JSON.stringify(input),
+        }),
+      );
+    },
+    onConflict: (conflict) => recordIdempotencyConflict(conflict),
+    log: { warn: (message, extra) => logger.warn(message, extra ?? {}) },
+  };
+  return ports;
+}
+
+/** POST /v1/events: DESIGN §1 steps 1–6. */
+export const handler = httpHandler(async (event) => {
+  const started = Date.now();
+  const principal = await authenticate(getEntities(), apiKeyFromHeaders(headersOf(event)));
+  requireRole(principal, "vendor");
+  rateLimiter.take(principal.vendorId, principal.rateLimitPerSecond ?? 100);
+  requireJsonContentType(event);
+  let result: Awaited<ReturnType<typeof ingestEvent>>;
+  try {
+    result = await ingestEvent(ingestPorts(), principal, rawBody(event));
+  } catch (error) {
+    if (
+      (error as { code?: string }).code === "INVALID_ENVELOPE" ||
+      (error as { code?: string }).code === "INVALID_JSON"
+    )
+      metrics.addMetric("dvss.ingest.failed_validation", MetricUnit.Count, 1);
+    throw error;
+  }
+  const { envelope } = result;
+  logger.appendKeys({
+    ingestId: result.ingestId,
+    vendorId: envelope.vendorId,
+    externalEventId: envelope.externalEventId,
+  });
+  metrics.addMetric(
+    result.status === "ACCEPTED" ? "dvss.ingest.accepted" : "dvss.ingest.duplicate",
+    MetricUnit.Count,
+    1,
+  );
+  metrics.addMetric("dvss.pipeline.latency_ms", MetricUnit.Milliseconds, Date.now() - started);
+  logger.info(result.status === "ACCEPTED" ? "event accepted" : "duplicate event");
+  return json(202, { status: result.status, ingestId: result.ingestId });
+});

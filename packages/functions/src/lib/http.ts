@@ -1,0 +1,109 @@
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import { DvssError, RateLimitedError, UnsupportedMediaTypeError } from "@dvss/core/errors";
+import middy, { type MiddlewareObj } from "@middy/core";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { logger, metrics } from "./runtime.ts";
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+/** The HTTP status of each error code of CONTRACT §2: one table, used by every route. */
+const STATUS_BY_CODE: Record<string, number> = {
+  INVALID_JSON: 400,
+  INVALID_ENVELOPE: 400,
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  IDEMPOTENCY_CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  UNAVAILABLE: 503,
+};
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+  return {
+    statusCode,
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/** Lower-cased headers (API Gateway v2 already lower-cases; this keeps other callers honest). */
+export function headersOf(event: HttpEvent): Record<string, string | undefined> {
+  return Object.fromEntries(
+    Object.entries(event.headers ?? {}).map(([key, value]) => [key.toLowerCase(), value]),
+  );
+}
+
+/** The body exactly as the client sent it: vendors' bytes are archived untouched. */
+export function rawBody(event: HttpEvent): Buffer {
+  if (!event.body) return Buffer.alloc(0);
+  return Buffer.from(event.body, event.isBase64Encoded ? "base64" : "utf8");
+}
+
+export function requireJsonContentType(event: HttpEvent): void {
+  const contentType = headersOf(event)["content-type"] ?? "";
+  const mediaType = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
+  if (mediaType !== "application/json" && !mediaType.endsWith("+json")) {
+    throw new UnsupportedMediaTypeError(
+      `Content-Type must be application/json${mediaType ? `, not ${mediaType}` : ""}`,
+    );
+  }
+}
+
+/** Turns any thrown error into the contract's error body, with the request id everywhere. */
+function errorResponses(): MiddlewareObj<HttpEvent, HttpResult> {
+  const withRequestId = (request: { event: HttpEvent; response: HttpResult | null | undefined }) => {
+    const requestId = request.event.requestContext?.requestId ?? "unknown";
+    if (request.response) {
+      request.response.headers = { ...request.response.headers, "x-request-id": requestId };
+      if (request.response.statusCode && request.response.statusCode >= 400 && request.response.body) {
+        const body = JSON.parse(request.response.body) as Record<string, unknown>;
+        request.response.body = JSON.stringify({ ...body, requestId });
+      }
+    }
+  };
+  return {
+    before: (request) => {
+      logger.appendKeys({ requestId: request.event.requestContext?.requestId });
+    },
+    after: (request) => withRequestId(request as never),
+    onError: (request) => {
+      const error = request.error;
+      let response: HttpResult;
+      if (error instanceof DvssError && STATUS_BY_CODE[error.code]) {
+        const status = STATUS_BY_CODE[error.code] ?? 500;
+        const body: Record<string, unknown> = {
+          error: {
+            code: error.code,
+            message: error.message,
+            ...(error.details.length > 0 && { details: error.details }),
+          },
+        };
+        if ("ingestId" in error) body.ingestId = error.ingestId;
+        const headers: Record<string, string> =
+          error instanceof RateLimitedError ? { "retry-after": String(error.retryAfterSeconds) } : {};
+        if (status >= 500) logger.error("request failed", { code: error.code, error });
+        else logger.info("request rejected", { code: error.code, message: error.message });
+        response = json(status, body, headers);
+      } else {
+        logger.error("unexpected error", { error: error as Error });
+        response = json(500, { error: { code: "INTERNAL", message: "An unexpected error occurred" } });
+      }
+      request.response = response;
+      withRequestId(request as never);
+    },
+  };
+}
+
+/** A route handler with logging, metrics and contract error bodies. */
+export function httpHandler(route: (event: HttpEvent, context: Context) => Promise<HttpResult>) {
+  return middy<HttpEvent, HttpResult>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .use(errorResponses())
+    .handler(route);
+}

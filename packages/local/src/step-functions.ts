@@ -1,0 +1,371 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { StateMachine } from "aws-local-stepfunctions";
+
+/**
+ * The local Step Functions endpoint: the AWS JSON 1.0 protocol for StartExecution,
+ * DescribeExecution, ListExecutions and GetExecutionHistory, running the state machine's ASL with
+ * aws-local-stepfunctions. Task states call the handlers in-process; executions and their event
+ * history are kept in a local table so they outlive the process like the other stores.
+ */
+
+type Json = ReturnType<typeof JSON.parse>;
+export type TaskInvoker = (input: Json) => Promise<Json>;
+
+export interface StateMachineConfig {
+  name: string;
+  arn: string;
+  definition: Record<string, unknown>;
+  /** Task state name → the in-process call of its function. */
+  tasks: Record<string, TaskInvoker>;
+}
+
+export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT";
+
+export interface ExecutionRecord {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  input: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+  startDate: number;
+  stopDate?: number;
+  history: HistoryEvent[];
+}
+
+export interface HistoryEvent {
+  id: number;
+  previousEventId: number;
+  timestamp: number;
+  type: string;
+  details: Record<string, unknown>;
+}
+
+class SfnError extends Error {
+  readonly type: string;
+  constructor(type: string, message: string) {
+    super(message);
+    this.type = type;
+  }
+}
+
+export interface StepFunctionsOptions {
+  dynamodb: DynamoDBClient;
+  table: string;
+  stateMachine: StateMachineConfig;
+  /** At most this many executions run at once; the rest wait their turn (Express has no such limit, our CPU does). */
+  maxConcurrent?: number;
+  /** Retry waits are scaled by this factor (tests make them short). */
+  retryIntervalScale?: number;
+}
+
+/** Maps aws-local-stepfunctions' event log entries to Step Functions history event types. */
+function historyEventOf(
+  log: { type: string; state?: { name: string; type: string; input?: unknown; output?: unknown } } & Record<
+    string,
+    unknown
+  >,
+): { type: string; details: Record<string, unknown> } {
+  const state = log.state;
+  switch (log.type) {
+    case "ExecutionStarted":
+      return { type: "ExecutionStarted", details: { input: JSON.stringify(log.input) } };
+    case "ExecutionSucceeded":
+      return { type: "ExecutionSucceeded", details: { output: JSON.stringify(log.output) } };
+    case "ExecutionFailed":
+      return { type: "ExecutionFailed", details: { error: log.Error, cause: String(log.Cause ?? "") } };
+    case "ExecutionTerminated":
+      return { type: "ExecutionAborted", details: {} };
+    case "StateEntered":
+      return {
+        type: `${state?.type}StateEntered`,
+        details: { name: state?.name, input: JSON.stringify(state?.input) },
+      };
+    case "StateExited":
+      return {
+        type: `${state?.type}StateExited`,
+        details: { name: state?.name, output: JSON.stringify(state?.output) },
+      };
+    case "StateFailed":
+      return {
+        type: `${state?.type}StateFailed`,
+        details: { name: state?.name, error: log.Error, cause: String(log.Cause ?? "") },
+      };
+    case "StateRetried":
+      return {
+        type: `${state?.type}StateRetried`,
+        details: { name: state?.name, attempt: (log.retry as { attempt?: number } | undefined)?.attempt },
+      };
+    case "StateCaught":
+      return { type: `${state?.type}StateCaught`, details: { name: state?.name } };
+    default:
+      return { type: log.type, details: {} };
+  }
+}
+
+export class LocalStepFunctions {
+  readonly #documents: DynamoDBDocumentClient;
+  readonly #options: StepFunctionsOptions;
+  readonly #machine: StateMachine;
+  readonly #running = new Set<Promise<void>>();
+  readonly #queue: (() => void)[] = [];
+  #active = 0;
+  #server: Server | undefined;
+
+  constructor(options: StepFunctionsOptions) {
+    this.#options = options;
+    this.#documents = DynamoDBDocumentClient.from(options.dynamodb, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    this.#machine = new StateMachine(options.stateMachine.definition as never, {
+      validationOptions: { checkArn: false },
+    });
+  }
+
+  async listen(): Promise<string> {
+    this.#server = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const target = String(req.headers["x-amz-target"] ?? "");
+      const action = target.split(".")[1] ?? "";
+      try {
+        const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : {};
+        const result = await this.#dispatch(action, body);
+        res.writeHead(200, { "content-type": "application/x-amz-json-1.0" });
+        res.end(JSON.stringify(result));
+      } catch (error) {
+        const type = error instanceof SfnError ? error.type : "InternalFailure";
+        res.writeHead(error instanceof SfnError ? 400 : 500, {
+          "content-type": "application/x-amz-json-1.0",
+          "x-amzn-errortype": type,
+        });
+        res.end(JSON.stringify({ __type: type, message: (error as Error).message }));
+      }
+    });
+    await new Promise<void>((resolve) => this.#server?.listen(0, "127.0.0.1", () => resolve()));
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  async #dispatch(action: string, body: Record<string, string | number | undefined>): Promise<unknown> {
+    switch (action) {
+      case "StartExecution":
+        return this.startExecution(
+          String(body.stateMachineArn),
+          String(body.name ?? ""),
+          String(body.input ?? "{}"),
+        );
+      case "DescribeExecution": {
+        const execution = await this.describeExecution(String(body.executionArn));
+        return {
+          executionArn: execution.executionArn,
+          stateMachineArn: execution.stateMachineArn,
+          name: execution.name,
+          status: execution.status,
+          input: execution.input,
+          output: execution.output,
+          error: execution.error,
+          cause: execution.cause,
+          startDate: execution.startDate / 1000,
+          stopDate: execution.stopDate === undefined ? undefined : execution.stopDate / 1000,
+        };
+      }
+      case "ListExecutions": {
+        const executions = await this.listExecutions(String(body.stateMachineArn), {
+          status: body.statusFilter as ExecutionStatus | undefined,
+          limit: Number(body.maxResults ?? 100),
+        });
+        return {
+          executions: executions.map((execution) => ({
+            executionArn: execution.executionArn,
+            stateMachineArn: execution.stateMachineArn,
+            name: execution.name,
+            status: execution.status,
+            startDate: execution.startDate / 1000,
+            stopDate: execution.stopDate === undefined ? undefined : execution.stopDate / 1000,
+          })),
+        };
+      }
+      case "GetExecutionHistory": {
+        const execution = await this.describeExecution(String(body.executionArn));
+        return { events: execution.history.map((event) => this.#toAwsHistoryEvent(event)) };
+      }
+      default:
+        throw new SfnError("UnknownOperationException", `The local endpoint does not implement ${action}`);
+    }
+  }
+
+  #toAwsHistoryEvent(event: HistoryEvent): Record<string, unknown> {
+    const { details } = event;
+    const base = {
+      id: event.id,
+      previousEventId: event.previousEventId,
+      timestamp: event.timestamp / 1000,
+      type: event.type,
+    };
+    if (event.type === "ExecutionStarted") return { ...base, executionStartedEventDetails: details };
+    if (event.type === "ExecutionSucceeded") return { ...base, executionSucceededEventDetails: details };
+    if (event.type === "ExecutionFailed") return { ...base, executionFailedEventDetails: details };
+    if (event.type.endsWith("StateEntered")) return { ...base, stateEnteredEventDetails: details };
+    if (event.type.endsWith("StateExited")) return { ...base, stateExitedEventDetails: details };
+    return base;
+  }
+
+  #executionArn(name: string): string {
+    const { stateMachine } = this.#options;
+    return `arn:aws:states:us-east-1:000000000000:execution:${stateMachine.name}:${name}`;
+  }
+
+  async startExecution(
+    stateMachineArn: string,
+    name: string,
+    input: string,
+  ): Promise<{ executionArn: string; startDate: number }> {
+    if (stateMachineArn !== this.#options.stateMachine.arn) {
+      throw new SfnError("StateMachineDoesNotExist", `State machine does not exist: ${stateMachineArn}`);
+    }
+    const executionName = name || crypto.randomUUID();
+    const executionArn = this.#executionArn(executionName);
+    const startDate = Date.now();
+    const record: ExecutionRecord = {
+      executionArn,
+      stateMachineArn,
+      name: executionName,
+      status: "RUNNING",
+      input,
+      startDate,
+      history: [],
+    };
+    try {
+      await this.#documents.send(
+        new PutCommand({
+          TableName: this.#options.table,
+          Item: this.#item(record),
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
+      const existing = await this.describeExecution(executionArn);
+      // Same name, same input: Step Functions answers with the existing execution.
+      if (existing.input === input) return { executionArn, startDate: existing.startDate / 1000 };
+      throw new SfnError("ExecutionAlreadyExists", `Execution already exists: ${executionArn}`);
+    }
+    const run = this.#schedule(() => this.#run(record));
+    this.#running.add(run);
+    void run.finally(() => this.#running.delete(run));
+    return { executionArn, startDate: startDate / 1000 };
+  }
+
+  async #schedule(job: () => Promise<void>): Promise<void> {
+    const limit = this.#options.maxConcurrent ?? 32;
+    if (this.#active >= limit) await new Promise<void>((resolve) => this.#queue.push(resolve));
+    this.#active += 1;
+    try {
+      await job();
+    } finally {
+      this.#active -= 1;
+      this.#queue.shift()?.();
+    }
+  }
+
+  async #run(record: ExecutionRecord): Promise<void> {
+    const { stateMachine, retryIntervalScale } = this.#options;
+    const retryIntervalOverrides =
+      retryIntervalScale === undefined
+        ? undefined
+        : Object.fromEntries(
+            Object.keys(stateMachine.tasks).map((name) => [
+              name,
+              [1, 2, 4, 8].map((s) => s * 1000 * retryIntervalScale),
+            ]),
+          );
+    const execution = this.#machine.run(JSON.parse(record.input), {
+      overrides: {
+        taskResourceLocalHandlers: stateMachine.tasks,
+        ...(retryIntervalOverrides && { retryIntervalOverrides }),
+      },
+      context: {
+        Execution: {
+          Id: record.executionArn,
+          Name: record.name,
+          Input: JSON.parse(record.input),
+          StartTime: new Date(record.startDate).toISOString(),
+        },
+        StateMachine: { Id: stateMachine.arn, Name: stateMachine.name },
+      } as never,
+    });
+    const collecting = (async () => {
+      let id = 0;
+      for await (const log of execution.eventLogs) {
+        id += 1;
+        const { type, details } = historyEventOf(log as never);
+        record.history.push({ id, previousEventId: id - 1, timestamp: log.timestamp, type, details });
+      }
+    })();
+    try {
+      const output = await execution.result;
+      record.status = "SUCCEEDED";
+      record.output = JSON.stringify(output);
+    } catch (error) {
+      record.status = "FAILED";
+      const failure = error as Error & { cause?: { name?: string; message?: string } };
+      record.error = failure.cause?.name ?? failure.name;
+      record.cause = failure.cause?.message ?? failure.message;
+    }
+    await collecting.catch(() => undefined);
+    record.stopDate = Date.now();
+    await this.#documents.send(new PutCommand({ TableName: this.#options.table, Item: this.#item(record) }));
+  }
+
+  #item(record: ExecutionRecord): Record<string, unknown> {
+    return {
+      pk: record.executionArn,
+      sk: "execution",
+      gsi1pk: record.stateMachineArn,
+      gsi1sk: `${String(record.startDate).padStart(15, "0")}#${record.name}`,
+      ...record,
+    };
+  }
+
+  async describeExecution(executionArn: string): Promise<ExecutionRecord> {
+    const { Item } = await this.#documents.send(
+      new GetCommand({ TableName: this.#options.table, Key: { pk: executionArn, sk: "execution" } }),
+    );
+    if (!Item) throw new SfnError("ExecutionDoesNotExist", `Execution does not exist: ${executionArn}`);
+    return Item as ExecutionRecord;
+  }
+
+  async listExecutions(
+    stateMachineArn: string,
+    options: { status?: ExecutionStatus | undefined; limit?: number; namePrefix?: string } = {},
+  ): Promise<ExecutionRecord[]> {
+    const { Items = [] } = await this.#documents.send(
+      new QueryCommand({
+        TableName: this.#options.table,
+        IndexName: "gsi1",
+        KeyConditionExpression: "gsi1pk = :arn",
+        ExpressionAttributeValues: { ":arn": stateMachineArn },
+        ScanIndexForward: false,
+      }),
+    );
+    return (Items as ExecutionRecord[])
+      .filter((item) => !options.status || item.status === options.status)
+      .filter((item) => !options.namePrefix || item.name.startsWith(options.namePrefix))
+      .slice(0, options.limit ?? 100);
+  }
+
+  /** Resolves when every execution started so far has finished (tests, clean shutdown). */
+  async drain(): Promise<void> {
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+  }
+
+  async close(): Promise<void> {
+    await this.drain();
+    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+  }
+}
