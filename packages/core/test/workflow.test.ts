@@ -1,0 +1,432 @@
+import validateAsl from "asl-validator";
+import { StateMachine } from "aws-local-stepfunctions";
+import { describe, expect, it } from "vitest";
+import { TRANSIENT_ERROR_NAMES } from "../src/errors.ts";
+import {
+  type AslDefinition,
+  type AslTaskState,
+  buildNormalizeDefinition,
+  CAUGHT_STAGES,
+  type NormalizeInput,
+  TASK_NAMES,
+  type TaskName,
+  WORKFLOW_TASKS,
+} from "../src/workflow.ts";
+
+const arnOf = (task: TaskName) =>
+  `arn:aws:lambda:eu-west-1:123456789012:function:dvss-test-${WORKFLOW_TASKS[task].functionName}`;
+
+const input: NormalizeInput = {
+  ingestId: "01JKQ8ZC7F3W9V0Y5X2M4N6P8R",
+  vendorId: "vendorA",
+  externalEventId: "inv-12345",
+  rawRef: { bucket: "raw-bucket", key: "raw/vendorA/2025/02/10/01JKQ8ZC7F3W9V0Y5X2M4N6P8R.json" },
+};
+
+function taskStates(definition: AslDefinition): [string, AslTaskState][] {
+  return Object.entries(definition.States).filter(
+    (entry): entry is [string, AslTaskState] => entry[1].Type === "Task",
+  );
+}
+
+function successorsOf(definition: AslDefinition, name: string): string[] {
+  const state = definition.States[name];
+  if (!state || state.Type === "Succeed") return [];
+  const catchers = state.Type === "Task" ? (state.Catch ?? []).map((c) => c.Next) : [];
+  return [state.Next, ...catchers];
+}
+
+/** The states reached by following only Next from `from`, up to a terminal state. */
+function pathFrom(definition: AslDefinition, from: string): string[] {
+  const path = [from];
+  let state = definition.States[from];
+  while (state && state.Type !== "Succeed" && path.length <= Object.keys(definition.States).length) {
+    path.push(state.Next);
+    state = definition.States[state.Next];
+  }
+  return path;
+}
+
+/** Runs the definition with stand-in handlers, as the local runtime does with the real ones. */
+async function execute(handlers: Partial<Record<string, (state: Record<string, unknown>) => unknown>>) {
+  const calls: { state: string; input: Record<string, unknown> }[] = [];
+  const definition = buildNormalizeDefinition(arnOf);
+  const taskResourceLocalHandlers = Object.fromEntries(
+    taskStates(definition).map(([name]) => [
+      name,
+      async (state: unknown) => {
+        const received = state as Record<string, unknown>;
+        calls.push({ state: name, input: structuredClone(received) });
+        const handler = handlers[name];
+        return (handler ? await handler(received) : { ok: name }) as never;
+      },
+    ]),
+  );
+  const machine = new StateMachine(definition as never, {
+    validationOptions: { checkArn: true, checkPaths: true },
+  });
+  const execution = machine.run(input as never, {
+    overrides: {
+      taskResourceLocalHandlers,
+      retryIntervalOverrides: Object.fromEntries(taskStates(definition).map(([name]) => [name, 0])),
+    },
+  });
+  try {
+    return { output: (await execution.result) as Record<string, unknown>, calls };
+  } catch (error) {
+    return { error: error as Error, calls };
+  }
+}
+
+function namedError(name: string, message = name): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+describe("WORKFLOW_TASKS", () => {
+  it("names one function and one task handler file per task", () => {
+    // prepare
+    const files = ["validate", "map", "write-normalized", "apply-state", "update-status", "quarantine"];
+
+    // act
+    const handlers = TASK_NAMES.map((task) => WORKFLOW_TASKS[task].handler);
+    const functionNames = new Set(TASK_NAMES.map((task) => WORKFLOW_TASKS[task].functionName));
+
+    // assess
+    expect(handlers).toEqual(files.map((file) => `packages/functions/src/tasks/${file}.handler`));
+    expect(functionNames.size).toBe(TASK_NAMES.length);
+    expect(WORKFLOW_TASKS.Validate.functionName).toBe("ValidateTask");
+  });
+});
+
+describe("buildNormalizeDefinition", () => {
+  it("produces a definition asl-validator accepts", () => {
+    // prepare
+    const definition = buildNormalizeDefinition(arnOf);
+
+    // act (the validator annotates what it is given, so it gets a copy)
+    const result = validateAsl(structuredClone(definition), { checkArn: true, checkPaths: true });
+
+    // assess
+    expect(result.errorsText()).toBe("");
+    expect(result.isValid).toBe(true);
+    expect(definition).toMatchObject({ QueryLanguage: "JSONPath", StartAt: "Validate" });
+    expect(definition.Comment).not.toBe("");
+  });
+
+  it("runs the stages in order on the happy path and ends in success", () => {
+    // prepare
+    const definition = buildNormalizeDefinition(arnOf);
+
+    // act
+    const path = pathFrom(definition, definition.StartAt);
+
+    // assess
+    expect(path).toEqual([
+      "Validate",
+      "Map",
+      "WriteNormalized",
+      "ApplyState",
+      "OutcomeNormalized",
+      "UpdateStatus",
+      "Normalized",
+    ]);
+    expect(definition.States.OutcomeNormalized).toMatchObject({
+      Type: "Pass",
+      Result: "NORMALIZED",
+      ResultPath: "$.outcome",
+    });
+    expect(definition.States.Normalized?.Type).toBe("Succeed");
+  });
+
+  it("invokes each task's own function by its direct Lambda ARN", () => {
+    // prepare
+    const definition = buildNormalizeDefinition(arnOf);
+
+    // act
+    const resources = Object.fromEntries(
+      taskStates(definition).map(([name, state]) => [name, state.Resource]),
+    );
+
+    // assess
+    expect(resources).toEqual({
+      Validate: arnOf("Validate"),
+      Map: arnOf("Map"),
+      WriteNormalized: arnOf("WriteNormalized"),
+      ApplyState: arnOf("ApplyState"),
+      UpdateStatus: arnOf("UpdateStatus"),
+      Quarantine: arnOf("Quarantine"),
+      MarkFailed: arnOf("UpdateStatus"),
+    });
+  });
+
+  it("keeps the state and adds each task's result under its own key", () => {
+    // prepare
+    const definition = buildNormalizeDefinition(arnOf);
+
+    // act
+    const resultPaths = Object.fromEntries(
+      taskStates(definition).map(([name, state]) => [name, state.ResultPath]),
+    );
+
+    // assess
+    expect(resultPaths).toEqual({
+      Validate: "$.validation",
+      Map: "$.mapping",
+      WriteNormalized: "$.normalized",
+      ApplyState: "$.state",
+      UpdateStatus: "$.statusUpdate",
+      Quarantine: "$.quarantine",
+      MarkFailed: "$.statusUpdate",
+    });
+  });
+
+  it("retries every task on transient errors only, with capped exponential backoff and full jitter", () => {
+    // prepare
+    const definition = buildNormalizeDefinition(arnOf);
+
+    // act
+    const tasks = taskStates(definition);
+
+    // assess
+    expect(tasks).toHaveLength(7);
+    for (const [, state] of tasks) {
+      expect(state.Retry).toEqual([
+        {
+          ErrorEquals: [...TRANSIENT_ERROR_NAMES],
+          IntervalSeconds: 1,
+          BackoffRate: 2,
+          MaxAttempts: 3,
+          MaxDelaySeconds: expect.any(Number),
+          JitterStrategy: "FULL",
+        },
+      ]);
+      const retrier = state.Retry[0];
+      expect(retrier?.ErrorEquals).not.toContain("States.ALL");
+      expect(retrier?.ErrorEquals).not.toContain("States.TaskFailed");
+      expect(retrier?.MaxDelaySeconds).toBeGreaterThanOrEqual(1);
+      expect(retrier?.MaxDelaySeconds).toBeLessThanOrEqual(30);
+      expect(state.TimeoutSeconds).toBeGreaterThan(0);
+    }
+  });
+
+  it("catches every failure of a stage, records the stage and quarantines", () => {
+    // prepare
+    const definition = buildNormalizeDefinition(arnOf);
+
+    // act
+    const routes = CAUGHT_STAGES.map((stage) => {
+      const state = definition.States[stage] as AslTaskState;
+      const catcher = state.Catch?.[0];
+      const failed = catcher ? definition.States[catcher.Next] : undefined;
+      return { stage, catchers: state.Catch?.length, catcher, failed };
+    });
+
+    // assess
+    expect(routes.map((route) => route.stage)).toEqual([
+      "Validate",
+      "Map",
+      "WriteNormalized",
+      "ApplyState",
+      "UpdateStatus",
+    ]);
+    for (const { stage, catchers, catcher, failed } of routes) {
+      expect(catchers).toBe(1);
+      expect(catcher).toEqual({ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: `${stage}Failed` });
+      expect(failed).toMatchObject({
+        Type: "Pass",
+        Result: { stage },
+        ResultPath: "$.failure",
+        Next: "Quarantine",
+      });
+    }
+  });
+
+  it("records FAILED_NORMALIZE after Quarantine and ends in success", () => {
+    // prepare
+    const definition = buildNormalizeDefinition(arnOf);
+
+    // act
+    const path = pathFrom(definition, "Quarantine");
+
+    // assess
+    expect(path).toEqual(["Quarantine", "OutcomeFailed", "MarkFailed", "Quarantined"]);
+    expect(definition.States.OutcomeFailed).toMatchObject({
+      Type: "Pass",
+      Result: "FAILED_NORMALIZE",
+      ResultPath: "$.outcome",
+    });
+    expect(definition.States.Quarantined?.Type).toBe("Succeed");
+  });
+
+  it("lets Quarantine and MarkFailed fail the execution instead of looping", () => {
+    // prepare
+    const definition = buildNormalizeDefinition(arnOf);
+
+    // act
+    const quarantine = definition.States.Quarantine as AslTaskState;
+    const markFailed = definition.States.MarkFailed as AslTaskState;
+
+    // assess
+    expect(quarantine.Catch).toBeUndefined();
+    expect(markFailed.Catch).toBeUndefined();
+    expect(quarantine.Retry).toHaveLength(1);
+    expect(markFailed.Retry).toHaveLength(1);
+  });
+
+  it("reaches every state from StartAt and every transition has a target", () => {
+    // prepare
+    const definition = buildNormalizeDefinition(arnOf);
+    const reached = new Set<string>();
+    const pending = [definition.StartAt];
+
+    // act
+    while (pending.length > 0) {
+      const name = pending.pop() as string;
+      if (reached.has(name)) continue;
+      reached.add(name);
+      pending.push(...successorsOf(definition, name));
+    }
+
+    // assess
+    expect([...reached].sort()).toEqual(Object.keys(definition.States).sort());
+  });
+
+  it("is pure: the same ARNs give a deep-equal, JSON-serializable definition", () => {
+    // prepare
+    const asked: string[] = [];
+    const recordingArnOf = (task: TaskName) => {
+      asked.push(task);
+      return arnOf(task);
+    };
+
+    // act
+    const first = buildNormalizeDefinition(recordingArnOf);
+    (first.States.Validate as AslTaskState).Retry[0]?.ErrorEquals.push("Mutated");
+    const second = buildNormalizeDefinition(arnOf);
+    const third = buildNormalizeDefinition(arnOf);
+
+    // assess
+    expect(second).toEqual(third);
+    expect(JSON.parse(JSON.stringify(second))).toEqual(second);
+    expect((second.States.Validate as AslTaskState).Retry[0]?.ErrorEquals).not.toContain("Mutated");
+    expect(new Set(asked)).toEqual(new Set(TASK_NAMES));
+  });
+});
+
+describe("the normalize definition, executed", () => {
+  it("passes the whole state to every task and keeps each result", async () => {
+    // prepare
+    const handlers = {
+      Validate: () => ({ schemaVersion: "1" }),
+      UpdateStatus: (state: Record<string, unknown>) => ({ status: state.outcome }),
+    };
+
+    // act
+    const { output, calls } = await execute(handlers);
+
+    // assess
+    expect(calls.map((call) => call.state)).toEqual([
+      "Validate",
+      "Map",
+      "WriteNormalized",
+      "ApplyState",
+      "UpdateStatus",
+    ]);
+    expect(calls[1]?.input).toEqual({ ...input, validation: { schemaVersion: "1" } });
+    expect(calls[4]?.input).toMatchObject({ ...input, outcome: "NORMALIZED", state: { ok: "ApplyState" } });
+    expect(output).toEqual({
+      ...input,
+      validation: { schemaVersion: "1" },
+      mapping: { ok: "Map" },
+      normalized: { ok: "WriteNormalized" },
+      state: { ok: "ApplyState" },
+      outcome: "NORMALIZED",
+      statusUpdate: { status: "NORMALIZED" },
+    });
+  });
+
+  it("quarantines a permanent error at once, with the stage and the error", async () => {
+    // prepare
+    const handlers = {
+      Map: () => {
+        throw namedError("MappingError", "mapping threw");
+      },
+    };
+
+    // act
+    const { output, calls } = await execute(handlers);
+
+    // assess
+    expect(calls.map((call) => call.state)).toEqual(["Validate", "Map", "Quarantine", "MarkFailed"]);
+    expect(calls[2]?.input).toMatchObject({
+      ...input,
+      failure: { stage: "Map" },
+      error: { Error: "MappingError" },
+    });
+    expect(calls[3]?.input).toMatchObject({ outcome: "FAILED_NORMALIZE", failure: { stage: "Map" } });
+    expect(output?.outcome).toBe("FAILED_NORMALIZE");
+  });
+
+  it("retries a transient error, then goes on", async () => {
+    // prepare
+    let attempts = 0;
+    const handlers = {
+      WriteNormalized: () => {
+        attempts += 1;
+        if (attempts < 3) throw namedError("StorageUnavailableError");
+        return { key: "normalized/x.json" };
+      },
+    };
+
+    // act
+    const { output, calls } = await execute(handlers);
+
+    // assess
+    expect(attempts).toBe(3);
+    expect(calls.filter((call) => call.state === "Quarantine")).toEqual([]);
+    expect(output?.normalized).toEqual({ key: "normalized/x.json" });
+  });
+
+  it("quarantines a transient error once its retries are exhausted", async () => {
+    // prepare
+    let attempts = 0;
+    const handlers = {
+      ApplyState: () => {
+        attempts += 1;
+        throw namedError("StorageUnavailableError");
+      },
+    };
+
+    // act
+    const { calls, output } = await execute(handlers);
+
+    // assess
+    expect(attempts).toBe(4);
+    expect(calls.at(-2)?.input).toMatchObject({
+      failure: { stage: "ApplyState" },
+      error: { Error: "StorageUnavailableError" },
+    });
+    expect(output?.outcome).toBe("FAILED_NORMALIZE");
+  });
+
+  it("fails the execution when the failure cannot be recorded", async () => {
+    // prepare
+    const handlers = {
+      Validate: () => {
+        throw namedError("SchemaValidationError");
+      },
+      Quarantine: () => {
+        throw namedError("QuarantineWriteFailed");
+      },
+    };
+
+    // act
+    const { error, calls } = await execute(handlers);
+
+    // assess
+    expect(error).toBeInstanceOf(Error);
+    expect(calls.map((call) => call.state)).toEqual(["Validate", "Quarantine"]);
+  });
+});
