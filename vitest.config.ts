@@ -5,5 +5,7 @@ export default defineConfig({
     include: ["packages/*/test/**/*.test.ts", "infra/test/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // Handlers log as they do in Lambda; tests that expect failures need not print them.
+    env: { POWERTOOLS_LOG_LEVEL: "CRITICAL" },
   },
 });

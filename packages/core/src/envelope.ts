@@ -65,7 +65,8 @@ export const EnvelopeSchema = v.strictObject(
     ),
     payload: v.custom<Record<string, unknown>>(isPlainObject, "payload must be a JSON object"),
   },
-  "unknown field",
+  (issue) =>
+    issue.expected === "never" ? "unknown field" : `${issue.expected.replaceAll('"', "")} is required`,
 );
 
 export type Envelope = v.InferOutput<typeof EnvelopeSchema>;
@@ -81,12 +82,18 @@ export function validateEnvelope(body: unknown): Envelope {
       details: [{ path: "$", message: "expected a JSON object" }],
     });
   }
+  // valibot stops at the first unknown key; a vendor fixing a body wants all of them at once.
+  const unknownFields: FieldIssue[] = Object.keys(body)
+    .filter((key) => !(key in EnvelopeSchema.entries))
+    .map((key) => ({ path: key, message: `unknown field "${key}"` }));
   const result = v.safeParse(EnvelopeSchema, body, { abortPipeEarly: true });
   if (result.success) return result.output;
-  const details: FieldIssue[] = result.issues.map((issue) => ({
-    path: issuePath(issue),
-    message: issue.type === "strict_object" ? `unknown field "${issuePath(issue)}"` : issue.message,
-  }));
+  const details: FieldIssue[] = [
+    ...result.issues
+      .filter((issue) => !(issue.type === "strict_object" && issue.expected === "never"))
+      .map((issue) => ({ path: issuePath(issue), message: issue.message })),
+    ...unknownFields,
+  ];
   throw new EnvelopeError(
     `The envelope breaks ${details.length} rule(s): ${details.map((d) => d.path).join(", ")}`,
     {

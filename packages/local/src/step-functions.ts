@@ -17,7 +17,7 @@ export type TaskInvoker = (input: Json) => Promise<Json>;
 export interface StateMachineConfig {
   name: string;
   arn: string;
-  definition: Record<string, unknown>;
+  definition: object;
   /** Task state name → the in-process call of its function. */
   tasks: Record<string, TaskInvoker>;
 }

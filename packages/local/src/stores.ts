@@ -91,7 +91,7 @@ export async function startStores(options: StoreOptions): Promise<RunningStores>
   const client = new DynamoDBClient({
     endpoint: dynamodbEndpoint,
     region: "us-east-1",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
   });
   const executionsTable = `dvss-${options.stage}-LocalExecutions`;
   const definitions: [string, TableDefinition][] = [

@@ -17,11 +17,9 @@ import {
 } from "../lib/runtime.ts";
 
 const rateLimiter = new VendorRateLimiter();
-let ports: IngestPorts | undefined;
-
+/** Built per request from the container's cached clients, so it never outlives them. */
 function ingestPorts(): IngestPorts {
-  if (ports) return ports;
-  ports = {
+  return {
     entities: getEntities(),
     rawBucket: resourceName("RawBucket"),
     async putRawObject(key, body) {
@@ -50,39 +48,41 @@ function ingestPorts(): IngestPorts {
     onConflict: (conflict) => recordIdempotencyConflict(conflict),
     log: { warn: (message, extra) => logger.warn(message, extra ?? {}) },
   };
-  return ports;
 }
 
 /** POST /v1/events: DESIGN §1 steps 1–6. */
-export const handler = httpHandler(async (event) => {
-  const started = Date.now();
-  const principal = await authenticate(getEntities(), apiKeyFromHeaders(headersOf(event)));
-  requireRole(principal, "vendor");
-  rateLimiter.take(principal.vendorId, principal.rateLimitPerSecond ?? 100);
-  requireJsonContentType(event);
-  let result: Awaited<ReturnType<typeof ingestEvent>>;
-  try {
-    result = await ingestEvent(ingestPorts(), principal, rawBody(event));
-  } catch (error) {
-    if (
-      (error as { code?: string }).code === "INVALID_ENVELOPE" ||
-      (error as { code?: string }).code === "INVALID_JSON"
-    )
-      metrics.addMetric("dvss.ingest.failed_validation", MetricUnit.Count, 1);
-    throw error;
-  }
-  const { envelope } = result;
-  logger.appendKeys({
-    ingestId: result.ingestId,
-    vendorId: envelope.vendorId,
-    externalEventId: envelope.externalEventId,
-  });
-  metrics.addMetric(
-    result.status === "ACCEPTED" ? "dvss.ingest.accepted" : "dvss.ingest.duplicate",
-    MetricUnit.Count,
-    1,
-  );
-  metrics.addMetric("dvss.pipeline.latency_ms", MetricUnit.Milliseconds, Date.now() - started);
-  logger.info(result.status === "ACCEPTED" ? "event accepted" : "duplicate event");
-  return json(202, { status: result.status, ingestId: result.ingestId });
-});
+export const handler = httpHandler(
+  async (event) => {
+    const started = Date.now();
+    const principal = await authenticate(getEntities(), apiKeyFromHeaders(headersOf(event)));
+    requireRole(principal, "vendor");
+    rateLimiter.take(principal.vendorId, principal.rateLimitPerSecond ?? 100);
+    requireJsonContentType(event);
+    let result: Awaited<ReturnType<typeof ingestEvent>>;
+    try {
+      result = await ingestEvent(ingestPorts(), principal, rawBody(event));
+    } catch (error) {
+      if (
+        (error as { code?: string }).code === "INVALID_ENVELOPE" ||
+        (error as { code?: string }).code === "INVALID_JSON"
+      )
+        metrics.addMetric("dvss.ingest.failed_validation", MetricUnit.Count, 1);
+      throw error;
+    }
+    const { envelope } = result;
+    logger.appendKeys({
+      ingestId: result.ingestId,
+      vendorId: envelope.vendorId,
+      externalEventId: envelope.externalEventId,
+    });
+    metrics.addMetric(
+      result.status === "ACCEPTED" ? "dvss.ingest.accepted" : "dvss.ingest.duplicate",
+      MetricUnit.Count,
+      1,
+    );
+    metrics.addMetric("dvss.pipeline.latency_ms", MetricUnit.Milliseconds, Date.now() - started);
+    logger.info(result.status === "ACCEPTED" ? "event accepted" : "duplicate event");
+    return json(202, { status: result.status, ingestId: result.ingestId });
+  },
+  { emitsMetrics: true },
+);

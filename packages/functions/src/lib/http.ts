@@ -99,11 +99,12 @@ function errorResponses(): MiddlewareObj<HttpEvent, HttpResult> {
   };
 }
 
-/** A route handler with logging, metrics and contract error bodies. */
-export function httpHandler(route: (event: HttpEvent, context: Context) => Promise<HttpResult>) {
-  return middy<HttpEvent, HttpResult>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
-    .use(errorResponses())
-    .handler(route);
+/** A route handler with logging, contract error bodies and, for routes that emit them, metrics. */
+export function httpHandler(
+  route: (event: HttpEvent, context: Context) => Promise<HttpResult>,
+  options: { emitsMetrics?: boolean } = {},
+) {
+  const handler = middy<HttpEvent, HttpResult>().use(injectLambdaContext(logger, { resetKeys: true }));
+  if (options.emitsMetrics) handler.use(logMetrics(metrics));
+  return handler.use(errorResponses()).handler(route);
 }

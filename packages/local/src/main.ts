@@ -1,0 +1,41 @@
+import { join } from "node:path";
+import { localVendorKey, startLocal } from "./runtime.ts";
+
+/** `npm start`: the whole pipeline on this machine, until Ctrl-C. */
+const dataDir = process.env.DVSS_DATA_DIR ?? join(process.cwd(), ".dvss");
+const port = Number(process.env.PORT ?? 4000);
+
+try {
+  const runtime = await startLocal({
+    dataDir,
+    port,
+    reconcileIntervalMs: Number(process.env.DVSS_RECONCILE_INTERVAL_MS ?? 60_000),
+  });
+  const { endpoints } = runtime;
+  console.log(`DVSS local ready ${endpoints.api}`);
+  console.log(`  data       ${dataDir} (endpoints.json has every URL and name)`);
+  console.log(`  vendor key ${localVendorKey("<vendorId>")}, e.g. ${localVendorKey("vendorA")}`);
+  console.log(`  try        curl -s ${endpoints.api}/healthz`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: finishing running executions and closing the stores...`);
+    await runtime.close();
+    console.log("DVSS local stopped; data kept in", dataDir);
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+} catch (error) {
+  const message = (error as Error).message ?? String(error);
+  if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+    console.error(`Port ${port} is in use: is DVSS already running? Set PORT to use another.`);
+  } else if (/lock/i.test(message)) {
+    console.error(`The data directory ${dataDir} is in use by another DVSS process (${message}).`);
+  } else {
+    console.error("DVSS local failed to start:", error);
+  }
+  process.exit(1);
+}

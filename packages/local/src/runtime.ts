@@ -1,0 +1,217 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import { join } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { registerApiKey } from "@dvss/core/auth";
+import { createEntities } from "@dvss/core/entities/index";
+import { buildNormalizeDefinition, TASK_NAMES, type TaskName, WORKFLOW_TASKS } from "@dvss/core/workflow";
+import { type ExtraRoute, serverUrl, startHttpServer } from "./http-server.ts";
+import { lambdaContext, loadHandler, REPO_ROOT } from "./lambda.ts";
+import { LocalStepFunctions, type TaskInvoker } from "./step-functions.ts";
+import { type RunningStores, startStores } from "./stores.ts";
+
+export const LOCAL_CONSUMER_KEY = "local-consumer-key";
+export const localVendorKey = (vendorId: string) => `local-${vendorId}-key`;
+
+export interface LocalOptions {
+  /** Where data lives; absent = in memory (tests). */
+  dataDir?: string;
+  /** API port; 0 = any free port. */
+  port?: number;
+  /** Where vendor definitions are read from. */
+  vendorsDir?: string;
+  /** Scales the workflow's retry waits (tests use a small factor). */
+  retryIntervalScale?: number;
+  /** How often the reconciler runs; 0 = never (tests drive it). */
+  reconcileIntervalMs?: number;
+  /** Extra routes served before the API's (the local console). */
+  extraRoutes?: ExtraRoute[];
+}
+
+export interface LocalEndpoints {
+  api: string;
+  dynamodb: string;
+  s3: string;
+  sfn: string;
+  region: string;
+  stateMachineArn: string;
+  tables: RunningStores["tables"];
+  buckets: RunningStores["buckets"];
+  executionsTable: string;
+}
+
+export interface LocalRuntime {
+  endpoints: LocalEndpoints;
+  stepFunctions: LocalStepFunctions;
+  stores: RunningStores;
+  close(): Promise<void>;
+}
+
+const STAGE = "local";
+const REGION = "us-east-1";
+
+/** A task state calls its handler in-process; a thrown error reaches the state machine as Lambda reports it. */
+function taskInvoker(task: TaskName): TaskInvoker {
+  const { handler: handlerPath, functionName } = WORKFLOW_TASKS[task];
+  return async (input) => {
+    const handler = await loadHandler(handlerPath);
+    try {
+      return await handler(input, lambdaContext(functionName));
+    } catch (error) {
+      const failure = error as Error;
+      const lambdaError = new Error(
+        JSON.stringify({ errorType: failure.name, errorMessage: failure.message, trace: [] }),
+      );
+      lambdaError.name = failure.name;
+      throw lambdaError;
+    }
+  };
+}
+
+/** Sets what SST and the AWS SDK read, so the handlers find the local stores exactly as they find AWS. */
+function exportEnvironment(stores: RunningStores, sfnEndpoint: string, stateMachineArn: string): void {
+  const env = process.env;
+  env.AWS_REGION = REGION;
+  // s3rver's fixed credentials; dynalite takes any. Never a developer's real AWS credentials.
+  env.AWS_ACCESS_KEY_ID = "S3RVER";
+  env.AWS_SECRET_ACCESS_KEY = "S3RVER";
+  delete env.AWS_SESSION_TOKEN;
+  delete env.AWS_PROFILE;
+  env.AWS_ENDPOINT_URL_DYNAMODB = stores.dynamodbEndpoint;
+  env.AWS_ENDPOINT_URL_S3 = stores.s3Endpoint;
+  env.AWS_ENDPOINT_URL_SFN = sfnEndpoint;
+  env.DVSS_S3_FORCE_PATH_STYLE = "true";
+  env.POWERTOOLS_LOG_LEVEL ??= process.env.DVSS_LOG_LEVEL ?? "WARN";
+  env.POWERTOOLS_METRICS_DISABLED ??= "true";
+  env.SST_RESOURCE_App = JSON.stringify({ name: "dvss", stage: STAGE });
+  for (const [name, value] of Object.entries({ ...stores.tables, ...stores.buckets })) {
+    env[`SST_RESOURCE_${name}`] = JSON.stringify({ name: value });
+  }
+  env.SST_RESOURCE_Normalize = JSON.stringify({ name: `dvss-${STAGE}-Normalize`, arn: stateMachineArn });
+}
+
+interface VendorFile {
+  vendorId: string;
+  name: string;
+  priority: number;
+  rateLimitPerSecond: number;
+}
+
+/** Loads every `schemas/vendors/<vendorId>/vendor.json` with its local key; returns the vendor ids. */
+async function seedVendors(stores: RunningStores, vendorsDir: string): Promise<string[]> {
+  const dynamodb = new DynamoDBClient({});
+  const entities = createEntities(dynamodb, stores.tables);
+  const vendorIds: string[] = [];
+  for (const entry of readdirSync(vendorsDir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const vendor = JSON.parse(
+      readFileSync(join(vendorsDir, entry.name, "vendor.json"), "utf8"),
+    ) as VendorFile;
+    await entities.vendors
+      .upsert({
+        vendorId: vendor.vendorId,
+        name: vendor.name,
+        priority: vendor.priority,
+        rateLimitPerSecond: vendor.rateLimitPerSecond,
+        updatedAt: new Date().toISOString(),
+      })
+      .go();
+    await registerApiKey(entities, {
+      apiKey: localVendorKey(vendor.vendorId),
+      vendorId: vendor.vendorId,
+      role: "vendor",
+    });
+    vendorIds.push(vendor.vendorId);
+  }
+  await registerApiKey(entities, {
+    apiKey: LOCAL_CONSUMER_KEY,
+    vendorId: "local-consumer",
+    role: "consumer",
+  });
+  dynamodb.destroy();
+  return vendorIds;
+}
+
+/** Everything DVSS needs, on this machine: stores, workflow endpoint, HTTP API. */
+export async function startLocal(options: LocalOptions = {}): Promise<LocalRuntime> {
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const stores = await startStores({ stage: STAGE, ...(options.dataDir && { dataDir: options.dataDir }) });
+  const stateMachineArn = `arn:aws:states:${REGION}:000000000000:stateMachine:dvss-${STAGE}-Normalize`;
+  const functionArn = (task: TaskName) =>
+    `arn:aws:lambda:${REGION}:000000000000:function:${WORKFLOW_TASKS[task].functionName}`;
+  const definition = buildNormalizeDefinition(functionArn);
+  // Every Task state (MarkFailed runs UpdateStatus too) calls the handler its Resource ARN names.
+  const taskByArn = new Map(TASK_NAMES.map((task) => [functionArn(task), task]));
+  const tasks = Object.fromEntries(
+    Object.entries(definition.States).flatMap(([stateName, state]) => {
+      const task = state.Type === "Task" ? taskByArn.get(state.Resource) : undefined;
+      return task ? [[stateName, taskInvoker(task)]] : [];
+    }),
+  );
+  const stepFunctions = new LocalStepFunctions({
+    dynamodb: new DynamoDBClient({
+      endpoint: stores.dynamodbEndpoint,
+      region: REGION,
+      credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    }),
+    table: stores.executionsTable,
+    stateMachine: { name: `dvss-${STAGE}-Normalize`, arn: stateMachineArn, definition, tasks },
+    ...(options.retryIntervalScale !== undefined && { retryIntervalScale: options.retryIntervalScale }),
+  });
+  const sfnEndpoint = await stepFunctions.listen();
+  exportEnvironment(stores, sfnEndpoint, stateMachineArn);
+  // Handlers of an earlier runtime in this process hold clients for old endpoints.
+  const { resetRuntime } = await import("@dvss/functions/lib/runtime");
+  resetRuntime();
+  const { clearAuthCache } = await import("@dvss/core/auth");
+  clearAuthCache();
+
+  await seedVendors(stores, options.vendorsDir ?? join(REPO_ROOT, "schemas/vendors"));
+
+  let server: Server;
+  try {
+    server = await startHttpServer(options.port ?? 4000, options.extraRoutes ?? []);
+  } catch (error) {
+    await stepFunctions.close();
+    await stores.close();
+    throw error;
+  }
+
+  let reconcileTimer: NodeJS.Timeout | undefined;
+  if (options.reconcileIntervalMs) {
+    reconcileTimer = setInterval(() => {
+      void loadHandler("packages/functions/src/reconciler.handler")
+        .then((reconcile) => reconcile({}, lambdaContext("Reconciler")))
+        .catch((error: unknown) => console.error("reconciler run failed", error));
+    }, options.reconcileIntervalMs);
+    reconcileTimer.unref();
+  }
+
+  const endpoints: LocalEndpoints = {
+    api: serverUrl(server),
+    dynamodb: stores.dynamodbEndpoint,
+    s3: stores.s3Endpoint,
+    sfn: sfnEndpoint,
+    region: REGION,
+    stateMachineArn,
+    tables: stores.tables,
+    buckets: stores.buckets,
+    executionsTable: stores.executionsTable,
+  };
+  if (options.dataDir) {
+    writeFileSync(join(options.dataDir, "endpoints.json"), `${JSON.stringify(endpoints, null, 2)}\n`);
+  }
+
+  return {
+    endpoints,
+    stepFunctions,
+    stores,
+    async close() {
+      if (reconcileTimer) clearInterval(reconcileTimer);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stepFunctions.close();
+      await stores.close();
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { createEntities } from "@dvss/core/entities/index";
+import { type LocalOptions, type LocalRuntime, startLocal } from "../src/runtime.ts";
+
+export const seedEnvelope = {
+  vendorId: "vendorA",
+  externalEventId: "inv-12345",
+  eventType: "inventory_update",
+  occurredAt: "2026-01-30T20:15:12Z",
+  schemaVersion: "1",
+  payload: { sku: "ABC-001", qty: 12, warehouse: "ROA" },
+};
+
+export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
+
+/** One embedded DVSS for a test file, with the clients a test needs to look inside its stores. */
+export async function startHarness(options: LocalOptions = {}) {
+  const runtime: LocalRuntime = await startLocal({ port: 0, retryIntervalScale: 0.001, ...options });
+  const { endpoints } = runtime;
+  const credentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
+  const dynamodb = new DynamoDBClient({
+    endpoint: endpoints.dynamodb,
+    region: endpoints.region,
+    credentials,
+  });
+  const s3 = new S3Client({
+    endpoint: endpoints.s3,
+    region: endpoints.region,
+    credentials,
+    forcePathStyle: true,
+  });
+  const entities = createEntities(dynamodb, endpoints.tables);
+
+  async function request(
+    method: string,
+    path: string,
+    init: { body?: string; headers?: Record<string, string> } = {},
+  ) {
+    const response = await fetch(`${endpoints.api}${path}`, {
+      method,
+      body: init.body,
+      headers: init.headers,
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      text,
+      body: text ? JSON.parse(text) : undefined,
+    };
+  }
+
+  return {
+    runtime,
+    endpoints,
+    entities,
+    s3,
+    request,
+    post(body: unknown, headers: Record<string, string> = { "x-api-key": "local-vendorA-key" }) {
+      return request("POST", "/v1/events", {
+        body: typeof body === "string" ? body : JSON.stringify(body),
+        headers: { "content-type": "application/json", ...headers },
+      });
+    },
+    async rawKeys(): Promise<string[]> {
+      const listing = await s3.send(new ListObjectsV2Command({ Bucket: endpoints.buckets.RawBucket }));
+      return (listing.Contents ?? []).map((object) => object.Key ?? "");
+    },
+    async object(bucket: string, key: string): Promise<Buffer> {
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return Buffer.from(
+        await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+      );
+    },
+    async records() {
+      return (await entities.ingestRecords.scan.go({ pages: "all" })).data;
+    },
+    async close() {
+      dynamodb.destroy();
+      s3.destroy();
+      await runtime.close();
+    },
+  };
+}
+
+export type Harness = Awaited<ReturnType<typeof startHarness>>;

@@ -1,0 +1,257 @@
+import { decodeTime } from "ulid";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Harness, seedEnvelope, startHarness, tempDir } from "./harness.ts";
+
+let dvss: Harness;
+beforeAll(async () => {
+  dvss = await startHarness();
+});
+afterAll(async () => {
+  await dvss?.close();
+});
+
+const envelope = (externalEventId: string, payload: Record<string, unknown> = seedEnvelope.payload) => ({
+  ...seedEnvelope,
+  externalEventId,
+  payload,
+});
+
+describe("POST /v1/events", () => {
+  it("accepts a new event, stores the body byte for byte at the raw key of its ingestId, and records it RECEIVED or later", async () => {
+    const body = `{"vendorId":"vendorA", "externalEventId":"accept-1","eventType":"inventory_update",\n "occurredAt":"2026-01-30T20:15:12Z","schemaVersion":"1","payload":{"sku":"ABC-001","qty":12,"warehouse":"ROA"}}`;
+
+    const response = await dvss.post(body);
+
+    expect(response.status).toBe(202);
+    expect(response.body).toEqual({
+      status: "ACCEPTED",
+      ingestId: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/),
+    });
+    expect(response.headers.get("x-request-id")).toBeTruthy();
+    const { ingestId } = response.body;
+    const day = new Date(decodeTime(ingestId)).toISOString().slice(0, 10).replaceAll("-", "/");
+    const key = `raw/vendorA/${day}/${ingestId}.json`;
+    expect((await dvss.object(dvss.endpoints.buckets.RawBucket, key)).toString()).toBe(body);
+    const { data: record } = await dvss.entities.ingestRecords
+      .get({ vendorId: "vendorA", externalEventId: "accept-1" })
+      .go();
+    expect(record).toMatchObject({ ingestId, rawKey: key, eventType: "inventory_update", attempts: 1 });
+  });
+
+  it("answers DUPLICATE with the original ingestId for the same content, however it is formatted", async () => {
+    const first = await dvss.post(envelope("dup-1"));
+    const reordered = { payload: { warehouse: "ROA", qty: 12, sku: "ABC-001" }, ...envelope("dup-1") };
+
+    const again = await dvss.post(JSON.stringify(reordered, null, 2));
+
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual({ status: "DUPLICATE", ingestId: first.body.ingestId });
+    expect((await dvss.rawKeys()).filter((key) => key.includes(first.body.ingestId))).toHaveLength(1);
+  });
+
+  it("answers 409 IDEMPOTENCY_CONFLICT with the original ingestId when the content differs", async () => {
+    const first = await dvss.post(envelope("conflict-1"));
+    const rawBefore = await dvss.rawKeys();
+
+    const conflicting = await dvss.post(
+      envelope("conflict-1", { sku: "ABC-001", qty: 99, warehouse: "ROA" }),
+    );
+
+    expect(conflicting.status).toBe(409);
+    expect(conflicting.body).toMatchObject({
+      error: { code: "IDEMPOTENCY_CONFLICT", message: expect.stringContaining("conflict-1") },
+      ingestId: first.body.ingestId,
+      requestId: conflicting.headers.get("x-request-id"),
+    });
+    expect(await dvss.rawKeys()).toEqual(rawBefore);
+  });
+
+  it("accepts exactly one of 30 concurrent copies of a new event; the others are DUPLICATE of it", async () => {
+    const body = JSON.stringify(envelope("race-1"));
+
+    const responses = await Promise.all(Array.from({ length: 30 }, () => dvss.post(body)));
+
+    const accepted = responses.filter((r) => r.body.status === "ACCEPTED");
+    expect(responses.every((r) => r.status === 202)).toBe(true);
+    expect(accepted).toHaveLength(1);
+    const ingestId = accepted[0]?.body.ingestId;
+    expect(new Set(responses.map((r) => r.body.ingestId))).toEqual(new Set([ingestId]));
+    const raw = (await dvss.rawKeys()).filter((key) => key.startsWith("raw/vendorA/"));
+    const records = (await dvss.records()).filter((record) => record.externalEventId === "race-1");
+    expect(records).toHaveLength(1);
+    // The losers' raw objects were orphans and are gone: exactly one object per recorded event.
+    expect(raw.length).toBe((await dvss.records()).filter((record) => record.vendorId === "vendorA").length);
+  });
+
+  describe("refuses bad requests with the contract's error and stores nothing", () => {
+    const cases: [
+      string,
+      () => Promise<{ status: number; body: { error: { code: string } } }>,
+      number,
+      string,
+    ][] = [
+      ["no key", () => dvss.post(envelope("bad-1"), {}), 401, "UNAUTHORIZED"],
+      ["an unknown key", () => dvss.post(envelope("bad-2"), { "x-api-key": "nope" }), 401, "UNAUTHORIZED"],
+      [
+        "another vendor's key",
+        () => dvss.post(envelope("bad-3"), { authorization: "Bearer local-vendorB-key" }),
+        403,
+        "FORBIDDEN",
+      ],
+      [
+        "a consumer key",
+        () => dvss.post(envelope("bad-4"), { authorization: "Bearer local-consumer-key" }),
+        403,
+        "FORBIDDEN",
+      ],
+      ["a body that is not JSON", () => dvss.post("{oops"), 400, "INVALID_JSON"],
+      [
+        "a broken envelope",
+        () => dvss.post({ ...envelope("bad-5"), eventType: "Bad Type" }),
+        400,
+        "INVALID_ENVELOPE",
+      ],
+      [
+        "a body over 256 KiB",
+        () => dvss.post(envelope("bad-6", { blob: "x".repeat(262_144) })),
+        413,
+        "PAYLOAD_TOO_LARGE",
+      ],
+      [
+        "a body that is not declared JSON",
+        () =>
+          dvss.request("POST", "/v1/events", {
+            body: JSON.stringify(envelope("bad-7")),
+            headers: { "content-type": "text/plain", "x-api-key": "local-vendorA-key" },
+          }),
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+      ],
+    ];
+
+    it.each(cases)("%s", async (_name, send, status, code) => {
+      const rawBefore = await dvss.rawKeys();
+      const recordsBefore = (await dvss.records()).length;
+
+      const response = await send();
+
+      expect(response.status).toBe(status);
+      expect(response.body.error.code).toBe(code);
+      expect(await dvss.rawKeys()).toEqual(rawBefore);
+      expect((await dvss.records()).length).toBe(recordsBefore);
+    });
+
+    it("names each broken field of an envelope", async () => {
+      const response = await dvss.post({
+        ...envelope("bad-8"),
+        vendorId: "vendorA",
+        occurredAt: "soon",
+        extra: 1,
+      });
+
+      expect(response.body.error.details).toEqual(
+        expect.arrayContaining([
+          { path: "occurredAt", message: expect.stringContaining("RFC 3339") },
+          { path: "extra", message: 'unknown field "extra"' },
+        ]),
+      );
+    });
+  });
+});
+
+describe("GET /v1/events/{ingestId}", () => {
+  it("shows a vendor its own event and hides it from another vendor", async () => {
+    const { body } = await dvss.post(envelope("get-1"));
+
+    const own = await dvss.request("GET", `/v1/events/${body.ingestId}`, {
+      headers: { "x-api-key": "local-vendorA-key" },
+    });
+    const other = await dvss.request("GET", `/v1/events/${body.ingestId}`, {
+      headers: { "x-api-key": "local-vendorB-key" },
+    });
+
+    expect(own.status).toBe(200);
+    expect(own.body).toMatchObject({
+      ingestId: body.ingestId,
+      vendorId: "vendorA",
+      externalEventId: "get-1",
+      eventType: "inventory_update",
+      status: expect.stringMatching(/^(RECEIVED|NORMALIZED|FAILED_NORMALIZE)$/),
+      rawRef: { bucket: dvss.endpoints.buckets.RawBucket, key: expect.stringContaining(body.ingestId) },
+    });
+    expect(other.status).toBe(404);
+    expect(other.body.error.code).toBe("NOT_FOUND");
+  });
+});
+
+describe("GET /healthz", () => {
+  it("is ok when the stores answer", async () => {
+    const response = await dvss.request("GET", "/healthz");
+    expect(response).toMatchObject({ status: 200, body: { status: "ok" } });
+  });
+});
+
+describe("when a store fails", () => {
+  it("answers 202 and leaves the record RECEIVED when the workflow cannot be started", async () => {
+    const { resetRuntime } = await import("@dvss/functions/lib/runtime");
+    const sfnEndpoint = process.env.AWS_ENDPOINT_URL_SFN;
+    process.env.AWS_ENDPOINT_URL_SFN = "http://127.0.0.1:9";
+    resetRuntime();
+    try {
+      const response = await dvss.post(envelope("no-start-1"));
+
+      expect(response.status).toBe(202);
+      expect(response.body.status).toBe("ACCEPTED");
+      const { data } = await dvss.entities.ingestRecords
+        .get({ vendorId: "vendorA", externalEventId: "no-start-1" })
+        .go();
+      expect(data?.status).toBe("RECEIVED");
+      expect(data?.pendingShard).toBeDefined();
+    } finally {
+      process.env.AWS_ENDPOINT_URL_SFN = sfnEndpoint;
+      resetRuntime();
+    }
+  });
+
+  it("answers 503 UNAVAILABLE and accepts nothing when the idempotency table does not answer", async () => {
+    const { resetRuntime } = await import("@dvss/functions/lib/runtime");
+    await dvss.post(envelope("warm-auth-cache"));
+    const dynamoEndpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;
+    const rawBefore = await dvss.rawKeys();
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = "http://127.0.0.1:9";
+    resetRuntime();
+    let response: Awaited<ReturnType<Harness["post"]>>;
+    try {
+      response = await dvss.post(envelope("unavailable-1"));
+    } finally {
+      process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamoEndpoint;
+      resetRuntime();
+    }
+
+    expect(response.status).toBe(503);
+    expect(response.body.error.code).toBe("UNAVAILABLE");
+    expect(await dvss.rawKeys()).toEqual(rawBefore);
+    const retry = await dvss.post(envelope("unavailable-1"));
+    expect(retry.body.status).toBe("ACCEPTED");
+  });
+});
+
+describe("restarting the local runtime", () => {
+  it("keeps the data: the same event after a restart is a DUPLICATE of the first", async () => {
+    const dataDir = tempDir("dvss-restart-");
+    const first = await startHarness({ dataDir });
+    const accepted = await first.post(envelope("restart-1"));
+    await first.close();
+
+    const second = await startHarness({ dataDir });
+    try {
+      const again = await second.post(envelope("restart-1"));
+
+      expect(accepted.body.status).toBe("ACCEPTED");
+      expect(again.body).toEqual({ status: "DUPLICATE", ingestId: accepted.body.ingestId });
+    } finally {
+      await second.close();
+    }
+  });
+});
