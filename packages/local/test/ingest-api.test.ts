@@ -40,7 +40,8 @@ describe("POST /v1/events", () => {
 
   it("answers DUPLICATE with the original ingestId for the same content, however it is formatted", async () => {
     const first = await dvss.post(envelope("dup-1"));
-    const reordered = { payload: { warehouse: "ROA", qty: 12, sku: "ABC-001" }, ...envelope("dup-1") };
+    const { payload: _payload, ...rest } = envelope("dup-1");
+    const reordered = { payload: { warehouse: "ROA", qty: 12, sku: "ABC-001" }, ...rest };
 
     const again = await dvss.post(JSON.stringify(reordered, null, 2));
 

@@ -2,9 +2,11 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { TableName } from "../tables.ts";
 import { ingestRecordEntity } from "./ingest-record.ts";
+import { quarantineEntity } from "./quarantine.ts";
 import { apiKeyEntity, vendorEntity } from "./vendor.ts";
 
 export * from "./ingest-record.ts";
+export * from "./quarantine.ts";
 export * from "./vendor.ts";
 
 export type TableNames = Record<TableName, string>;
@@ -16,6 +18,7 @@ export function createEntities(dynamodb: DynamoDBClient, tables: TableNames) {
     ingestRecords: ingestRecordEntity({ client, table: tables.IngestRecords }),
     vendors: vendorEntity({ client, table: tables.Vendors }),
     apiKeys: apiKeyEntity({ client, table: tables.Vendors }),
+    quarantine: quarantineEntity({ client, table: tables.Quarantine }),
   };
 }
 

@@ -1,0 +1,27 @@
+import { recordQuarantine } from "@dvss/core/outcomes";
+import { getEntities } from "../lib/runtime.ts";
+import { parseTaskFailure, taskHandler } from "../lib/task.ts";
+
+/** Records why an event could not be normalized: stage, reason code, error, field details, raw key. */
+export const handler = taskHandler(async (state) => {
+  const entities = getEntities();
+  const errorName = state.error?.Error ?? "Unknown";
+  const failure = parseTaskFailure(errorName, state.error?.Cause);
+  const { data: record } = await entities.ingestRecords
+    .get({ vendorId: state.vendorId, externalEventId: state.externalEventId })
+    .go();
+  await recordQuarantine(entities, {
+    ingestId: state.ingestId,
+    vendorId: state.vendorId,
+    externalEventId: state.externalEventId,
+    eventType: record?.eventType,
+    stage: state.failure?.stage ?? "Unknown",
+    reason: failure.code,
+    errorName,
+    message: failure.message,
+    details: failure.details,
+    rawRef: state.rawRef,
+    attempts: record?.attempts ?? 1,
+  });
+  return { reason: failure.code, message: failure.message };
+});
