@@ -70,7 +70,11 @@ export interface NormalizedOutcome {
 }
 
 /** NORMALIZED from any status: the latest successful run (first run, redrive, replay) wins. */
-export async function markNormalized(entities: Entities, key: RecordKey, outcome: NormalizedOutcome): Promise<void> {
+export async function markNormalized(
+  entities: Entities,
+  key: RecordKey,
+  outcome: NormalizedOutcome,
+): Promise<void> {
   await entities.ingestRecords
     .patch(key)
     .set({

@@ -1,14 +1,14 @@
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { PENDING_SHARDS } from "@dvss/core/entities/index";
 import { markFailed, recordQuarantine } from "@dvss/core/outcomes";
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import { getEntities, logger, sfnClient, stateMachineArn } from "./lib/runtime.ts";
 
 /** A record still RECEIVED this long after it arrived has lost its execution. */
-const STUCK_AFTER_MS = Number(process.env.DVSS_RECONCILE_AFTER_SECONDS ?? 120) * 1000;
+const stuckAfterMs = () => Number(process.env.DVSS_RECONCILE_AFTER_SECONDS ?? 120) * 1000;
 /** Executions started for one event before it is quarantined as STUCK. */
-const MAX_ATTEMPTS = Number(process.env.DVSS_RECONCILE_MAX_ATTEMPTS ?? 3);
+const maxAttempts = () => Number(process.env.DVSS_RECONCILE_MAX_ATTEMPTS ?? 3);
 /** Records handled per shard per run, so one run stays short whatever the backlog. */
 const BATCH_PER_SHARD = 25;
 
@@ -20,7 +20,7 @@ export interface ReconcileReport {
 
 /**
  * Scheduled: restarts records stuck in RECEIVED (a StartExecution that failed, an execution that
- * died), and quarantines them as STUCK once they have had MAX_ATTEMPTS executions. Reads only the
+ * died), and quarantines them as STUCK once they have had the maximum number of executions. Reads only the
  * sparse pending index; each restart is claimed with a conditional write on `attempts`, so two
  * overlapping runs cannot both restart one event.
  */
@@ -28,7 +28,7 @@ export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (): Promise<ReconcileReport> => {
     const entities = getEntities();
-    const cutoff = new Date(Date.now() - STUCK_AFTER_MS).toISOString();
+    const cutoff = new Date(Date.now() - stuckAfterMs()).toISOString();
     const report: ReconcileReport = { restarted: [], quarantined: [], backlog: 0 };
     for (let shard = 0; shard < PENDING_SHARDS; shard++) {
       const { data: stuck } = await entities.ingestRecords.query
@@ -40,7 +40,7 @@ export const handler = middy()
         const key = { vendorId: record.vendorId, externalEventId: record.externalEventId };
         const rawRef = { bucket: record.rawBucket, key: record.rawKey };
         const attempts = record.attempts ?? 0;
-        if (attempts >= MAX_ATTEMPTS) {
+        if (attempts >= maxAttempts()) {
           const message = `Still RECEIVED after ${attempts} executions; the last started before ${cutoff}`;
           await recordQuarantine(entities, {
             ingestId: record.ingestId,
@@ -62,7 +62,10 @@ export const handler = middy()
           await entities.ingestRecords
             .patch(key)
             .set({ attempts: attempts + 1, updatedAt: new Date().toISOString() })
-            .where(({ attempts: current, status }, { eq }) => `${eq(current, attempts)} AND ${eq(status, "RECEIVED")}`)
+            .where(
+              ({ attempts: current, status }, { eq }) =>
+                `${eq(current, attempts)} AND ${eq(status, "RECEIVED")}`,
+            )
             .go();
         } catch {
           continue; // Another run claimed it, or it finished meanwhile.
@@ -76,7 +79,9 @@ export const handler = middy()
             }),
           )
           .then(() => report.restarted.push(record.ingestId))
-          .catch((error: unknown) => logger.warn("restart failed", { ingestId: record.ingestId, error: String(error) }));
+          .catch((error: unknown) =>
+            logger.warn("restart failed", { ingestId: record.ingestId, error: String(error) }),
+          );
       }
     }
     if (report.backlog > 0) logger.info("reconciled", { ...report });

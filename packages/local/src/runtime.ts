@@ -26,6 +26,11 @@ export interface LocalOptions {
   reconcileIntervalMs?: number;
   /** Extra routes served before the API's (the local console). */
   extraRoutes?: ExtraRoute[];
+  /**
+   * Fault injection: the next N calls of a task fail with a transient StorageUnavailableError
+   * before reaching the handler, to watch the workflow's Retry at work.
+   */
+  transientFaults?: Partial<Record<TaskName, number>>;
 }
 
 export interface LocalEndpoints {
@@ -51,11 +56,18 @@ const STAGE = "local";
 const REGION = "us-east-1";
 
 /** A task state calls its handler in-process; a thrown error reaches the state machine as Lambda reports it. */
-function taskInvoker(task: TaskName): TaskInvoker {
+function taskInvoker(task: TaskName, faults: Partial<Record<TaskName, number>>): TaskInvoker {
   const { handler: handlerPath, functionName } = WORKFLOW_TASKS[task];
   return async (input) => {
     const handler = await loadHandler(handlerPath);
     try {
+      const pendingFaults = faults[task] ?? 0;
+      if (pendingFaults > 0) {
+        faults[task] = pendingFaults - 1;
+        throw Object.assign(new Error(`Injected transient fault in ${task}`), {
+          name: "StorageUnavailableError",
+        });
+      }
       return await handler(input, lambdaContext(functionName));
     } catch (error) {
       const failure = error as Error;
@@ -69,7 +81,12 @@ function taskInvoker(task: TaskName): TaskInvoker {
 }
 
 /** Sets what SST and the AWS SDK read, so the handlers find the local stores exactly as they find AWS. */
-function exportEnvironment(stores: RunningStores, sfnEndpoint: string, stateMachineArn: string): void {
+function exportEnvironment(
+  stores: RunningStores,
+  sfnEndpoint: string,
+  stateMachineArn: string,
+  vendorsDir: string,
+): void {
   const env = process.env;
   env.AWS_REGION = REGION;
   // s3rver's fixed credentials; dynalite takes any. Never a developer's real AWS credentials.
@@ -81,6 +98,7 @@ function exportEnvironment(stores: RunningStores, sfnEndpoint: string, stateMach
   env.AWS_ENDPOINT_URL_S3 = stores.s3Endpoint;
   env.AWS_ENDPOINT_URL_SFN = sfnEndpoint;
   env.DVSS_S3_FORCE_PATH_STYLE = "true";
+  env.DVSS_VENDORS_DIR = vendorsDir;
   env.POWERTOOLS_LOG_LEVEL ??= process.env.DVSS_LOG_LEVEL ?? "WARN";
   env.POWERTOOLS_METRICS_DISABLED ??= "true";
   env.SST_RESOURCE_App = JSON.stringify({ name: "dvss", stage: STAGE });
@@ -141,11 +159,12 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     `arn:aws:lambda:${REGION}:000000000000:function:${WORKFLOW_TASKS[task].functionName}`;
   const definition = buildNormalizeDefinition(functionArn);
   // Every Task state (MarkFailed runs UpdateStatus too) calls the handler its Resource ARN names.
+  const faults = { ...options.transientFaults };
   const taskByArn = new Map(TASK_NAMES.map((task) => [functionArn(task), task]));
   const tasks = Object.fromEntries(
     Object.entries(definition.States).flatMap(([stateName, state]) => {
       const task = state.Type === "Task" ? taskByArn.get(state.Resource) : undefined;
-      return task ? [[stateName, taskInvoker(task)]] : [];
+      return task ? [[stateName, taskInvoker(task, faults)]] : [];
     }),
   );
   const stepFunctions = new LocalStepFunctions({
@@ -159,14 +178,15 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     ...(options.retryIntervalScale !== undefined && { retryIntervalScale: options.retryIntervalScale }),
   });
   const sfnEndpoint = await stepFunctions.listen();
-  exportEnvironment(stores, sfnEndpoint, stateMachineArn);
+  const vendorsDir = options.vendorsDir ?? join(REPO_ROOT, "schemas/vendors");
+  exportEnvironment(stores, sfnEndpoint, stateMachineArn, vendorsDir);
   // Handlers of an earlier runtime in this process hold clients for old endpoints.
   const { resetRuntime } = await import("@dvss/functions/lib/runtime");
   resetRuntime();
   const { clearAuthCache } = await import("@dvss/core/auth");
   clearAuthCache();
 
-  await seedVendors(stores, options.vendorsDir ?? join(REPO_ROOT, "schemas/vendors"));
+  await seedVendors(stores, vendorsDir);
 
   let server: Server;
   try {

@@ -15,7 +15,12 @@ export interface TaskFailure {
 
 /** SDK errors that a retry can cure: throttling, 5xx, timeouts, connection resets. */
 function isTransientSdkError(error: unknown): boolean {
-  const failure = error as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown; name?: string; code?: string };
+  const failure = error as {
+    $metadata?: { httpStatusCode?: number };
+    $retryable?: unknown;
+    name?: string;
+    code?: string;
+  };
   const status = failure.$metadata?.httpStatusCode ?? 0;
   return (
     status >= 500 ||

@@ -14,11 +14,16 @@ export const handler = taskHandler(async (state) => {
   const entities = getEntities();
   const key = { vendorId: state.vendorId, externalEventId: state.externalEventId };
   const { data: record } = await entities.ingestRecords.get(key).go();
-  if (!record) throw new MissingRecordError(`No ingest record for ${state.vendorId}/${state.externalEventId}`);
+  if (!record)
+    throw new MissingRecordError(`No ingest record for ${state.vendorId}/${state.externalEventId}`);
   if (outcome === "NORMALIZED") {
     await markNormalized(entities, key, state.normalized as NormalizedOutcome);
     metrics.addMetric("dvss.normalize.success", MetricUnit.Count, 1);
-    metrics.addMetric("dvss.pipeline.latency_ms", MetricUnit.Milliseconds, Date.now() - Date.parse(record.receivedAt));
+    metrics.addMetric(
+      "dvss.pipeline.latency_ms",
+      MetricUnit.Milliseconds,
+      Date.now() - Date.parse(record.receivedAt),
+    );
     return { status: outcome, changed: true };
   }
   const quarantine = state.quarantine as { reason: string; message: string };

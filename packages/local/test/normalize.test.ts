@@ -1,0 +1,217 @@
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lambdaContext, loadHandler, REPO_ROOT } from "../src/lambda.ts";
+import { type Harness, seedEnvelope, startHarness, tempDir } from "./harness.ts";
+
+// A copy of the vendor definitions plus vendorT, whose mapping emits an invalid standard event.
+const vendorsDir = tempDir("dvss-vendors-");
+cpSync(join(REPO_ROOT, "schemas/vendors"), vendorsDir, { recursive: true });
+const vendorT = join(vendorsDir, "vendorT");
+mkdirSync(join(vendorT, "inventory_update/1"), { recursive: true });
+writeFileSync(
+  join(vendorT, "vendor.json"),
+  JSON.stringify({ vendorId: "vendorT", name: "Broken mapping", priority: 50, rateLimitPerSecond: 100 }),
+);
+writeFileSync(
+  join(vendorT, "inventory_update/1/payload.schema.json"),
+  JSON.stringify({ $schema: "https://json-schema.org/draft/2020-12/schema", type: "object" }),
+);
+writeFileSync(
+  join(vendorT, "inventory_update/1/mapping.jsonata"),
+  '{"eventType": "InventoryUpdated", "data": {"warehouseId": payload.warehouse, "sku": payload.sku, "quantityOnHand": -5}}',
+);
+
+let dvss: Harness;
+beforeAll(async () => {
+  dvss = await startHarness({ vendorsDir, transientFaults: { WriteNormalized: 1 } });
+});
+afterAll(async () => {
+  await dvss?.close();
+});
+
+const keyOf = (vendorId: string) => ({ "x-api-key": `local-${vendorId}-key` });
+
+async function postAndSettle(envelope: Record<string, unknown>) {
+  const response = await dvss.post(envelope, keyOf(String(envelope.vendorId)));
+  expect(response.status).toBe(202);
+  await dvss.runtime.stepFunctions.drain();
+  const event = await dvss.request("GET", `/v1/events/${response.body.ingestId}`, {
+    headers: keyOf(String(envelope.vendorId)),
+  });
+  return { ingestId: response.body.ingestId as string, event: event.body };
+}
+
+async function normalizedKeys(): Promise<string[]> {
+  const listing = await dvss.s3.send(
+    new ListObjectsV2Command({ Bucket: dvss.endpoints.buckets.NormalizedBucket }),
+  );
+  return (listing.Contents ?? []).map((object) => object.Key ?? "");
+}
+
+describe("the normalize workflow", () => {
+  it("normalizes the seed example into the contract's normalized document (after retrying a transient fault)", async () => {
+    const { ingestId, event } = await postAndSettle({ ...seedEnvelope, externalEventId: "seed-1" });
+
+    expect(event.status).toBe("NORMALIZED");
+    expect(event.normalizedRef.key).toMatch(
+      new RegExp(`^normalized/InventoryUpdated/\\d{4}/\\d{2}/\\d{2}/${ingestId}\\.json$`),
+    );
+    const document = JSON.parse(
+      (await dvss.object(event.normalizedRef.bucket, event.normalizedRef.key)).toString(),
+    );
+    expect(document).toEqual({
+      ingestId,
+      vendorId: "vendorA",
+      externalEventId: "seed-1",
+      eventType: "InventoryUpdated",
+      schemaVersion: "1.0",
+      occurredAt: "2026-01-30T20:15:12Z",
+      data: { warehouseId: "ROA", sku: "ABC-001", quantityOnHand: 12 },
+      rawRef: event.rawRef,
+    });
+    const history = await dvss.runtime.stepFunctions.describeExecution(
+      `arn:aws:states:us-east-1:000000000000:execution:dvss-local-Normalize:${ingestId}`,
+    );
+    expect(history.status).toBe("SUCCEEDED");
+    expect(
+      history.history.some((h) => h.type === "TaskStateRetried" && h.details.name === "WriteNormalized"),
+    ).toBe(true);
+  });
+
+  const goldenExamples = readdirSync(join(REPO_ROOT, "schemas/vendors"), {
+    recursive: true,
+    encoding: "utf8",
+  })
+    .filter((path) => path.endsWith(".input.json"))
+    .map((path) => join(REPO_ROOT, "schemas/vendors", path));
+
+  it.each(goldenExamples.map((path) => [path.split("schemas/vendors/")[1], path]))(
+    "normalizes the golden example %s through the API",
+    async (_name, inputPath) => {
+      const input = JSON.parse(readFileSync(String(inputPath), "utf8"));
+      const expected = JSON.parse(
+        readFileSync(String(inputPath).replace(".input.json", ".expected.json"), "utf8"),
+      );
+      const envelope = { ...input, externalEventId: `golden-${input.externalEventId}-${Math.random()}` };
+
+      const { ingestId, event } = await postAndSettle(envelope);
+
+      expect(event.status).toBe("NORMALIZED");
+      const document = JSON.parse(
+        (await dvss.object(event.normalizedRef.bucket, event.normalizedRef.key)).toString(),
+      );
+      expect(document).toEqual({
+        ...expected,
+        externalEventId: envelope.externalEventId,
+        ingestId,
+        rawRef: event.rawRef,
+      });
+    },
+  );
+
+  it("quarantines a payload that breaks the vendor schema, naming the field, and writes nothing normalized", async () => {
+    const before = await normalizedKeys();
+
+    const { ingestId, event } = await postAndSettle({
+      ...seedEnvelope,
+      externalEventId: "bad-schema-1",
+      payload: { sku: "ABC-001", qty: "twelve", warehouse: "ROA" },
+    });
+
+    expect(event.status).toBe("FAILED_NORMALIZE");
+    expect(event.error.code).toBe("SCHEMA_VALIDATION_FAILED");
+    const { data: entry } = await dvss.entities.quarantine.get({ ingestId }).go();
+    expect(entry).toMatchObject({
+      stage: "Validate",
+      reason: "SCHEMA_VALIDATION_FAILED",
+      errorName: "SchemaValidationError",
+      status: "open",
+      rawKey: event.rawRef.key,
+    });
+    expect(entry?.details?.some((detail) => detail.path?.includes("qty"))).toBe(true);
+    expect(await normalizedKeys()).toEqual(before);
+  });
+
+  it("quarantines an unknown schemaVersion", async () => {
+    const { ingestId, event } = await postAndSettle({
+      ...seedEnvelope,
+      externalEventId: "bad-version-1",
+      schemaVersion: "99",
+    });
+
+    expect(event.status).toBe("FAILED_NORMALIZE");
+    const { data: entry } = await dvss.entities.quarantine.get({ ingestId }).go();
+    expect(entry).toMatchObject({ stage: "Validate", reason: "UNKNOWN_SCHEMA_VERSION" });
+    expect(entry?.message).toContain("99");
+  });
+
+  it("quarantines a mapping whose output breaks the standard event schema", async () => {
+    const before = await normalizedKeys();
+
+    const { ingestId, event } = await postAndSettle({
+      ...seedEnvelope,
+      vendorId: "vendorT",
+      externalEventId: "bad-map-1",
+    });
+
+    expect(event.status).toBe("FAILED_NORMALIZE");
+    const { data: entry } = await dvss.entities.quarantine.get({ ingestId }).go();
+    expect(entry).toMatchObject({ stage: "Map", reason: "MAPPING_FAILED", errorName: "MappingError" });
+    expect(entry?.details?.some((detail) => detail.path?.includes("quantityOnHand"))).toBe(true);
+    expect(await normalizedKeys()).toEqual(before);
+  });
+
+  it("changes nothing when a finished execution's input runs again (replay)", async () => {
+    const { ingestId, event } = await postAndSettle({ ...seedEnvelope, externalEventId: "replay-1" });
+    const original = await dvss.object(event.normalizedRef.bucket, event.normalizedRef.key);
+    const { data: recordBefore } = await dvss.entities.ingestRecords
+      .get({ vendorId: "vendorA", externalEventId: "replay-1" })
+      .go();
+    const execution = await dvss.runtime.stepFunctions.describeExecution(
+      `arn:aws:states:us-east-1:000000000000:execution:dvss-local-Normalize:${ingestId}`,
+    );
+
+    await dvss.runtime.stepFunctions.startExecution(
+      dvss.endpoints.stateMachineArn,
+      `${ingestId}-replay`,
+      execution.input,
+    );
+    await dvss.runtime.stepFunctions.drain();
+
+    expect(await dvss.object(event.normalizedRef.bucket, event.normalizedRef.key)).toEqual(original);
+    const { data: recordAfter } = await dvss.entities.ingestRecords
+      .get({ vendorId: "vendorA", externalEventId: "replay-1" })
+      .go();
+    expect({ ...recordAfter, updatedAt: undefined }).toEqual({ ...recordBefore, updatedAt: undefined });
+  });
+
+  it("lets the reconciler start an event whose StartExecution failed", async () => {
+    const { resetRuntime } = await import("@dvss/functions/lib/runtime");
+    const sfnEndpoint = process.env.AWS_ENDPOINT_URL_SFN;
+    process.env.AWS_ENDPOINT_URL_SFN = "http://127.0.0.1:9";
+    resetRuntime();
+    let ingestId: string;
+    try {
+      ingestId = (await dvss.post({ ...seedEnvelope, externalEventId: "stuck-1" })).body.ingestId;
+    } finally {
+      process.env.AWS_ENDPOINT_URL_SFN = sfnEndpoint;
+      resetRuntime();
+    }
+    process.env.DVSS_RECONCILE_AFTER_SECONDS = "0";
+    const reconcile = await loadHandler("packages/functions/src/reconciler.handler");
+
+    const report = await reconcile({}, lambdaContext("Reconciler"));
+    await dvss.runtime.stepFunctions.drain();
+
+    expect(report.restarted).toContain(ingestId);
+    const event = await dvss.request("GET", `/v1/events/${ingestId}`, { headers: keyOf("vendorA") });
+    expect(event.body.status).toBe("NORMALIZED");
+    const { data: record } = await dvss.entities.ingestRecords
+      .get({ vendorId: "vendorA", externalEventId: "stuck-1" })
+      .go();
+    expect(record?.attempts).toBe(2);
+    expect(record?.pendingShard).toBeUndefined();
+  });
+});
