@@ -130,6 +130,17 @@ export class MappingError extends DvssError {
   }
 }
 
+/**
+ * A vendor definition (vendor.json, payload schema, JSONata mapping, examples) is missing or
+ * broken: an operator must fix the definition, then redrive.
+ */
+export class VendorDefinitionError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("INVALID_VENDOR_DEFINITION", message, options);
+    this.name = "VendorDefinitionError";
+  }
+}
+
 /** An item the workflow expected (record, raw object) is missing. */
 export class MissingRecordError extends DvssError {
   constructor(message: string, options?: DvssErrorOptions) {

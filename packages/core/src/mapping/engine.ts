@@ -1,0 +1,95 @@
+import type { Envelope } from "../envelope.ts";
+import { UnknownSchemaVersionError } from "../errors.ts";
+import {
+  type CompiledMapping,
+  compileMappingVersion,
+  DEFAULT_MAPPING_LIMITS,
+  type MappedEvent,
+  type MappingLimits,
+} from "./compile.ts";
+import { mappingId, selectMappingVersion, type VendorDefinitionSource } from "./definitions.ts";
+
+export interface MappingEngineOptions {
+  source: VendorDefinitionSource;
+  limits?: Partial<MappingLimits>;
+}
+
+/** Validates vendor payloads and maps them to standard events, from whatever source holds the definitions. */
+export interface MappingEngine {
+  /** The version an envelope maps with: its schemaVersion, else the vendor's active one. */
+  selectVersion(envelope: Pick<Envelope, "vendorId" | "eventType" | "schemaVersion">): Promise<string>;
+  /** The compiled version, from the cache or compiled now; UnknownSchemaVersionError if the source lacks it. */
+  compiled(vendorId: string, eventType: string, version: string): Promise<CompiledMapping>;
+  /** Selects the version and checks the payload against its schema (SchemaValidationError otherwise). */
+  validatePayload(envelope: Envelope): Promise<{ mappingVersion: string }>;
+  /** Maps an envelope (already validated) with the given version. */
+  mapEvent(envelope: Envelope, mappingVersion: string): Promise<MappedEvent>;
+  /** Forgets compiled versions, e.g. after definitions were edited in place during development. */
+  clearCache(): void;
+}
+
+/**
+ * Compiled versions are cached per (vendorId, eventType, version) for the life of the engine:
+ * a published version never changes. Which version is active is read from the source on every
+ * selection, so a newly published version is used by the next event or redrive.
+ */
+export function createMappingEngine(options: MappingEngineOptions): MappingEngine {
+  const { source } = options;
+  const limits: MappingLimits = { ...DEFAULT_MAPPING_LIMITS, ...options.limits };
+  const cache = new Map<string, Promise<CompiledMapping>>();
+
+  async function load(vendorId: string, eventType: string, version: string): Promise<CompiledMapping> {
+    const definition = await source.loadMappingVersion(vendorId, eventType, version);
+    if (!definition) {
+      throw new UnknownSchemaVersionError(`No mapping ${mappingId(vendorId, eventType, version)}`, {
+        details: [{ path: "schemaVersion", message: `unknown version "${version}" of "${eventType}"` }],
+      });
+    }
+    return compileMappingVersion(definition, limits);
+  }
+
+  const engine: MappingEngine = {
+    async selectVersion(envelope) {
+      const vendor = await source.loadVendor(envelope.vendorId);
+      if (!vendor) {
+        throw new UnknownSchemaVersionError(`Vendor ${envelope.vendorId} has no mapping definitions`, {
+          details: [{ path: "vendorId", message: `no mapping definitions for "${envelope.vendorId}"` }],
+        });
+      }
+      return selectMappingVersion(vendor, envelope.eventType, envelope.schemaVersion);
+    },
+
+    compiled(vendorId, eventType, version) {
+      const key = mappingId(vendorId, eventType, version);
+      let compiled = cache.get(key);
+      if (!compiled) {
+        // The promise is cached so concurrent events compile once; a failure is not kept, so a
+        // fixed definition (or a source that was briefly unavailable) is picked up next time.
+        compiled = load(vendorId, eventType, version);
+        cache.set(key, compiled);
+        const pending = compiled;
+        pending.catch(() => {
+          if (cache.get(key) === pending) cache.delete(key);
+        });
+      }
+      return compiled;
+    },
+
+    async validatePayload(envelope) {
+      const mappingVersion = await engine.selectVersion(envelope);
+      const compiled = await engine.compiled(envelope.vendorId, envelope.eventType, mappingVersion);
+      compiled.validatePayload(envelope.payload);
+      return { mappingVersion };
+    },
+
+    async mapEvent(envelope, mappingVersion) {
+      const compiled = await engine.compiled(envelope.vendorId, envelope.eventType, mappingVersion);
+      return compiled.map(envelope);
+    },
+
+    clearCache() {
+      cache.clear();
+    },
+  };
+  return engine;
+}
