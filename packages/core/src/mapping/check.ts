@@ -1,0 +1,244 @@
+import { readdir } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { validateEnvelope } from "../envelope.ts";
+import { DvssError, type FieldIssue, VendorDefinitionError } from "../errors.ts";
+import { buildNormalizedDocument } from "../normalized.ts";
+import { type CompiledMapping, compileMappingVersion, type MappingLimits } from "./compile.ts";
+import { mappingId } from "./definitions.ts";
+import {
+  EXAMPLES_DIR,
+  MAPPING_FILE,
+  PAYLOAD_SCHEMA_FILE,
+  readDefinitionJson,
+  readVendorDir,
+  readVersionDir,
+  VENDOR_FILE,
+} from "./fs-source.ts";
+
+const INPUT_SUFFIX = ".input.json";
+const EXPECTED_SUFFIX = ".expected.json";
+
+// Stand-ins for the two fields that differ per run; removed again before comparing.
+const EXAMPLE_INGEST_ID = "00000000000000000000000000";
+const EXAMPLE_RAW_REF = { bucket: "example", key: "example" };
+
+export interface ExampleResult {
+  /** `vendorId/eventType/version`. */
+  mapping: string;
+  /** The example's name (`<name>.input.json`); empty when the problem is the version itself. */
+  example: string;
+  passed: boolean;
+  /** Where expected and actual differ, one line per field; empty unless the output differed. */
+  diff: string[];
+  /** The normalized document produced (without ingestId and rawRef), when the example got that far. */
+  actual?: unknown;
+  /** Why the example could not produce a document (or why the version could not run at all). */
+  error?: { name: string; code?: string; message: string; details: FieldIssue[] };
+}
+
+export interface ExampleCheckReport {
+  passed: boolean;
+  total: number;
+  failed: number;
+  results: ExampleResult[];
+}
+
+/**
+ * Runs the golden examples of a vendor definitions tree (`schemas/vendors`), of one vendor folder,
+ * or of one version folder: each `<name>.input.json` envelope through payload validation and the
+ * mapping, compared with `<name>.expected.json`. Backs `dvss mapping check`.
+ */
+export async function checkExamples(dir: string, limits?: MappingLimits): Promise<ExampleCheckReport> {
+  const results: ExampleResult[] = [];
+  for (const versionDir of await versionDirsOf(dir))
+    results.push(...(await checkVersionDir(versionDir, limits)));
+  const failed = results.filter((result) => !result.passed).length;
+  return { passed: failed === 0 && results.length > 0, total: results.length, failed, results };
+}
+
+async function entriesOf(dir: string) {
+  try {
+    return await readdir(dir, { withFileTypes: true });
+  } catch (cause) {
+    throw new VendorDefinitionError(`Cannot read folder ${basename(dir)}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+}
+
+async function versionDirsOf(dir: string): Promise<string[]> {
+  const entries = await entriesOf(dir);
+  const names = new Set(entries.map((entry) => entry.name));
+  if (names.has(MAPPING_FILE) || names.has(PAYLOAD_SCHEMA_FILE)) return [dir];
+  if (names.has(VENDOR_FILE)) {
+    const vendor = await readVendorDir(dir);
+    return Object.entries(vendor.versions).flatMap(([eventType, versions]) =>
+      versions.map((version) => join(dir, eventType, version)),
+    );
+  }
+  const vendorDirs = entries
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith("."))
+    .map((entry) => join(dir, entry.name))
+    .sort();
+  if (vendorDirs.length === 0) {
+    throw new VendorDefinitionError(
+      `${basename(dir)} is not a vendor folder (${VENDOR_FILE}), a version folder (${MAPPING_FILE}) or a folder of vendors`,
+    );
+  }
+  return (await Promise.all(vendorDirs.map(versionDirsOf))).flat();
+}
+
+function errorOf(error: unknown): NonNullable<ExampleResult["error"]> {
+  if (error instanceof DvssError) {
+    return { name: error.name, code: error.code, message: error.message, details: error.details };
+  }
+  const { name, message } = error instanceof Error ? error : { name: "Error", message: String(error) };
+  return { name, message, details: [] };
+}
+
+async function checkVersionDir(versionDir: string, limits?: MappingLimits): Promise<ExampleResult[]> {
+  const fallbackId = mappingId(
+    basename(join(versionDir, "..", "..")),
+    basename(join(versionDir, "..")),
+    basename(versionDir),
+  );
+  let compiled: CompiledMapping;
+  try {
+    compiled = compileMappingVersion(await readVersionDir(versionDir), limits);
+  } catch (error) {
+    return [{ mapping: fallbackId, example: "", passed: false, diff: [], error: errorOf(error) }];
+  }
+  const examplesDir = join(versionDir, EXAMPLES_DIR);
+  const files = (await entriesOf(versionDir)).some(
+    (entry) => entry.name === EXAMPLES_DIR && entry.isDirectory(),
+  )
+    ? (await entriesOf(examplesDir)).filter((entry) => entry.isFile()).map((entry) => entry.name)
+    : [];
+  const names = [
+    ...new Set(
+      files.flatMap((file) => {
+        if (file.endsWith(INPUT_SUFFIX)) return [file.slice(0, -INPUT_SUFFIX.length)];
+        if (file.endsWith(EXPECTED_SUFFIX)) return [file.slice(0, -EXPECTED_SUFFIX.length)];
+        return [];
+      }),
+    ),
+  ].sort();
+  if (names.length === 0) {
+    const error = new VendorDefinitionError(
+      `${compiled.id} has no examples (${EXAMPLES_DIR}/<name>${INPUT_SUFFIX})`,
+    );
+    return [{ mapping: compiled.id, example: "", passed: false, diff: [], error: errorOf(error) }];
+  }
+  const results: ExampleResult[] = [];
+  for (const name of names) results.push(await checkExample(compiled, examplesDir, name));
+  return results;
+}
+
+async function checkExample(
+  compiled: CompiledMapping,
+  examplesDir: string,
+  name: string,
+): Promise<ExampleResult> {
+  const result: ExampleResult = { mapping: compiled.id, example: name, passed: false, diff: [] };
+  try {
+    const label = `${compiled.id}/${EXAMPLES_DIR}/${name}`;
+    const input = await readDefinitionJson(
+      join(examplesDir, `${name}${INPUT_SUFFIX}`),
+      `${label}${INPUT_SUFFIX}`,
+    );
+    const expected = await readDefinitionJson(
+      join(examplesDir, `${name}${EXPECTED_SUFFIX}`),
+      `${label}${EXPECTED_SUFFIX}`,
+    );
+    const envelope = validateEnvelope(input);
+    const misplaced = [
+      envelope.vendorId === compiled.vendorId
+        ? undefined
+        : { path: "vendorId", message: `must be "${compiled.vendorId}"` },
+      envelope.eventType === compiled.eventType
+        ? undefined
+        : { path: "eventType", message: `must be "${compiled.eventType}"` },
+      envelope.schemaVersion === undefined || envelope.schemaVersion === compiled.version
+        ? undefined
+        : { path: "schemaVersion", message: `must be "${compiled.version}" or absent` },
+    ].filter((issue) => issue !== undefined);
+    if (misplaced.length > 0) {
+      throw new VendorDefinitionError(`Example ${label} is an envelope for another folder`, {
+        details: misplaced,
+      });
+    }
+    compiled.validatePayload(envelope.payload);
+    const mapped = await compiled.map(envelope);
+    const {
+      ingestId: _ingestId,
+      rawRef: _rawRef,
+      ...actual
+    } = buildNormalizedDocument({
+      ingestId: EXAMPLE_INGEST_ID,
+      envelope,
+      standardEventType: mapped.standardEventType,
+      data: mapped.data,
+      rawRef: EXAMPLE_RAW_REF,
+    });
+    result.actual = actual;
+    result.diff = diffJson(expected, actual);
+    result.passed = result.diff.length === 0;
+  } catch (error) {
+    result.error = errorOf(error);
+  }
+  return result;
+}
+
+function show(value: unknown): string {
+  return value === undefined ? "(absent)" : JSON.stringify(value);
+}
+
+/**
+ * The differences between two JSON values, one line per differing field:
+ * `data.quantityOnHand: expected 12, got "12"`. Object key order does not count.
+ */
+export function diffJson(expected: unknown, actual: unknown, path = ""): string[] {
+  const at = path || "(document)";
+  const bothObjects = [expected, actual].every(
+    (value) => typeof value === "object" && value !== null && !Array.isArray(value),
+  );
+  if (bothObjects) {
+    const [e, a] = [expected as Record<string, unknown>, actual as Record<string, unknown>];
+    const keys = [...new Set([...Object.keys(e), ...Object.keys(a)])];
+    return keys.flatMap((key) =>
+      diffJson(
+        Object.hasOwn(e, key) ? e[key] : undefined,
+        Object.hasOwn(a, key) ? a[key] : undefined,
+        path ? `${path}.${key}` : key,
+      ),
+    );
+  }
+  if (Array.isArray(expected) && Array.isArray(actual)) {
+    const length = Math.max(expected.length, actual.length);
+    return Array.from({ length }, (_, index) =>
+      diffJson(expected[index], actual[index], `${path}.${index}`),
+    ).flat();
+  }
+  if (JSON.stringify(expected) === JSON.stringify(actual)) return [];
+  return [`${at}: expected ${show(expected)}, got ${show(actual)}`];
+}
+
+/** The report as text for a terminal: one line per example, the diff or error under it. */
+export function formatExampleReport(report: ExampleCheckReport): string {
+  const lines: string[] = [];
+  for (const result of report.results) {
+    const name = result.example ? `${result.mapping} ${result.example}` : result.mapping;
+    lines.push(`${result.passed ? "PASS" : "FAIL"} ${name}`);
+    for (const line of result.diff) lines.push(`  ${line}`);
+    if (result.error) {
+      lines.push(`  ${result.error.name}: ${result.error.message}`);
+      for (const detail of result.error.details) lines.push(`    ${detail.path}: ${detail.message}`);
+    }
+  }
+  lines.push(
+    report.total === 0
+      ? "No examples found."
+      : `${report.total - report.failed} of ${report.total} example(s) passed${report.failed ? `, ${report.failed} failed` : ""}.`,
+  );
+  return lines.join("\n");
+}
