@@ -1,0 +1,213 @@
+import { rawKey } from "../keys.ts";
+import { compareOrderKeys, insertSorted, instantMillis, type OrderKey, orderKeyOf } from "./order-key.ts";
+import {
+  type ApplyOptions,
+  type ApplyOutcome,
+  DEFAULT_STATE_RULES,
+  type Divergence,
+  type DivergentEvent,
+  type EntityRef,
+  type InventoryDocument,
+  type StateRuleOptions,
+} from "./types.ts";
+
+/** One remembered event: InventoryUpdated sets (`set`), InventoryAdjusted adds (`add`). */
+export interface InventoryEntry {
+  key: OrderKey;
+  ingestId: string;
+  occurredAt: string;
+  op: "set" | "add";
+  value: number;
+}
+
+/**
+ * The fold of one warehouse/sku: a base quantity (everything up to `through`, forgotten) and the
+ * events after it in fold order. The quantity is the base, then each entry: set or add.
+ */
+export interface InventoryFold {
+  base: { quantity: number; through?: OrderKey };
+  entries: InventoryEntry[];
+}
+
+/** CONTRACT §2, GET /v1/state/inventory/{warehouseId}/{sku}. */
+export interface InventoryView {
+  warehouseId: string;
+  sku: string;
+  quantityOnHand: number;
+  asOf: string;
+  version: number;
+  lastIngestId: string;
+  sourceVendorId: string;
+}
+
+export interface InventoryState extends InventoryView {
+  fold: InventoryFold;
+}
+
+export function inventoryKey(warehouseId: string, sku: string): string {
+  return `${warehouseId}#${sku}`;
+}
+
+export function inventoryView(state: InventoryState): InventoryView {
+  const { warehouseId, sku, quantityOnHand, asOf, version, lastIngestId, sourceVendorId } = state;
+  return { warehouseId, sku, quantityOnHand, asOf, version, lastIngestId, sourceVendorId };
+}
+
+function foldQuantity(start: number, entries: readonly InventoryEntry[]): number {
+  return entries.reduce(
+    (quantity, entry) => (entry.op === "set" ? entry.value : quantity + entry.value),
+    start,
+  );
+}
+
+function describe(entry: InventoryEntry, warehouseId: string, sku: string): DivergentEvent {
+  return {
+    ingestId: entry.ingestId,
+    vendorId: entry.key.vendorId,
+    externalEventId: entry.key.externalEventId,
+    eventType: entry.op === "set" ? "InventoryUpdated" : "InventoryAdjusted",
+    occurredAt: entry.occurredAt,
+    said:
+      entry.op === "set"
+        ? { warehouseId, sku, quantityOnHand: entry.value }
+        : { warehouseId, sku, quantityDelta: entry.value },
+    rawKey: rawKey(entry.key.vendorId, entry.ingestId),
+  };
+}
+
+/**
+ * Folds what is older than the watermark (newest occurredAt minus watermarkMs), and anything beyond
+ * maxEntries, into the base. What is folded is forgotten: the item stays bounded.
+ */
+function compact(fold: InventoryFold, rules: StateRuleOptions): InventoryFold {
+  const { entries } = fold;
+  const newest = entries.at(-1);
+  if (!newest) return fold;
+  const watermark = instantMillis(newest.key.at) - rules.watermarkMs;
+  let cut = 0;
+  while (cut < entries.length && instantMillis((entries[cut] as InventoryEntry).key.at) < watermark) cut++;
+  cut = Math.max(cut, entries.length - Math.max(1, rules.maxEntries));
+  if (cut === 0) return fold;
+  const folded = entries.slice(0, cut);
+  return {
+    base: {
+      quantity: foldQuantity(fold.base.quantity, folded),
+      through: (folded.at(-1) as InventoryEntry).key,
+    },
+    entries: entries.slice(cut),
+  };
+}
+
+/**
+ * Applies one inventory event (CONTRACT §3). Pure: the same state and event give the same outcome.
+ *
+ * - Already in the item (same ingestId): nothing changes, nothing is reported.
+ * - At or before what the watermark forgot: STALE_EVENT (BEFORE_WATERMARK), state and version unchanged.
+ * - Otherwise the event joins the history (version + 1) at its place in fold order. If a later
+ *   snapshot is already there it cannot change the quantity: STALE_EVENT (BEFORE_SNAPSHOT), yet it
+ *   counts, so the version does not depend on whether it came before or after that snapshot.
+ * - A quantity below zero is kept: NEGATIVE_QUANTITY_RESULT.
+ * - Two vendors' snapshots within conflictWindowMs that disagree: CONFLICTING_SOURCE, on the later one.
+ */
+export function applyInventoryEvent(
+  state: InventoryState | undefined,
+  doc: InventoryDocument,
+  options: ApplyOptions,
+): ApplyOutcome<InventoryState> {
+  const rules = { ...DEFAULT_STATE_RULES, ...options.rules };
+  const { warehouseId, sku } = doc.data;
+  if (state && (state.warehouseId !== warehouseId || state.sku !== sku)) {
+    throw new Error(
+      `Event ${doc.ingestId} is for ${inventoryKey(warehouseId, sku)}, not ${inventoryKey(state.warehouseId, state.sku)}`,
+    );
+  }
+  if (state?.fold.entries.some((entry) => entry.ingestId === doc.ingestId)) {
+    return { item: state, changed: false, divergences: [] };
+  }
+
+  const entity: EntityRef = { type: "inventory", key: inventoryKey(warehouseId, sku) };
+  const stateBefore = state ? { ...inventoryView(state) } : null;
+  const entry: InventoryEntry = {
+    key: orderKeyOf(doc, options.priority),
+    ingestId: doc.ingestId,
+    occurredAt: doc.occurredAt,
+    op: doc.eventType === "InventoryUpdated" ? "set" : "add",
+    value: doc.eventType === "InventoryUpdated" ? doc.data.quantityOnHand : doc.data.quantityDelta,
+  };
+  const arriving = { ...describe(entry, warehouseId, sku), rawKey: doc.rawRef.key };
+  const divergence = (kind: Divergence["kind"], reason: string, related?: DivergentEvent): Divergence => ({
+    kind,
+    entity,
+    ...arriving,
+    stateBefore,
+    reason,
+    ...(related && { related }),
+  });
+
+  const fold = state?.fold ?? { base: { quantity: 0 }, entries: [] };
+  if (fold.base.through && compareOrderKeys(entry.key, fold.base.through) <= 0) {
+    const reason = "BEFORE_WATERMARK: the event sorts before events already folded into the quantity";
+    return {
+      item: state as InventoryState,
+      changed: false,
+      divergences: [divergence("STALE_EVENT", reason)],
+    };
+  }
+
+  const { list: entries, index } = insertSorted(fold.entries, entry);
+  const divergences: Divergence[] = [];
+  const laterSnapshot = entries.slice(index + 1).find((other) => other.op === "set");
+  if (laterSnapshot) {
+    const reason =
+      "BEFORE_SNAPSHOT: the event sorts before a snapshot already applied, so it cannot change the quantity";
+    divergences.push(divergence("STALE_EVENT", reason, describe(laterSnapshot, warehouseId, sku)));
+  }
+  if (entry.op === "set") {
+    const at = instantMillis(entry.key.at);
+    for (const other of entries) {
+      if (
+        other.op !== "set" ||
+        other.key.vendorId === entry.key.vendorId ||
+        other.value === entry.value ||
+        Math.abs(instantMillis(other.key.at) - at) > rules.conflictWindowMs
+      ) {
+        continue;
+      }
+      const reason = `Vendors ${entry.key.vendorId} and ${other.key.vendorId} report different quantities within ${rules.conflictWindowMs} ms`;
+      const [earlier, later] = compareOrderKeys(other.key, entry.key) < 0 ? [other, entry] : [entry, other];
+      const laterEvent = later === entry ? arriving : describe(later, warehouseId, sku);
+      divergences.push({
+        kind: "CONFLICTING_SOURCE",
+        entity,
+        ...laterEvent,
+        stateBefore,
+        reason,
+        related: earlier === entry ? arriving : describe(earlier, warehouseId, sku),
+      });
+    }
+  }
+
+  const quantityOnHand = foldQuantity(fold.base.quantity, entries);
+  if (!laterSnapshot && quantityOnHand < 0) {
+    divergences.push(
+      divergence("NEGATIVE_QUANTITY_RESULT", `The quantity is ${quantityOnHand} after the event`),
+    );
+  }
+
+  const compacted = compact({ base: fold.base, entries }, rules);
+  const newest = compacted.entries.at(-1) as InventoryEntry;
+  return {
+    item: {
+      warehouseId,
+      sku,
+      quantityOnHand,
+      asOf: newest.occurredAt,
+      version: (state?.version ?? 0) + 1,
+      lastIngestId: newest.ingestId,
+      sourceVendorId: newest.key.vendorId,
+      fold: compacted,
+    },
+    changed: true,
+    divergences,
+  };
+}

@@ -1,0 +1,102 @@
+import type { NormalizedDocument } from "../normalized.ts";
+
+export type EntityType = "inventory" | "order";
+
+/** The entity an event belongs to; `key` is `<warehouseId>#<sku>` or the orderId (CONTRACT §2). */
+export interface EntityRef {
+  type: EntityType;
+  key: string;
+}
+
+export type InventoryDocument = Extract<
+  NormalizedDocument,
+  { eventType: "InventoryUpdated" | "InventoryAdjusted" }
+>;
+export type OrderDocument = Extract<NormalizedDocument, { eventType: "OrderCreated" | "OrderStatusChanged" }>;
+
+export const DIVERGENCE_KINDS = [
+  "STALE_EVENT",
+  "NEGATIVE_QUANTITY_RESULT",
+  "CONFLICTING_SOURCE",
+  "STATUS_REGRESSION",
+  "POST_DELIVER_UPDATE_IGNORED",
+  "CONFLICTING_TERMINAL_STATES",
+  "IDEMPOTENCY_CONFLICT",
+] as const;
+export type DivergenceKind = (typeof DIVERGENCE_KINDS)[number];
+
+/** One event as a divergence names it: who said what, when, and where its raw body is. */
+export interface DivergentEvent {
+  ingestId: string;
+  vendorId: string;
+  externalEventId: string;
+  eventType: string;
+  occurredAt: string;
+  /** The event's data, as it said it. */
+  said: Record<string, unknown>;
+  rawKey: string;
+}
+
+/**
+ * A valid event that was not applied, or that disagrees with canonical state. It belongs to one
+ * event (`ingestId`); pair kinds (CONFLICTING_SOURCE, CONFLICTING_TERMINAL_STATES) belong to the
+ * later of the two in fold order and name the other in `related`, so the same pair gives the same
+ * divergence whichever arrives last.
+ */
+export interface Divergence extends DivergentEvent {
+  kind: DivergenceKind;
+  entity: EntityRef;
+  /** The entity's state as consumers saw it before the event that revealed the divergence. */
+  stateBefore: Record<string, unknown> | null;
+  related?: DivergentEvent;
+  /** Why, in a sentence; STALE_EVENT also says BEFORE_SNAPSHOT or BEFORE_WATERMARK. */
+  reason: string;
+}
+
+/**
+ * The idempotency key of a divergence: the event, the kind, and for pair kinds the other event (or,
+ * for IDEMPOTENCY_CONFLICT, the rejected content's hash). A rerun writes the same entries.
+ */
+export function divergenceId(divergence: {
+  ingestId: string;
+  kind: DivergenceKind;
+  related?: { ingestId: string };
+  qualifier?: string;
+}): string {
+  return [divergence.ingestId, divergence.kind, divergence.related?.ingestId ?? divergence.qualifier]
+    .filter((part) => part !== undefined)
+    .join("#");
+}
+
+/** What applying one event to one entity gives. */
+export interface ApplyOutcome<S> {
+  /** The entity after the event; the same object when nothing changed. */
+  item: S;
+  /** True when the event joined the entity's history: version + 1 and one feed item. */
+  changed: boolean;
+  divergences: Divergence[];
+}
+
+export interface StateRuleOptions {
+  /**
+   * Inventory: events older than the newest event's occurredAt minus this fold into the base
+   * quantity and are forgotten; an event that sorts at or before what was forgotten is STALE_EVENT.
+   */
+  watermarkMs: number;
+  /** Inventory: at most this many events are kept per item; older ones fold into the base. */
+  maxEntries: number;
+  /** Inventory: two vendors' absolute quantities this close in occurredAt must agree. */
+  conflictWindowMs: number;
+}
+
+export const DEFAULT_STATE_RULES: StateRuleOptions = {
+  watermarkMs: 24 * 60 * 60 * 1000,
+  maxEntries: 500,
+  conflictWindowMs: 5 * 60 * 1000,
+};
+
+export interface ApplyOptions {
+  /** Priority of the event's vendor (lower first among events with the same occurredAt). */
+  priority: number;
+  rules?: Partial<StateRuleOptions>;
+}

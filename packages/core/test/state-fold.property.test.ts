@@ -1,0 +1,247 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { NormalizedDocument } from "../src/normalized.ts";
+import { ORDER_STATUSES, type OrderLine } from "../src/standard-events.ts";
+import { type InventoryState, inventoryView } from "../src/state/inventory.ts";
+import { type OrderState, orderView } from "../src/state/orders.ts";
+import { applyEvent, type EntityState, entityOf } from "../src/state/rules.ts";
+import { type Divergence, divergenceId } from "../src/state/types.ts";
+import { inventoryAdjusted, inventoryUpdated, orderCreated, orderStatusChanged } from "./state-events.ts";
+
+const PRIORITIES: Record<string, number> = { vendorA: 10, vendorB: 20, vendorC: 10 };
+const VENDORS = Object.keys(PRIORITIES);
+const BASE = Date.UTC(2026, 0, 30, 12, 0, 0);
+const OFFSETS = [0, 60, -330];
+
+/** occurredAt at BASE + seconds, written with one of several offsets: the instant is what counts. */
+function occurredAt(seconds: number, offsetMinutes: number): string {
+  const local = new Date(BASE + seconds * 1000 + offsetMinutes * 60_000).toISOString().slice(0, 19);
+  if (offsetMinutes === 0) return `${local}Z`;
+  const sign = offsetMinutes > 0 ? "+" : "-";
+  const abs = Math.abs(offsetMinutes);
+  return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+}
+
+// Within two hours, so the 24 h watermark never forgets anything and every order is equivalent.
+const meta = fc.record({
+  vendorId: fc.constantFrom(...VENDORS),
+  externalEventId: fc.integer({ min: 1, max: 40 }).map((n) => `x-${n}`),
+  seconds: fc.integer({ min: 0, max: 7200 }).map((s) => s - (s % 30)),
+  offset: fc.constantFrom(...OFFSETS),
+});
+const uniqueByVendorEvent = {
+  selector: (e: { vendorId: string; externalEventId: string }) => `${e.vendorId}/${e.externalEventId}`,
+};
+
+const inventorySpecs = fc.uniqueArray(
+  fc.record({
+    meta,
+    sku: fc.constantFrom("ABC-001", "XYZ-002"),
+    snapshot: fc.boolean(),
+    quantity: fc.integer({ min: 0, max: 30 }),
+    delta: fc.integer({ min: -10, max: 10 }).filter((d) => d !== 0),
+  }),
+  { minLength: 1, maxLength: 25, selector: (spec) => uniqueByVendorEvent.selector(spec.meta) },
+);
+
+const line: fc.Arbitrary<OrderLine> = fc.record({
+  sku: fc.constantFrom("ABC-001", "XYZ-002"),
+  quantity: fc.integer({ min: 1, max: 5 }),
+});
+const orderSpecs = fc.uniqueArray(
+  fc.record({
+    meta,
+    orderId: fc.constantFrom("o-1", "o-2"),
+    created: fc.boolean(),
+    lines: fc.array(line, { minLength: 1, maxLength: 3 }),
+    status: fc.constantFrom(...ORDER_STATUSES),
+  }),
+  { minLength: 1, maxLength: 20, selector: (spec) => uniqueByVendorEvent.selector(spec.meta) },
+);
+
+const metaOf = (m: { vendorId: string; externalEventId: string; seconds: number; offset: number }) => ({
+  vendorId: m.vendorId,
+  externalEventId: m.externalEventId,
+  occurredAt: occurredAt(m.seconds, m.offset),
+});
+
+const inventoryEvents = inventorySpecs.map((specs) =>
+  specs.map((s) =>
+    s.snapshot
+      ? inventoryUpdated(s.quantity, metaOf(s.meta), "ROA", s.sku)
+      : inventoryAdjusted(s.delta, metaOf(s.meta), "ROA", s.sku),
+  ),
+);
+const orderEvents = orderSpecs.map((specs) =>
+  specs.map((s) =>
+    s.created
+      ? orderCreated(s.orderId, s.lines, metaOf(s.meta))
+      : orderStatusChanged(s.orderId, s.status, metaOf(s.meta)),
+  ),
+);
+
+/** Events and two arrival orders of them. */
+const withTwoArrivals = (events: fc.Arbitrary<NormalizedDocument[]>) =>
+  events.chain((list) =>
+    fc.tuple(
+      fc.constant(list),
+      fc.shuffledSubarray(list, { minLength: list.length, maxLength: list.length }),
+      fc.shuffledSubarray(list, { minLength: list.length, maxLength: list.length }),
+    ),
+  );
+
+interface Run {
+  states: Map<string, EntityState>;
+  /** ingestIds that joined an entity (version + 1, one feed item), per entity. */
+  changes: Map<string, Set<string>>;
+  /** Version given to each change, per entity. */
+  versions: Map<string, number[]>;
+  divergences: Divergence[];
+}
+
+function run(arrivals: NormalizedDocument[]): Run {
+  const result: Run = { states: new Map(), changes: new Map(), versions: new Map(), divergences: [] };
+  for (const event of arrivals) {
+    const key = `${entityOf(event).type}:${entityOf(event).key}`;
+    const outcome = applyEvent(result.states.get(key), event, {
+      priority: PRIORITIES[event.vendorId] as number,
+    });
+    result.states.set(key, outcome.item);
+    result.divergences.push(...outcome.divergences);
+    if (outcome.changed) {
+      result.changes.set(key, (result.changes.get(key) ?? new Set()).add(event.ingestId));
+      result.versions.set(key, [...(result.versions.get(key) ?? []), outcome.item.version]);
+    }
+  }
+  return result;
+}
+
+const view = (state: EntityState) =>
+  "sku" in state ? inventoryView(state as InventoryState) : orderView(state as OrderState);
+const views = (r: Run) => new Map([...r.states].map(([key, state]) => [key, view(state)]));
+
+/** The fold order of CONTRACT §3 written out plainly, as the oracle. */
+function sortedForFold(events: NormalizedDocument[]) {
+  const rank = (e: NormalizedDocument) =>
+    [Date.parse(e.occurredAt), PRIORITIES[e.vendorId] as number, e.externalEventId, e.vendorId] as const;
+  return [...events].sort((a, b) => {
+    const [x, y] = [rank(a), rank(b)];
+    for (let i = 0; i < x.length; i++) {
+      if (x[i] !== y[i]) return (x[i] as number | string) < (y[i] as number | string) ? -1 : 1;
+    }
+    return 0;
+  });
+}
+
+function expectedQuantity(events: NormalizedDocument[]): number {
+  let quantity = 0;
+  for (const e of sortedForFold(events)) {
+    if (e.eventType === "InventoryUpdated") quantity = e.data.quantityOnHand;
+    if (e.eventType === "InventoryAdjusted") quantity += e.data.quantityDelta;
+  }
+  return quantity;
+}
+
+function expectedOrder(events: NormalizedDocument[]) {
+  const rank = ["CREATED", "ACKED", "PICKED", "SHIPPED", "DELIVERED"];
+  let status: string | undefined;
+  let lines: OrderLine[] = [];
+  for (const e of sortedForFold(events)) {
+    if (e.eventType === "OrderCreated") {
+      lines = e.data.lines;
+      status ??= "CREATED";
+    } else if (e.eventType === "OrderStatusChanged") {
+      const next = e.data.status;
+      const applies =
+        status === undefined ||
+        (status !== "CANCELED" &&
+          (next === "CANCELED" || (status !== "DELIVERED" && rank.indexOf(next) > rank.indexOf(status))));
+      if (applies) status = next;
+    }
+  }
+  return { status, lines };
+}
+
+const byEntity = (events: NormalizedDocument[]) => {
+  const groups = new Map<string, NormalizedDocument[]>();
+  for (const e of events) {
+    const key = `${entityOf(e).type}:${entityOf(e).key}`;
+    groups.set(key, [...(groups.get(key) ?? []), e]);
+  }
+  return groups;
+};
+
+const ids = (divergences: Divergence[], kinds?: Divergence["kind"][]) =>
+  new Set(divergences.filter((d) => !kinds || kinds.includes(d.kind)).map(divergenceId));
+
+describe("the canonical fold, for any arrival order", () => {
+  it("gives inventory the same state, version and feed changes as the fold of the sorted events", () => {
+    fc.assert(
+      fc.property(withTwoArrivals(inventoryEvents), ([events, first, second]) => {
+        const [one, other] = [run(first), run(second)];
+
+        expect(views(one)).toEqual(views(other));
+        expect(one.changes).toEqual(other.changes);
+        expect(ids(one.divergences, ["CONFLICTING_SOURCE"])).toEqual(
+          ids(other.divergences, ["CONFLICTING_SOURCE"]),
+        );
+        for (const [key, group] of byEntity(events)) {
+          const state = one.states.get(key) as InventoryState;
+          const last = sortedForFold(group).at(-1) as NormalizedDocument;
+          expect(state.quantityOnHand).toBe(expectedQuantity(group));
+          expect(state.version).toBe(group.length);
+          expect(one.versions.get(key)).toEqual(group.map((_, i) => i + 1));
+          expect([state.lastIngestId, state.sourceVendorId]).toEqual([last.ingestId, last.vendorId]);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("gives orders the same state, version and feed changes, and records at least the final fold's divergences", () => {
+    fc.assert(
+      fc.property(withTwoArrivals(orderEvents), ([events, first, second]) => {
+        const [one, other, inFoldOrder] = [run(first), run(second), run(sortedForFold(events))];
+
+        expect(views(one)).toEqual(views(other));
+        expect(one.changes).toEqual(other.changes);
+        for (const divergence of ids(inFoldOrder.divergences)) {
+          expect(ids(one.divergences)).toContain(divergence);
+          expect(ids(other.divergences)).toContain(divergence);
+        }
+        for (const [key, group] of byEntity(events)) {
+          const state = one.states.get(key) as OrderState;
+          expect({ status: state.status, lines: state.lines }).toEqual(expectedOrder(group));
+          expect(state.version).toBe(group.length);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("adds no version, no feed change and no divergence when any event is applied again", () => {
+    fc.assert(
+      fc.property(
+        withTwoArrivals(fc.tuple(inventoryEvents, orderEvents).map(([a, b]) => [...a, ...b])),
+        ([, arrivals, replays]) => {
+          const once = run(arrivals);
+          const finalViews = views(once);
+
+          const again = replays.map((event) => {
+            const key = `${entityOf(event).type}:${entityOf(event).key}`;
+            return applyEvent(once.states.get(key), event, {
+              priority: PRIORITIES[event.vendorId] as number,
+            });
+          });
+
+          for (const outcome of again) {
+            expect(outcome.changed).toBe(false);
+            expect(outcome.divergences).toEqual([]);
+          }
+          expect(views(once)).toEqual(finalViews);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
