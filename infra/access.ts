@@ -1,0 +1,126 @@
+import type { BucketName, TableName } from "@dvss/core/tables";
+
+/**
+ * Least privilege, declared once: what each function may do to which store. Links carry names
+ * only (see links.ts); every permission comes from this table, as the few actions each handler
+ * uses on the resources it touches. The stack test pins the resulting IAM statements.
+ */
+
+/** read: GetItem and Query (table and its indexes); put: PutItem (ElectroDB create/put); update: UpdateItem (patch/upsert/remove). */
+export type TableAccess = "read" | "put" | "update";
+/** get: GetObject (and HeadObject); put: PutObject; delete: DeleteObject; list: ListBucket (HeadBucket). */
+export type BucketAccess = "get" | "put" | "delete" | "list";
+
+export interface Access {
+  tables?: Partial<Record<TableName, TableAccess[]>>;
+  buckets?: Partial<Record<BucketName, BucketAccess[]>>;
+  /** states:StartExecution on the Normalize state machine. */
+  startNormalize?: boolean;
+}
+
+const TABLE_ACTIONS: Record<TableAccess, string[]> = {
+  read: ["dynamodb:GetItem", "dynamodb:Query"],
+  put: ["dynamodb:PutItem"],
+  update: ["dynamodb:UpdateItem"],
+};
+
+const BUCKET_ACTIONS: Record<BucketAccess, string> = {
+  get: "s3:GetObject",
+  put: "s3:PutObject",
+  delete: "s3:DeleteObject",
+  list: "s3:ListBucket",
+};
+
+/** Every function of the app, by its SST resource name, with what it touches. */
+export const ACCESS = {
+  // HTTP
+  IngestApi: {
+    tables: { Vendors: ["read"], IngestRecords: ["read", "put"] },
+    buckets: { RawBucket: ["put", "delete"] },
+    startNormalize: true,
+  },
+  EventsApi: { tables: { Vendors: ["read"], IngestRecords: ["read"] } },
+  ConsumerApi: { tables: { Vendors: ["read"], CanonicalState: ["read"], Outbox: ["read"] } },
+  HealthApi: { tables: { Vendors: ["read"] }, buckets: { RawBucket: ["list"] } },
+  // Workflow tasks
+  ValidateTask: { tables: { Vendors: ["read"], IngestRecords: ["read"] }, buckets: { RawBucket: ["get"] } },
+  MapTask: { tables: { Vendors: ["read"], IngestRecords: ["read"] }, buckets: { RawBucket: ["get"] } },
+  WriteNormalizedTask: {
+    tables: { IngestRecords: ["read"] },
+    buckets: { RawBucket: ["get"], NormalizedBucket: ["put"] },
+  },
+  ApplyStateTask: {
+    tables: {
+      Vendors: ["read"],
+      CanonicalState: ["read", "put", "update"],
+      Divergence: ["put"],
+      Outbox: ["put"],
+    },
+    buckets: { NormalizedBucket: ["get"] },
+  },
+  UpdateStatusTask: { tables: { IngestRecords: ["read", "update"] } },
+  QuarantineTask: { tables: { IngestRecords: ["read"], Quarantine: ["put"] } },
+  // Scheduled
+  Reconciler: {
+    tables: { IngestRecords: ["read", "update"], Quarantine: ["put"] },
+    startNormalize: true,
+  },
+} as const satisfies Record<string, Access>;
+
+export type FunctionName = keyof typeof ACCESS;
+
+/** The deployed stores a function's access refers to. */
+export interface Stores {
+  tables: Record<TableName, sst.aws.Dynamo>;
+  buckets: Record<BucketName, sst.aws.Bucket>;
+  normalize?: aws.sfn.StateMachine;
+}
+
+const entries = <K extends string, V>(record: Partial<Record<K, V>> | undefined) =>
+  Object.entries(record ?? {}) as [K, V][];
+
+/** The IAM statements of one function: one per store, only the actions it uses. */
+export function permissionsFor(access: Access, stores: Stores): sst.aws.FunctionArgs["permissions"] {
+  const tables = entries(access.tables).map(([name, levels]) => {
+    const table = stores.tables[name];
+    return {
+      actions: levels.flatMap((level) => TABLE_ACTIONS[level]),
+      // Query on an index is authorized on the index ARN; only reads need it.
+      resources: levels.includes("read") ? [table.arn, $interpolate`${table.arn}/index/*`] : [table.arn],
+    };
+  });
+  const buckets = entries(access.buckets).map(([name, levels]) => {
+    const bucket = stores.buckets[name];
+    const objectLevels = levels.filter((level) => level !== "list");
+    return [
+      ...(objectLevels.length > 0
+        ? [
+            {
+              actions: objectLevels.map((level) => BUCKET_ACTIONS[level]),
+              resources: [$interpolate`${bucket.arn}/*`],
+            },
+          ]
+        : []),
+      ...(levels.includes("list") ? [{ actions: [BUCKET_ACTIONS.list], resources: [bucket.arn] }] : []),
+    ];
+  });
+  const workflow = access.startNormalize
+    ? [{ actions: ["states:StartExecution"], resources: [requireNormalize(stores).arn] }]
+    : [];
+  return [...tables, ...buckets.flat(), ...workflow];
+}
+
+/** The resources a function is linked to: every store it touches, for its name (and the state machine's ARN). */
+export function linksFor(access: Access, stores: Stores): unknown[] {
+  return [
+    ...entries(access.tables).map(([name]) => stores.tables[name]),
+    ...entries(access.buckets).map(([name]) => stores.buckets[name]),
+    ...(access.startNormalize ? [requireNormalize(stores)] : []),
+  ];
+}
+
+function requireNormalize(stores: Stores): aws.sfn.StateMachine {
+  if (!stores.normalize)
+    throw new Error("The Normalize state machine must exist before a function that starts it");
+  return stores.normalize;
+}

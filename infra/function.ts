@@ -1,0 +1,32 @@
+import type { StageSettings } from "../stacks/settings.ts";
+import { ACCESS, type FunctionName, linksFor, permissionsFor, type Stores } from "./access.ts";
+
+/** Powertools reads these; metrics land in the "dvss" namespace the alarms watch. */
+export const FUNCTION_ENVIRONMENT = {
+  POWERTOOLS_SERVICE_NAME: "dvss",
+  POWERTOOLS_METRICS_NAMESPACE: "dvss",
+  POWERTOOLS_LOG_LEVEL: "INFO",
+  NODE_OPTIONS: "--enable-source-maps",
+};
+
+/** One Lambda function with the project's defaults, linked to and allowed on exactly what ACCESS gives it. */
+export function dvssFunction(
+  name: FunctionName,
+  handler: string,
+  settings: StageSettings,
+  stores: Stores,
+  overrides: Pick<sst.aws.FunctionArgs, "timeout" | "memory"> & { environment?: Record<string, string> } = {},
+) {
+  const access = ACCESS[name];
+  return new sst.aws.Function(name, {
+    handler,
+    runtime: "nodejs24.x",
+    architecture: "arm64",
+    memory: overrides.memory ?? "512 MB",
+    timeout: overrides.timeout ?? "30 seconds",
+    logging: { format: "json", retention: settings.logRetention },
+    environment: { ...FUNCTION_ENVIRONMENT, ...overrides.environment },
+    link: linksFor(access, stores),
+    permissions: permissionsFor(access, stores),
+  });
+}

@@ -1,0 +1,133 @@
+import type { AlarmThresholds } from "../stacks/settings.ts";
+
+/** Powertools EMF metrics: namespace "dvss", and the `service` dimension it adds to every metric. */
+export const DVSS_METRICS = { namespace: "dvss", dimensions: { service: "dvss" } };
+
+const FIVE_MINUTES = 300;
+
+export interface Monitored {
+  httpApi: sst.aws.ApiGatewayV2;
+  ingest: sst.aws.Function;
+  stateMachine: aws.sfn.StateMachine;
+  reconciler: sst.aws.Function;
+}
+
+/**
+ * Alarms an operator acts on, all to one SNS topic: quarantine rate, reconciler backlog, failed
+ * executions (an outcome could not be recorded), ingest 5xx and throttles. No data is no alarm.
+ */
+export function monitoring(thresholds: AlarmThresholds, monitored: Monitored) {
+  const alerts = new sst.aws.SnsTopic("Alerts");
+  const common = {
+    alarmActions: [alerts.arn],
+    okActions: [alerts.arn],
+    evaluationPeriods: 1,
+    treatMissingData: "notBreaching",
+  };
+  const dvssMetric = (metricName: string) => ({
+    namespace: DVSS_METRICS.namespace,
+    metricName,
+    dimensions: DVSS_METRICS.dimensions,
+    period: FIVE_MINUTES,
+    stat: "Sum",
+  });
+
+  const quarantineRate = new aws.cloudwatch.MetricAlarm("QuarantineRateAlarm", {
+    ...common,
+    alarmDescription: "Share of normalize outcomes that are quarantines (dvss.normalize.failed) is high",
+    comparisonOperator: "GreaterThanThreshold",
+    threshold: thresholds.quarantineRatePercent,
+    metricQueries: [
+      { id: "failed", metric: dvssMetric("dvss.normalize.failed"), returnData: false },
+      { id: "normalized", metric: dvssMetric("dvss.normalize.success"), returnData: false },
+      {
+        id: "rate",
+        label: "quarantined %",
+        expression: `IF((FILL(failed,0)+FILL(normalized,0)) >= ${thresholds.quarantineMinimumOutcomes}, 100*FILL(failed,0)/(FILL(failed,0)+FILL(normalized,0)), 0)`,
+        returnData: true,
+      },
+    ],
+  });
+
+  // The reconciler logs its backlog on every run that finds one; a metric filter makes it a metric.
+  const backlogMetric = new aws.cloudwatch.LogMetricFilter(
+    "ReconcilerBacklogMetric",
+    {
+      logGroupName: $interpolate`/aws/lambda/${monitored.reconciler.name}`,
+      pattern: '{ $.message = "reconciled" }',
+      metricTransformation: {
+        namespace: DVSS_METRICS.namespace,
+        name: "dvss.reconciler.backlog",
+        value: "$.backlog",
+      },
+    },
+    { dependsOn: [monitored.reconciler] },
+  );
+  const reconcilerBacklog = new aws.cloudwatch.MetricAlarm(
+    "ReconcilerBacklogAlarm",
+    {
+      ...common,
+      evaluationPeriods: 3,
+      alarmDescription:
+        "Records stuck in RECEIVED keep piling up: executions are not starting or not finishing",
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: thresholds.reconcilerBacklog,
+      namespace: DVSS_METRICS.namespace,
+      metricName: "dvss.reconciler.backlog",
+      period: FIVE_MINUTES,
+      statistic: "Maximum",
+    },
+    { dependsOn: [backlogMetric] },
+  );
+
+  const executionMetric = (metricName: string) => ({
+    namespace: "AWS/States",
+    metricName,
+    dimensions: { StateMachineArn: monitored.stateMachine.arn },
+    period: FIVE_MINUTES,
+    stat: "Sum",
+  });
+  const failedExecutions = new aws.cloudwatch.MetricAlarm("FailedExecutionsAlarm", {
+    ...common,
+    alarmDescription:
+      "Normalize executions failed or timed out: an outcome (quarantine or final status) could not be recorded",
+    comparisonOperator: "GreaterThanOrEqualToThreshold",
+    threshold: thresholds.failedExecutions,
+    metricQueries: [
+      { id: "failed", metric: executionMetric("ExecutionsFailed"), returnData: false },
+      { id: "timedout", metric: executionMetric("ExecutionsTimedOut"), returnData: false },
+      {
+        id: "unrecorded",
+        label: "executions failed",
+        expression: "FILL(failed,0)+FILL(timedout,0)",
+        returnData: true,
+      },
+    ],
+  });
+
+  const ingest5xx = new aws.cloudwatch.MetricAlarm("Ingest5xxAlarm", {
+    ...common,
+    alarmDescription: "The HTTP API answers 5xx (503 UNAVAILABLE: stores did not answer)",
+    comparisonOperator: "GreaterThanThreshold",
+    threshold: thresholds.ingest5xx,
+    namespace: "AWS/ApiGateway",
+    metricName: "5xx",
+    dimensions: { ApiId: monitored.httpApi.nodes.api.id, Stage: "$default" },
+    period: FIVE_MINUTES,
+    statistic: "Sum",
+  });
+
+  const ingestThrottles = new aws.cloudwatch.MetricAlarm("IngestThrottlesAlarm", {
+    ...common,
+    alarmDescription: "The ingest function is throttled (account or reserved concurrency reached)",
+    comparisonOperator: "GreaterThanOrEqualToThreshold",
+    threshold: thresholds.ingestThrottles,
+    namespace: "AWS/Lambda",
+    metricName: "Throttles",
+    dimensions: { FunctionName: monitored.ingest.name },
+    period: FIVE_MINUTES,
+    statistic: "Sum",
+  });
+
+  return { alerts, quarantineRate, reconcilerBacklog, failedExecutions, ingest5xx, ingestThrottles };
+}

@@ -1,0 +1,116 @@
+/**
+ * Every per-stage setting, in one typed place. Plain data: sst.config.ts reads it in app() (removal,
+ * protection) and the stacks in run(). Stages named here are production-like; any other stage
+ * (a developer's own, a pull request's) gets the development settings.
+ */
+
+/** CloudWatch Logs retention periods SST accepts. */
+export type LogRetention = "1 week" | "2 weeks" | "1 month" | "3 months" | "6 months" | "1 year" | "2 years";
+
+export interface AlarmThresholds {
+  /** Percentage of normalize outcomes that are quarantines, over 5 minutes. */
+  quarantineRatePercent: number;
+  /** Below this many outcomes in 5 minutes the rate is not judged (one failure of two is noise). */
+  quarantineMinimumOutcomes: number;
+  /** Records still RECEIVED past the reconciler's cut-off (the reconciler's own gauge). */
+  reconcilerBacklog: number;
+  /** Executions that failed or timed out in 5 minutes: an outcome could not be recorded. */
+  failedExecutions: number;
+  /** Ingest responses 5xx in 5 minutes. */
+  ingest5xx: number;
+  /** Throttled ingest invocations in 5 minutes. */
+  ingestThrottles: number;
+}
+
+export interface StageSettings {
+  /** Kept on `sst remove` and protected against it; resources are retained rather than deleted. */
+  productionLike: boolean;
+  /** `sst remove` refuses to run. */
+  protect: boolean;
+  /** EXPRESS (default: cheap, at-least-once, history in CloudWatch Logs) or STANDARD (console history and redrive). */
+  workflowType: "EXPRESS" | "STANDARD";
+  /** API stage throttling: steady requests per second and burst. */
+  apiThrottling: { rateLimit: number; burstLimit: number };
+  /** Retention of function, API access and state machine logs. */
+  logRetention: LogRetention;
+  /** False: no alarms on this stage. */
+  alarms: AlarmThresholds | false;
+  /** Table deletion protection (and the normalized bucket keeps its objects on replacement). */
+  deletionProtection: boolean;
+  /** Point-in-time recovery of every table. */
+  pointInTimeRecovery: boolean;
+  /** Raw bucket Object Lock (GOVERNANCE mode; only settable when the bucket is created). */
+  rawObjectLock: { enabled: false } | { enabled: true; retentionDays: number };
+  /** Days a raw object's overwritten or deleted versions are kept. */
+  rawNoncurrentVersionDays: number;
+  /** How often the reconciler looks for records stuck in RECEIVED. */
+  reconcilerSchedule: `rate(${string})`;
+}
+
+const development: StageSettings = {
+  productionLike: false,
+  protect: false,
+  workflowType: "EXPRESS",
+  apiThrottling: { rateLimit: 50, burstLimit: 100 },
+  logRetention: "1 week",
+  alarms: false,
+  deletionProtection: false,
+  pointInTimeRecovery: false,
+  rawObjectLock: { enabled: false },
+  rawNoncurrentVersionDays: 7,
+  reconcilerSchedule: "rate(5 minutes)",
+};
+
+const productionAlarms: AlarmThresholds = {
+  quarantineRatePercent: 5,
+  quarantineMinimumOutcomes: 20,
+  reconcilerBacklog: 100,
+  failedExecutions: 1,
+  ingest5xx: 10,
+  ingestThrottles: 1,
+};
+
+export const STAGES = {
+  production: {
+    productionLike: true,
+    protect: true,
+    workflowType: "EXPRESS",
+    apiThrottling: { rateLimit: 1000, burstLimit: 2000 },
+    logRetention: "1 year",
+    alarms: productionAlarms,
+    deletionProtection: true,
+    pointInTimeRecovery: true,
+    rawObjectLock: { enabled: true, retentionDays: 365 },
+    rawNoncurrentVersionDays: 90,
+    reconcilerSchedule: "rate(5 minutes)",
+  },
+  staging: {
+    productionLike: true,
+    protect: false,
+    workflowType: "EXPRESS",
+    apiThrottling: { rateLimit: 200, burstLimit: 400 },
+    logRetention: "1 month",
+    alarms: { ...productionAlarms, failedExecutions: 5 },
+    deletionProtection: true,
+    pointInTimeRecovery: true,
+    rawObjectLock: { enabled: false },
+    rawNoncurrentVersionDays: 30,
+    reconcilerSchedule: "rate(5 minutes)",
+  },
+} as const satisfies Record<string, StageSettings>;
+
+/** The settings of a stage: its own if it is named in STAGES, the development ones otherwise. */
+export function stageSettings(stage: string): StageSettings {
+  return Object.hasOwn(STAGES, stage) ? STAGES[stage as keyof typeof STAGES] : development;
+}
+
+/** The same retentions in days, for resources SST does not create (log groups, metric filters). */
+export const LOG_RETENTION_DAYS: Record<LogRetention, number> = {
+  "1 week": 7,
+  "2 weeks": 14,
+  "1 month": 30,
+  "3 months": 90,
+  "6 months": 180,
+  "1 year": 365,
+  "2 years": 731,
+};
