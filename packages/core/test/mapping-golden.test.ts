@@ -23,22 +23,24 @@ const examples = readdirSync(vendorsDir, { recursive: true, encoding: "utf8" })
 const readJson = (path: string): unknown => JSON.parse(readFileSync(path, "utf8"));
 
 describe("golden examples of schemas/vendors", () => {
-  it("covers every event type version of both vendors", () => {
+  it("covers every event type version of the seed vendors", () => {
     const versions = new Set(
       examples.map((example) => `${example.vendorId}/${example.eventType}/${example.version}`),
     );
 
-    expect([...versions].sort()).toEqual([
-      "vendorA/inventory_adjust/1",
-      "vendorA/inventory_update/1",
-      "vendorA/order_created/1",
-      "vendorA/order_status/1",
-      "vendorB/order_placed/1",
-      "vendorB/order_state/1",
-      "vendorB/stock_movement/1",
-      "vendorB/stock_snapshot/1",
-      "vendorB/stock_snapshot/2",
-    ]);
+    expect([...versions]).toEqual(
+      expect.arrayContaining([
+        "vendorA/inventory_adjust/1",
+        "vendorA/inventory_update/1",
+        "vendorA/order_created/1",
+        "vendorA/order_status/1",
+        "vendorB/order_placed/1",
+        "vendorB/order_state/1",
+        "vendorB/stock_movement/1",
+        "vendorB/stock_snapshot/1",
+        "vendorB/stock_snapshot/2",
+      ]),
+    );
   });
 
   it.each(examples)("$name maps to its expected normalized document", async (example) => {
