@@ -81,13 +81,15 @@ const entries = <K extends string, V>(record: Partial<Record<K, V>> | undefined)
 
 /** The IAM statements of one function: one per store, only the actions it uses. */
 export function permissionsFor(access: Access, stores: Stores): sst.aws.FunctionArgs["permissions"] {
-  const tables = entries(access.tables).map(([name, levels]) => {
+  const tables = entries(access.tables).flatMap(([name, levels]) => {
     const table = stores.tables[name];
-    return {
-      actions: levels.flatMap((level) => TABLE_ACTIONS[level]),
-      // Query on an index is authorized on the index ARN; only reads need it.
-      resources: levels.includes("read") ? [table.arn, $interpolate`${table.arn}/index/*`] : [table.arn],
-    };
+    return [
+      { actions: levels.flatMap((level) => TABLE_ACTIONS[level]), resources: [table.arn] },
+      // A Query on an index is authorized on the index's ARN.
+      ...(levels.includes("read")
+        ? [{ actions: ["dynamodb:Query"], resources: [$interpolate`${table.arn}/index/*`] }]
+        : []),
+    ];
   });
   const buckets = entries(access.buckets).map(([name, levels]) => {
     const bucket = stores.buckets[name];
