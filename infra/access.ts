@@ -42,21 +42,19 @@ export const ACCESS = {
   EventsApi: { tables: { Vendors: ["read"], IngestRecords: ["read"] } },
   ConsumerApi: { tables: { Vendors: ["read"], CanonicalState: ["read"], Outbox: ["read"] } },
   HealthApi: { tables: { Vendors: ["read"] }, buckets: { RawBucket: ["list"] } },
-  // Workflow tasks
-  ValidateTask: { tables: { Vendors: ["read"], IngestRecords: ["read"] }, buckets: { RawBucket: ["get"] } },
-  MapTask: { tables: { Vendors: ["read"], IngestRecords: ["read"] }, buckets: { RawBucket: ["get"] } },
-  WriteNormalizedTask: {
-    tables: { IngestRecords: ["read"] },
-    buckets: { RawBucket: ["get"], NormalizedBucket: ["put"] },
-  },
+  // Workflow tasks. Readers of an object also list its bucket: S3 answers a missing key with
+  // NoSuchKey (reported as MissingRecordError) only to a caller allowed to list, AccessDenied otherwise.
+  ValidateTask: { buckets: { RawBucket: ["get", "list"] } },
+  MapTask: { buckets: { RawBucket: ["get", "list"] } },
+  WriteNormalizedTask: { buckets: { RawBucket: ["get", "list"], NormalizedBucket: ["put"] } },
   ApplyStateTask: {
     tables: {
       Vendors: ["read"],
       CanonicalState: ["read", "put", "update"],
       Divergence: ["put"],
-      Outbox: ["put"],
+      Outbox: ["read", "put", "update"],
     },
-    buckets: { NormalizedBucket: ["get"] },
+    buckets: { NormalizedBucket: ["get", "list"] },
   },
   UpdateStatusTask: { tables: { IngestRecords: ["read", "update"] } },
   QuarantineTask: { tables: { IngestRecords: ["read"], Quarantine: ["put"] } },

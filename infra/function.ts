@@ -15,7 +15,9 @@ export function dvssFunction(
   handler: string,
   settings: StageSettings,
   stores: Stores,
-  overrides: Pick<sst.aws.FunctionArgs, "timeout" | "memory"> & { environment?: Record<string, string> } = {},
+  overrides: Pick<sst.aws.FunctionArgs, "timeout" | "memory" | "copyFiles"> & {
+    environment?: Record<string, string>;
+  } = {},
 ) {
   const access = ACCESS[name];
   return new sst.aws.Function(name, {
@@ -26,6 +28,7 @@ export function dvssFunction(
     timeout: overrides.timeout ?? "30 seconds",
     logging: { format: "json", retention: settings.logRetention },
     environment: { ...FUNCTION_ENVIRONMENT, ...overrides.environment },
+    ...(overrides.copyFiles && { copyFiles: overrides.copyFiles }),
     link: linksFor(access, stores),
     permissions: permissionsFor(access, stores),
   });

@@ -9,6 +9,10 @@ import { LOG_RETENTION_DAYS, type StageSettings } from "../stacks/settings.ts";
 import type { FunctionName, Stores } from "./access.ts";
 import { dvssFunction } from "./function.ts";
 
+/** Vendor schemas and mappings are files bundled with the tasks that read them (relative to the working directory). */
+const VENDOR_DEFINITIONS = { from: "schemas/vendors", to: "schemas/vendors" };
+const READS_VENDOR_DEFINITIONS: TaskName[] = ["Validate", "Map", "WriteNormalized"];
+
 /**
  * The Normalize state machine, deployed from the exact ASL JSON of buildNormalizeDefinition (the
  * JSON the local runtime runs). A plain Pulumi `aws.sfn.StateMachine`, not sst.aws.StepFunctions,
@@ -18,7 +22,8 @@ export function workflow(settings: StageSettings, stores: Stores) {
   const tasks = Object.fromEntries(
     TASK_NAMES.map((task) => {
       const { functionName, handler } = WORKFLOW_TASKS[task];
-      return [task, dvssFunction(functionName as FunctionName, handler, settings, stores)];
+      const overrides = READS_VENDOR_DEFINITIONS.includes(task) ? { copyFiles: [VENDOR_DEFINITIONS] } : {};
+      return [task, dvssFunction(functionName as FunctionName, handler, settings, stores, overrides)];
     }),
   ) as Record<TaskName, sst.aws.Function>;
 

@@ -43,26 +43,25 @@ const EXPECTED_PERMISSIONS: Record<string, Statement[]> = {
   ConsumerApi: [...reads("Vendors"), ...reads("CanonicalState"), ...reads("Outbox")],
   HealthApi: [...reads("Vendors"), { actions: ["s3:ListBucket"], resources: ["RawBucket.arn"] }],
   ValidateTask: [
-    ...reads("Vendors"),
-    ...reads("IngestRecords"),
     { actions: ["s3:GetObject"], resources: objects("RawBucket") },
+    { actions: ["s3:ListBucket"], resources: ["RawBucket.arn"] },
   ],
   MapTask: [
-    ...reads("Vendors"),
-    ...reads("IngestRecords"),
     { actions: ["s3:GetObject"], resources: objects("RawBucket") },
+    { actions: ["s3:ListBucket"], resources: ["RawBucket.arn"] },
   ],
   WriteNormalizedTask: [
-    ...reads("IngestRecords"),
     { actions: ["s3:GetObject"], resources: objects("RawBucket") },
+    { actions: ["s3:ListBucket"], resources: ["RawBucket.arn"] },
     { actions: ["s3:PutObject"], resources: objects("NormalizedBucket") },
   ],
   ApplyStateTask: [
     ...reads("Vendors"),
     ...reads("CanonicalState", "dynamodb:PutItem", "dynamodb:UpdateItem"),
     { actions: ["dynamodb:PutItem"], resources: table("Divergence") },
-    { actions: ["dynamodb:PutItem"], resources: table("Outbox") },
+    ...reads("Outbox", "dynamodb:PutItem", "dynamodb:UpdateItem"),
     { actions: ["s3:GetObject"], resources: objects("NormalizedBucket") },
+    { actions: ["s3:ListBucket"], resources: ["NormalizedBucket.arn"] },
   ],
   UpdateStatusTask: [...reads("IngestRecords", "dynamodb:UpdateItem")],
   QuarantineTask: [
@@ -118,7 +117,7 @@ describe("the Normalize workflow stack", () => {
     expect(JSON.parse(machine.args.definition).StartAt).toBe("Validate");
   });
 
-  it("creates one nodejs24.x function per task with the task's handler", () => {
+  it("creates one nodejs24.x function per task with the task's handler, vendor definitions bundled where read", () => {
     // prepare
     const { sst } = evaluate("dev");
 
@@ -131,6 +130,12 @@ describe("the Normalize workflow stack", () => {
       expect(fn?.args.handler).toBe(WORKFLOW_TASKS[task].handler);
       expect(fn?.args.runtime).toBe("nodejs24.x");
     }
+    const bundlingDefinitions = TASK_NAMES.filter((task) =>
+      functions
+        .get(WORKFLOW_TASKS[task].functionName)
+        ?.args.copyFiles?.some((copy: { from: string }) => copy.from === "schemas/vendors"),
+    );
+    expect(bundlingDefinitions).toEqual(["Validate", "Map", "WriteNormalized"]);
   });
 
   it("lets the state machine's role invoke the task functions and nothing else", () => {
