@@ -1,9 +1,11 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { PENDING_SHARDS } from "@dvss/core/entities/index";
 import { markFailed, recordQuarantine } from "@dvss/core/outcomes";
 import middy from "@middy/core";
-import { getEntities, logger, sfnClient, stateMachineArn } from "./lib/runtime.ts";
+import { getEntities, logger, metrics, sfnClient, stateMachineArn } from "./lib/runtime.ts";
 
 /** A record still RECEIVED this long after it arrived has lost its execution. */
 const stuckAfterMs = () => Number(process.env.DVSS_RECONCILE_AFTER_SECONDS ?? 120) * 1000;
@@ -26,6 +28,7 @@ export interface ReconcileReport {
  */
 export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics))
   .handler(async (): Promise<ReconcileReport> => {
     const entities = getEntities();
     const cutoff = new Date(Date.now() - stuckAfterMs()).toISOString();
@@ -84,6 +87,9 @@ export const handler = middy()
           );
       }
     }
+    // The backlog alarm watches this: records found stuck in this run, restarted or quarantined.
+    metrics.addMetric("dvss.reconciler.backlog", MetricUnit.Count, report.backlog);
+    metrics.addMetric("dvss.reconciler.quarantined", MetricUnit.Count, report.quarantined.length);
     if (report.backlog > 0) logger.info("reconciled", { ...report });
     return report;
   });

@@ -62,12 +62,13 @@ function taskErrors(): MiddlewareObj<NormalizeState, unknown> {
 }
 
 /** A workflow task: takes the state object, returns a small result; logs with the three correlation ids. */
-export function taskHandler<Result>(task: (state: NormalizeState, context: Context) => Promise<Result>) {
-  return middy<NormalizeState, Result>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
-    .use(taskErrors() as MiddlewareObj<NormalizeState, Result>)
-    .handler(task);
+export function taskHandler<Result>(
+  task: (state: NormalizeState, context: Context) => Promise<Result>,
+  options: { emitsMetrics?: boolean } = {},
+) {
+  const handler = middy<NormalizeState, Result>().use(injectLambdaContext(logger, { resetKeys: true }));
+  if (options.emitsMetrics) handler.use(logMetrics(metrics));
+  return handler.use(taskErrors() as MiddlewareObj<NormalizeState, Result>).handler(task);
 }
 
 /** Reads the failure a task reported, from the `Cause` Step Functions recorded for it. */
