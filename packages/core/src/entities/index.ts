@@ -1,11 +1,17 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { TableName } from "../tables.ts";
+import { inventoryStateEntity, orderStateEntity } from "./canonical-state.ts";
+import { divergenceEntity } from "./divergence.ts";
 import { ingestRecordEntity } from "./ingest-record.ts";
+import { outboxEntryEntity, outboxSequenceEntity } from "./outbox.ts";
 import { quarantineEntity } from "./quarantine.ts";
 import { apiKeyEntity, vendorEntity } from "./vendor.ts";
 
+export * from "./canonical-state.ts";
+export * from "./divergence.ts";
 export * from "./ingest-record.ts";
+export * from "./outbox.ts";
 export * from "./quarantine.ts";
 export * from "./vendor.ts";
 
@@ -19,6 +25,11 @@ export function createEntities(dynamodb: DynamoDBClient, tables: TableNames) {
     vendors: vendorEntity({ client, table: tables.Vendors }),
     apiKeys: apiKeyEntity({ client, table: tables.Vendors }),
     quarantine: quarantineEntity({ client, table: tables.Quarantine }),
+    inventoryStates: inventoryStateEntity({ client, table: tables.CanonicalState }),
+    orderStates: orderStateEntity({ client, table: tables.CanonicalState }),
+    divergences: divergenceEntity({ client, table: tables.Divergence }),
+    outboxEntries: outboxEntryEntity({ client, table: tables.Outbox }),
+    outboxSequence: outboxSequenceEntity({ client, table: tables.Outbox }),
   };
 }
 

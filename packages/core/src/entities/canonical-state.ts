@@ -1,0 +1,81 @@
+import { Entity, type EntityConfiguration, type EntityItem } from "electrodb";
+import { CANONICAL_ORDER_STATUSES } from "../state/orders.ts";
+
+/**
+ * What inventory and order items share: the consumer fields of CONTRACT §2, the fold the rules
+ * recompute from, and the latest change until it is in the feed. `version` is the compare-and-swap
+ * guard of every write (docs/spec/canonical-state.md).
+ */
+const stateAttributes = {
+  /** occurredAt of the last event in fold order that changed the state. */
+  asOf: { type: "string", required: true },
+  lastIngestId: { type: "string", required: true },
+  sourceVendorId: { type: "string", required: true },
+  /** Distinct events in the entity's history; +1 per applied change, never by a replay. */
+  version: { type: "number", required: true },
+  /** The rules' own data (InventoryFold or OrderFold), opaque to the table. */
+  fold: { type: "any", required: true },
+  /** The change that gave this version (a PendingChange), published to the feed before the next one. */
+  change: { type: "any", required: true },
+  /** The feed position reserved for `change`; replaced if a reader closed it as a gap first. */
+  changePosition: { type: "string", required: true },
+  updatedAt: { type: "string", required: true },
+} as const;
+
+/** Canonical inventory of one (warehouseId, sku). */
+export const inventoryStateEntity = (config: EntityConfiguration) =>
+  new Entity(
+    {
+      model: { entity: "inventoryState", version: "1", service: "dvss" },
+      attributes: {
+        warehouseId: { type: "string", required: true, readOnly: true },
+        sku: { type: "string", required: true, readOnly: true },
+        quantityOnHand: { type: "number", required: true },
+        ...stateAttributes,
+      },
+      indexes: {
+        // Case kept: "abc-001" and "ABC-001" are two SKUs.
+        inventory: {
+          pk: { field: "pk", composite: ["warehouseId", "sku"], casing: "none" },
+          sk: { field: "sk", composite: [], casing: "none" },
+        },
+      },
+    },
+    config,
+  );
+
+export type InventoryStateItem = EntityItem<ReturnType<typeof inventoryStateEntity>>;
+
+/** Canonical state of one order. */
+export const orderStateEntity = (config: EntityConfiguration) =>
+  new Entity(
+    {
+      model: { entity: "orderState", version: "1", service: "dvss" },
+      attributes: {
+        orderId: { type: "string", required: true, readOnly: true },
+        status: { type: CANONICAL_ORDER_STATUSES, required: true },
+        lines: {
+          type: "list",
+          required: true,
+          items: {
+            type: "map",
+            properties: {
+              sku: { type: "string", required: true },
+              quantity: { type: "number", required: true },
+            },
+          },
+        },
+        warehouseId: { type: "string" },
+        ...stateAttributes,
+      },
+      indexes: {
+        order: {
+          pk: { field: "pk", composite: ["orderId"], casing: "none" },
+          sk: { field: "sk", composite: [], casing: "none" },
+        },
+      },
+    },
+    config,
+  );
+
+export type OrderStateItem = EntityItem<ReturnType<typeof orderStateEntity>>;

@@ -1,0 +1,54 @@
+import { Entity, type EntityConfiguration, type EntityItem } from "electrodb";
+import { DIVERGENCE_KINDS } from "../state/types.ts";
+
+/**
+ * A valid event that was not applied or disagrees with canonical state (DESIGN §3). Keyed by
+ * divergenceId (ingestId, kind, the other event of a pair), so writing it again changes nothing.
+ */
+export const divergenceEntity = (config: EntityConfiguration) =>
+  new Entity(
+    {
+      model: { entity: "divergence", version: "1", service: "dvss" },
+      attributes: {
+        /** inventory, order, or ingest for IDEMPOTENCY_CONFLICT (key `<vendorId>#<externalEventId>`). */
+        entityType: { type: ["inventory", "order", "ingest"] as const, required: true, readOnly: true },
+        entityKey: { type: "string", required: true, readOnly: true },
+        divergenceId: { type: "string", required: true, readOnly: true },
+        kind: { type: DIVERGENCE_KINDS, required: true, readOnly: true },
+        ingestId: { type: "string", required: true, readOnly: true },
+        vendorId: { type: "string", required: true, readOnly: true },
+        externalEventId: { type: "string", required: true, readOnly: true },
+        eventType: { type: "string" },
+        occurredAt: { type: "string" },
+        rawKey: { type: "string" },
+        /** What the event said (its data; for IDEMPOTENCY_CONFLICT both content hashes). */
+        said: { type: "any" },
+        /** The entity as consumers saw it before (CONTRACT §2 shape), null for a new entity. */
+        stateBefore: { type: "any" },
+        /** The other event of a pair kind, described like the event itself. */
+        related: { type: "any" },
+        reason: { type: "string", required: true },
+        detectedAt: { type: "string", required: true, readOnly: true },
+        ttl: { type: "number" },
+      },
+      indexes: {
+        byEntity: {
+          pk: { field: "pk", composite: ["entityType", "entityKey"], casing: "none" },
+          sk: { field: "sk", composite: ["divergenceId"], casing: "none" },
+        },
+        byIngestId: {
+          index: "gsi1",
+          pk: { field: "gsi1pk", composite: ["ingestId"], casing: "none" },
+          sk: { field: "gsi1sk", composite: ["divergenceId"], casing: "none" },
+        },
+        byKind: {
+          index: "gsi2",
+          pk: { field: "gsi2pk", composite: ["kind"], casing: "none" },
+          sk: { field: "gsi2sk", composite: ["detectedAt", "divergenceId"], casing: "none" },
+        },
+      },
+    },
+    config,
+  );
+
+export type DivergenceItem = EntityItem<ReturnType<typeof divergenceEntity>>;

@@ -1,0 +1,78 @@
+import { Entity, type EntityConfiguration, type EntityItem } from "electrodb";
+
+/** The feed is one sequence for now; keys carry the shard so more can be added without a migration. */
+export const FEED_SHARD = "0";
+
+/** Positions are zero-padded so the sort key orders them as numbers. */
+export const POSITION_DIGITS = 16;
+
+export function formatPosition(position: number): string {
+  return String(position).padStart(POSITION_DIGITS, "0");
+}
+
+/**
+ * One position of the feed: either an applied change (entity, its new version, the normalized
+ * event) or a gap, a position that was taken but will never hold a change. Written once, never
+ * changed; readers page by position (docs/spec/canonical-state.md, "The feed").
+ */
+export const outboxEntryEntity = (config: EntityConfiguration) =>
+  new Entity(
+    {
+      model: { entity: "outboxEntry", version: "1", service: "dvss" },
+      attributes: {
+        shard: { type: "string", required: true, readOnly: true, default: FEED_SHARD },
+        position: { type: "string", required: true, readOnly: true },
+        kind: { type: ["change", "gap"] as const, required: true, readOnly: true },
+        entityType: { type: ["inventory", "order"] as const, readOnly: true },
+        entityKey: { type: "string", readOnly: true },
+        version: { type: "number", readOnly: true },
+        ingestId: { type: "string", readOnly: true },
+        /** The normalized document of the change (CONTRACT §3), as the feed returns it. */
+        event: { type: "any", readOnly: true },
+        mappingVersion: { type: "string", readOnly: true },
+        appliedAt: { type: "string", readOnly: true },
+        /** When this position was written: readers use it to tell an old gap from a write in flight. */
+        writtenAt: { type: "string", required: true, readOnly: true },
+      },
+      indexes: {
+        feed: {
+          pk: { field: "pk", composite: ["shard"], casing: "none" },
+          sk: { field: "sk", composite: ["position"], casing: "none" },
+        },
+        // Sparse (changes only): whether an event was ever applied, once its ingestId is forgotten.
+        byIngestId: {
+          index: "gsi1",
+          pk: { field: "gsi1pk", composite: ["ingestId"], casing: "none" },
+          sk: { field: "gsi1sk", composite: [], casing: "none" },
+        },
+      },
+    },
+    config,
+  );
+
+export type OutboxEntryItem = EntityItem<ReturnType<typeof outboxEntryEntity>>;
+
+/**
+ * The feed's counter: the last position taken and when. Its own partition key, so taking a position
+ * and writing one do not share a partition's throughput.
+ */
+export const outboxSequenceEntity = (config: EntityConfiguration) =>
+  new Entity(
+    {
+      model: { entity: "outboxSequence", version: "1", service: "dvss" },
+      attributes: {
+        sequenceOf: { type: "string", required: true, readOnly: true },
+        position: { type: "number", required: true },
+        takenAt: { type: "string", required: true },
+      },
+      indexes: {
+        sequence: {
+          pk: { field: "pk", composite: ["sequenceOf"], casing: "none" },
+          sk: { field: "sk", composite: [], casing: "none" },
+        },
+      },
+    },
+    config,
+  );
+
+export type OutboxSequenceItem = EntityItem<ReturnType<typeof outboxSequenceEntity>>;
