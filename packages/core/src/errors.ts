@@ -149,6 +149,14 @@ export class MissingRecordError extends DvssError {
   }
 }
 
+/** A request parameter is not valid (a feed cursor, a limit): HTTP 400 BAD_REQUEST. */
+export class BadRequestError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("BAD_REQUEST", message, options);
+    this.name = "BadRequestError";
+  }
+}
+
 /** The compare-and-swap on canonical state kept losing after its bounded re-reads. */
 export class WriteContentionError extends DvssError {
   constructor(message: string, options?: DvssErrorOptions) {

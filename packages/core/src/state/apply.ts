@@ -1,0 +1,116 @@
+import { WriteContentionError } from "../errors.ts";
+import type { NormalizedDocument } from "../normalized.ts";
+import { writeDivergences } from "./divergences.ts";
+import { publishChange, takePosition, wasApplied, writeGap } from "./feed.ts";
+import { applyEvent, entityOf } from "./rules.ts";
+import { type PendingChange, readState, type StateEntities, stateKeyOf, writeState } from "./store.ts";
+import { type DivergenceKind, divergenceId, type EntityRef, type StateRuleOptions } from "./types.ts";
+
+export { recordIdempotencyConflict } from "./divergences.ts";
+
+/** Re-reads after a lost compare-and-swap before giving up with WriteContentionError. */
+export const DEFAULT_MAX_ATTEMPTS = 8;
+
+export interface ApplyStateOptions {
+  /** Priority of the event's vendor: lower sorts first among events with the same occurredAt. */
+  vendorPriority: number;
+  /** The mapping version that produced the document, carried into the feed entry. */
+  mappingVersion: string;
+  now?: Date;
+  maxAttempts?: number;
+  rules?: Partial<StateRuleOptions>;
+}
+
+export interface ApplyStateResult {
+  entity: EntityRef;
+  /**
+   * APPLIED: the event joined the entity's history (new version, one feed entry; it may still carry
+   * divergences, e.g. STALE_EVENT before a later snapshot). STALE: older than what the entity
+   * already forgot; not applied, STALE_EVENT recorded. ALREADY_APPLIED: a replay; nothing written.
+   */
+  outcome: "APPLIED" | "STALE" | "ALREADY_APPLIED";
+  /** The entity's version after this call. */
+  version: number;
+  divergences: { kind: DivergenceKind; divergenceId: string }[];
+  /** The change's feed cursor, for APPLIED (absent if a later change published it first). */
+  cursor?: string;
+}
+
+/**
+ * Applies one normalized event to canonical state (CONTRACT §3, docs/spec/canonical-state.md).
+ *
+ * Read the item; finish publishing its previous change if a crash left it unpublished; apply the
+ * rules; take a feed position; write the item with a compare-and-swap on `version`; publish
+ * (divergences, then the feed entry). A lost compare-and-swap closes its position as a gap,
+ * re-reads and re-applies, at most `maxAttempts` times, then throws WriteContentionError. Every
+ * step is idempotent, so running the same event again after a crash anywhere completes what is
+ * missing and adds nothing else.
+ */
+export async function applyStateChange(
+  entities: StateEntities,
+  doc: NormalizedDocument,
+  options: ApplyStateOptions,
+): Promise<ApplyStateResult> {
+  const now = options.now ?? new Date();
+  const entity = entityOf(doc);
+  const key = stateKeyOf(doc);
+  const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const summary = (
+    divergences: { kind: DivergenceKind; ingestId: string; related?: { ingestId: string } }[],
+  ) => divergences.map((divergence) => ({ kind: divergence.kind, divergenceId: divergenceId(divergence) }));
+
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const stored = await readState(entities, key);
+    // The previous change goes into the feed before this one can take a position after it.
+    if (stored) await publishChange(entities, stored, now);
+
+    const outcome = applyEvent(stored?.state, doc, {
+      priority: options.vendorPriority,
+      rules: options.rules,
+    });
+    if (!outcome.changed) {
+      // Forgotten by the item is not the same as never applied: a replay of a folded event is no news.
+      const divergences =
+        outcome.divergences.length > 0 && !(await wasApplied(entities, doc.ingestId))
+          ? outcome.divergences
+          : [];
+      await writeDivergences(entities, divergences, now);
+      return {
+        entity,
+        outcome: divergences.length > 0 ? "STALE" : "ALREADY_APPLIED",
+        version: stored?.state.version ?? 0,
+        divergences: summary(divergences),
+      };
+    }
+
+    const position = await takePosition(entities, now);
+    const change: PendingChange = {
+      entity,
+      version: outcome.item.version,
+      ingestId: doc.ingestId,
+      event: doc,
+      mappingVersion: options.mappingVersion,
+      appliedAt: now.toISOString(),
+      divergences: outcome.divergences,
+    };
+    const next = { state: outcome.item, change, changePosition: position };
+    if (!(await writeState(entities, key, next, stored?.state.version, now))) {
+      await writeGap(entities, position, now);
+      // A little jitter, so writers racing for one hot item stop colliding in lockstep.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      continue;
+    }
+    const cursor = await publishChange(entities, next, now);
+    return {
+      entity,
+      outcome: "APPLIED",
+      version: change.version,
+      divergences: summary(outcome.divergences),
+      ...(cursor !== undefined && { cursor }),
+    };
+  }
+  throw new WriteContentionError(
+    `Canonical ${entity.type} ${entity.key}: the compare-and-swap lost ${maxAttempts} times in a row for event ${doc.ingestId}`,
+    { details: [{ path: "entity", message: `${entity.type} ${entity.key}` }] },
+  );
+}
