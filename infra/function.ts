@@ -1,5 +1,5 @@
 import type { StageSettings } from "../stacks/settings.ts";
-import { ACCESS, type FunctionName, linksFor, permissionsFor, type Stores } from "./access.ts";
+import { ACCESS, type Access, type FunctionName, linksFor, permissionsFor, type Stores } from "./access.ts";
 
 /** Powertools reads these; metrics land in the "dvss" namespace the alarms watch. */
 export const FUNCTION_ENVIRONMENT = {
@@ -19,7 +19,9 @@ export function dvssFunction(
     environment?: Record<string, string>;
   } = {},
 ) {
-  const access = ACCESS[name];
+  const access: Access | undefined = ACCESS[name];
+  // A task or route added in core without its grants in access.ts must not deploy.
+  if (!access) throw new Error(`No access declared for function ${name} in infra/access.ts`);
   return new sst.aws.Function(name, {
     handler,
     runtime: "nodejs24.x",
