@@ -49,36 +49,20 @@ export function monitoring(thresholds: AlarmThresholds, monitored: Monitored) {
     ],
   });
 
-  // The reconciler logs its backlog on every run that finds one; a metric filter makes it a metric.
-  const backlogMetric = new aws.cloudwatch.LogMetricFilter(
-    "ReconcilerBacklogMetric",
-    {
-      logGroupName: $interpolate`/aws/lambda/${monitored.reconciler.name}`,
-      pattern: '{ $.message = "reconciled" }',
-      metricTransformation: {
-        namespace: DVSS_METRICS.namespace,
-        name: "dvss.reconciler.backlog",
-        value: "$.backlog",
-      },
-    },
-    { dependsOn: [monitored.reconciler] },
-  );
-  const reconcilerBacklog = new aws.cloudwatch.MetricAlarm(
-    "ReconcilerBacklogAlarm",
-    {
-      ...common,
-      evaluationPeriods: 3,
-      alarmDescription:
-        "Records stuck in RECEIVED keep piling up: executions are not starting or not finishing",
-      comparisonOperator: "GreaterThanThreshold",
-      threshold: thresholds.reconcilerBacklog,
-      namespace: DVSS_METRICS.namespace,
-      metricName: "dvss.reconciler.backlog",
-      period: FIVE_MINUTES,
-      statistic: "Maximum",
-    },
-    { dependsOn: [backlogMetric] },
-  );
+  // The reconciler emits dvss.reconciler.backlog (EMF) on every run: records it found stuck.
+  const reconcilerBacklog = new aws.cloudwatch.MetricAlarm("ReconcilerBacklogAlarm", {
+    ...common,
+    evaluationPeriods: 3,
+    alarmDescription:
+      "Records stuck in RECEIVED keep piling up: executions are not starting or not finishing",
+    comparisonOperator: "GreaterThanThreshold",
+    threshold: thresholds.reconcilerBacklog,
+    namespace: DVSS_METRICS.namespace,
+    metricName: "dvss.reconciler.backlog",
+    dimensions: DVSS_METRICS.dimensions,
+    period: FIVE_MINUTES,
+    statistic: "Maximum",
+  });
 
   const executionMetric = (metricName: string) => ({
     namespace: "AWS/States",

@@ -172,6 +172,9 @@ export const TRANSIENT_ERROR_NAMES = [
   "Lambda.AWSLambdaException",
   "Lambda.SdkClientException",
   "Lambda.TooManyRequestsException",
+  // A task that ran out of time: the handlers are bounded (JSONata has its own timeout), so a
+  // timeout means a slow store or a cold start, which a retry cures.
+  "Sandbox.Timedout",
   "States.Timeout",
 ] as const;
 

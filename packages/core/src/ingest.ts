@@ -5,15 +5,11 @@ import { type Envelope, parseEnvelope } from "./envelope.ts";
 import { ForbiddenError, IdempotencyConflictError, StorageUnavailableError } from "./errors.ts";
 import { contentHash, decideIdempotency } from "./hash.ts";
 import { newIngestId } from "./ids.ts";
-import { type ObjectRef, rawKey } from "./keys.ts";
+import { rawKey } from "./keys.ts";
+import type { NormalizeInput } from "./workflow.ts";
 
 /** What a workflow execution starts from: references, never the payload. */
-export interface WorkflowInput {
-  ingestId: string;
-  vendorId: string;
-  externalEventId: string;
-  rawRef: ObjectRef;
-}
+export type WorkflowInput = NormalizeInput;
 
 /** The stores the ingest path writes to, as the few operations it needs. */
 export interface IngestPorts {
