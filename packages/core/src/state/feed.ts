@@ -196,6 +196,11 @@ export async function readFeed(
   const head = sequence?.position ?? 0;
   const items: FeedItem[] = [];
   let last = start;
+  // Without progress, `next` is the caller's own cursor, byte for byte.
+  const page = (): FeedPage => ({
+    items,
+    next: last === start && options.after !== undefined ? options.after : formatPosition(last),
+  });
   while (items.length < limit && last < head) {
     // A few positions beyond the limit, for gaps in between.
     const upper = Math.min(head, last + (limit - items.length) + 32);
@@ -213,11 +218,7 @@ export async function readFeed(
         const isOld =
           oldEnough(sequence?.takenAt) ||
           entries.some((later) => Number(later.position) > position && oldEnough(later.writtenAt));
-        if (!isOld)
-          return {
-            items,
-            next: last === start && options.after !== undefined ? options.after : formatPosition(last),
-          };
+        if (!isOld) return page();
         const cursor = formatPosition(position);
         if (!(await writeGap(entities, cursor, now))) entry = await readEntry(entities, cursor);
       }
@@ -232,8 +233,5 @@ export async function readFeed(
       last = position;
     }
   }
-  return {
-    items,
-    next: last === start && options.after !== undefined ? options.after : formatPosition(last),
-  };
+  return page();
 }
