@@ -38,18 +38,18 @@ export const ingestRecordEntity = (config: EntityConfiguration) =>
       },
       indexes: {
         record: {
-          pk: { field: "pk", composite: ["vendorId", "externalEventId"] },
-          sk: { field: "sk", composite: [] },
+          pk: { field: "pk", composite: ["vendorId", "externalEventId"], casing: "none" },
+          sk: { field: "sk", composite: [], casing: "none" },
         },
         byIngestId: {
           index: "gsi1",
-          pk: { field: "gsi1pk", composite: ["ingestId"] },
-          sk: { field: "gsi1sk", composite: [] },
+          pk: { field: "gsi1pk", composite: ["ingestId"], casing: "none" },
+          sk: { field: "gsi1sk", composite: [], casing: "none" },
         },
         pending: {
           index: "gsi2",
-          pk: { field: "gsi2pk", composite: ["pendingShard"] },
-          sk: { field: "gsi2sk", composite: ["receivedAt"] },
+          pk: { field: "gsi2pk", composite: ["pendingShard"], casing: "none" },
+          sk: { field: "gsi2sk", composite: ["receivedAt"], casing: "none" },
         },
       },
     },

@@ -33,13 +33,13 @@ export const quarantineEntity = (config: EntityConfiguration) =>
       },
       indexes: {
         entry: {
-          pk: { field: "pk", composite: ["ingestId"] },
-          sk: { field: "sk", composite: [] },
+          pk: { field: "pk", composite: ["ingestId"], casing: "none" },
+          sk: { field: "sk", composite: [], casing: "none" },
         },
         byStatus: {
           index: "gsi1",
-          pk: { field: "gsi1pk", composite: ["status"] },
-          sk: { field: "gsi1sk", composite: ["quarantinedAt", "ingestId"] },
+          pk: { field: "gsi1pk", composite: ["status"], casing: "none" },
+          sk: { field: "gsi1sk", composite: ["quarantinedAt", "ingestId"], casing: "none" },
         },
       },
     },

@@ -17,13 +17,13 @@ export const vendorEntity = (config: EntityConfiguration) =>
       },
       indexes: {
         vendor: {
-          pk: { field: "pk", composite: ["vendorId"] },
-          sk: { field: "sk", composite: [] },
+          pk: { field: "pk", composite: ["vendorId"], casing: "none" },
+          sk: { field: "sk", composite: [], casing: "none" },
         },
         all: {
           index: "gsi1",
-          pk: { field: "gsi1pk", composite: [] },
-          sk: { field: "gsi1sk", composite: ["vendorId"] },
+          pk: { field: "gsi1pk", composite: [], casing: "none" },
+          sk: { field: "gsi1sk", composite: ["vendorId"], casing: "none" },
         },
       },
     },
@@ -50,13 +50,13 @@ export const apiKeyEntity = (config: EntityConfiguration) =>
       },
       indexes: {
         key: {
-          pk: { field: "pk", composite: ["keyHash"] },
-          sk: { field: "sk", composite: [] },
+          pk: { field: "pk", composite: ["keyHash"], casing: "none" },
+          sk: { field: "sk", composite: [], casing: "none" },
         },
         byVendor: {
           index: "gsi1",
-          pk: { field: "gsi1pk", composite: ["vendorId"] },
-          sk: { field: "gsi1sk", composite: ["createdAt"] },
+          pk: { field: "gsi1pk", composite: ["vendorId"], casing: "none" },
+          sk: { field: "gsi1sk", composite: ["createdAt"], casing: "none" },
         },
       },
     },
