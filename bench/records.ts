@@ -1,0 +1,141 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { createEntities, PENDING_SHARDS } from "@dvss/core/entities/index";
+import type { LocalEndpoints } from "@dvss/local/runtime";
+import { type Percentiles, percentiles, sleep } from "./stats.ts";
+
+/** What the IngestRecords of one run say about the pipeline behind the API. */
+export interface EndToEnd {
+  records: number;
+  normalized: number;
+  failed: number;
+  stillReceived: number;
+  /** NORMALIZED records / (last updatedAt − first receivedAt): the rate the workflow finished them at. */
+  normalizedPerSecond: number;
+  /** updatedAt − receivedAt of each NORMALIZED record: accept to NORMALIZED. */
+  lagMs: Percentiles;
+  ingestIds: string[];
+}
+
+interface RecordRow {
+  ingestId: string;
+  status: string;
+  receivedAt: string;
+  updatedAt?: string;
+}
+
+/** The stores of the running runtime, reached with the ordinary AWS SDK through endpoints.json. */
+export function recordReader(endpoints: LocalEndpoints) {
+  const dynamodb = new DynamoDBClient({
+    endpoint: endpoints.dynamodb,
+    region: endpoints.region,
+    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+  });
+  const documents = DynamoDBDocumentClient.from(dynamodb);
+  const entities = createEntities(dynamodb, endpoints.tables);
+
+  /** Records still RECEIVED: the sparse pending index holds exactly those. */
+  async function pending(): Promise<number> {
+    let count = 0;
+    for (let shard = 0; shard < PENDING_SHARDS; shard++) {
+      const { data } = await entities.ingestRecords.query
+        .pending({ pendingShard: String(shard) })
+        .go({ pages: "all", attributes: ["ingestId"] });
+      count += data.length;
+    }
+    return count;
+  }
+
+  return {
+    entities,
+    dynamodb,
+
+    /** Waits until no record is RECEIVED (the workflow caught up) or the time is up; returns what is left. */
+    async drain(timeoutMs: number): Promise<number> {
+      const deadline = Date.now() + timeoutMs;
+      let left = await pending();
+      while (left > 0 && Date.now() < deadline) {
+        await sleep(250);
+        left = await pending();
+      }
+      return left;
+    },
+
+    async endToEnd(prefix: string): Promise<EndToEnd> {
+      const rows: RecordRow[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await documents.send(
+          new ScanCommand({
+            TableName: endpoints.tables.IngestRecords,
+            FilterExpression: "begins_with(externalEventId, :prefix)",
+            ProjectionExpression: "ingestId, #status, receivedAt, updatedAt",
+            ExpressionAttributeNames: { "#status": "status" },
+            ExpressionAttributeValues: { ":prefix": `${prefix}-` },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        rows.push(...((page.Items ?? []) as RecordRow[]));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      const normalized = rows.filter((row) => row.status === "NORMALIZED" && row.updatedAt);
+      const lags = normalized.map((row) => Date.parse(row.updatedAt as string) - Date.parse(row.receivedAt));
+      const firstReceived = Math.min(...rows.map((row) => Date.parse(row.receivedAt)));
+      const lastNormalized = Math.max(...normalized.map((row) => Date.parse(row.updatedAt as string)));
+      const span = (lastNormalized - firstReceived) / 1000;
+      return {
+        records: rows.length,
+        normalized: normalized.length,
+        failed: rows.filter((row) => row.status === "FAILED_NORMALIZE").length,
+        stillReceived: rows.filter((row) => row.status === "RECEIVED").length,
+        normalizedPerSecond: normalized.length > 0 && span > 0 ? normalized.length / span : 0,
+        lagMs: percentiles(lags),
+        ingestIds: normalized.map((row) => row.ingestId),
+      };
+    },
+
+    /**
+     * How long each Task state ran (TaskStateEntered → TaskStateExited) in the given executions, from
+     * the history the local Step Functions endpoint records: a proxy for Lambda durations.
+     */
+    async taskDurations(ingestIds: string[]): Promise<Record<string, Percentiles & { mean: number }>> {
+      const byState: Record<string, number[]> = {};
+      const executionPrefix = endpoints.stateMachineArn.replace(":stateMachine:", ":execution:");
+      for (const ingestId of ingestIds) {
+        const { Item } = await documents.send(
+          new GetCommand({
+            TableName: endpoints.executionsTable,
+            Key: { pk: `${executionPrefix}:${ingestId}`, sk: "execution" },
+          }),
+        );
+        const history = (Item?.history ?? []) as {
+          type: string;
+          timestamp: number;
+          details: { name?: string };
+        }[];
+        const entered = new Map<string, number>();
+        for (const event of history) {
+          const name = event.details.name ?? "";
+          if (event.type === "TaskStateEntered") entered.set(name, event.timestamp);
+          if (event.type === "TaskStateExited" && entered.has(name)) {
+            const durations = byState[name] ?? [];
+            durations.push(event.timestamp - (entered.get(name) as number));
+            byState[name] = durations;
+          }
+        }
+      }
+      return Object.fromEntries(
+        Object.entries(byState).map(([name, values]) => [
+          name,
+          { ...percentiles(values), mean: values.reduce((a, b) => a + b, 0) / values.length },
+        ]),
+      );
+    },
+
+    close() {
+      dynamodb.destroy();
+    },
+  };
+}
+
+export type RecordReader = ReturnType<typeof recordReader>;

@@ -1,0 +1,253 @@
+/**
+ * `npm run bench`: where the time of the local pipeline goes, measured, not assumed.
+ *
+ * Starts the local runtime in its own process (as `npm start` does, fresh data directory, free
+ * port), drives POST /v1/events with autocannon at several concurrency levels, reads what became
+ * of every event from the IngestRecords table, measures the embedded stores' own ceiling for the
+ * calls one event needs, and the CPU cost of validate + map. Method and latest figures:
+ * docs/performance.md. Environment: BENCH_SECONDS (per run, default 10), BENCH_CONCURRENCY
+ * (default 1,8,32), BENCH_LABEL (added to the results file name).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type CeilingResult, storeCeiling } from "./ceiling.ts";
+import { drive, eventBody, type LoadResult } from "./load.ts";
+import { measureMappingCost } from "./mapping.ts";
+import { type EndToEnd, recordReader } from "./records.ts";
+import { startRuntimeProcess } from "./runtime-process.ts";
+import { type Percentiles, round } from "./stats.ts";
+
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const LEVELS = (process.env.BENCH_CONCURRENCY ?? "1,8,32").split(",").map(Number);
+const LABEL = process.env.BENCH_LABEL ?? "";
+const API_KEY = "local-vendorA-key";
+/** How long the workflow may take to catch up after a run before its backlog is reported as such. */
+const DRAIN_TIMEOUT_MS = Math.max(60_000, SECONDS * 6_000);
+
+interface LevelResult {
+  concurrency: number;
+  ingest: Omit<LoadResult, "acceptedNumbers">;
+  endToEnd: Omit<EndToEnd, "ingestIds">;
+  /** Records still RECEIVED when the drain gave up (0 = the workflow caught up). */
+  backlogAfterDrain: number;
+  duplicate: Omit<LoadResult, "acceptedNumbers">;
+  ceiling: CeilingResult;
+  /** Accepted events/s over the store ceiling's events/s, same concurrency. */
+  ingestVsCeiling: number;
+}
+
+const log = (message: string) => process.stderr.write(`${message}\n`);
+const withoutNumbers = ({ acceptedNumbers: _, ...rest }: LoadResult) => rest;
+const ms = (p: Percentiles) => `${round(p.p50)}/${round(p.p95)}/${round(p.p99)}`;
+
+function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((row) => row.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? "").length)));
+  const line = (row: string[]) => row.map((cell, i) => cell.padStart(widths[i] ?? 0)).join("  ");
+  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n");
+}
+
+async function main() {
+  const occurredAt = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const runId = Date.now().toString(36);
+  const body = (prefix: string) => (n: number) => eventBody(`${runId}-${prefix}`, n, occurredAt);
+
+  log(`validate + map micro-benchmark...`);
+  const mapping = await measureMappingCost(REPO_ROOT);
+
+  log(`starting the local runtime...`);
+  const runtime = await startRuntimeProcess(REPO_ROOT);
+  const { endpoints } = runtime;
+  const records = recordReader(endpoints);
+  const ceiling = storeCeiling(endpoints, body("ceiling"));
+  const levels: LevelResult[] = [];
+  let sustained:
+    | {
+        ingest: Omit<LoadResult, "acceptedNumbers">;
+        endToEnd: Omit<EndToEnd, "ingestIds">;
+        backlogAfterDrain: number;
+      }
+    | undefined;
+  let taskDurations: Awaited<ReturnType<typeof records.taskDurations>> = {};
+  try {
+    // The bench measures the pipeline, not the vendor's limit (100/s for vendorA): lift it in this
+    // throwaway data directory before the first request, so no answer was cached with the old one.
+    await records.entities.vendors.patch({ vendorId: "vendorA" }).set({ rateLimitPerSecond: 1_000_000 }).go();
+    await ceiling.setup();
+
+    log(`warm-up (${Math.min(3, SECONDS)} s)...`);
+    await drive({
+      url: endpoints.api,
+      apiKey: API_KEY,
+      connections: 8,
+      seconds: Math.min(3, SECONDS),
+      body: body("warm"),
+    });
+    await records.drain(DRAIN_TIMEOUT_MS);
+
+    for (const connections of LEVELS) {
+      const prefix = `c${connections}`;
+      log(`concurrency ${connections}: ingest ${SECONDS} s...`);
+      const ingest = await drive({
+        url: endpoints.api,
+        apiKey: API_KEY,
+        connections,
+        seconds: SECONDS,
+        body: body(prefix),
+      });
+      const backlogAfterDrain = await records.drain(DRAIN_TIMEOUT_MS);
+      const endToEnd = await records.endToEnd(`${runId}-${prefix}`);
+      if (connections === LEVELS[0])
+        taskDurations = await records.taskDurations(endToEnd.ingestIds.slice(0, 200));
+
+      log(`concurrency ${connections}: duplicates ${SECONDS / 2} s...`);
+      const accepted = ingest.acceptedNumbers;
+      const originals = body(prefix);
+      const duplicate = await drive({
+        url: endpoints.api,
+        apiKey: API_KEY,
+        connections,
+        seconds: SECONDS / 2,
+        body: (n) => originals(accepted[n % accepted.length] ?? 0),
+      });
+
+      log(`concurrency ${connections}: store ceiling...`);
+      const storeRates = await ceiling.measure(connections, SECONDS / 2, SECONDS / 5);
+      levels.push({
+        concurrency: connections,
+        ingest: withoutNumbers(ingest),
+        endToEnd: (({ ingestIds: _, ...rest }) => rest)(endToEnd),
+        backlogAfterDrain,
+        duplicate: withoutNumbers(duplicate),
+        ceiling: storeRates,
+        ingestVsCeiling: ingest.ratePerSecond / storeRates.sequence.perSecond,
+      });
+    }
+
+    // A paced run below what the workflow sustains, so the lag shown is the pipeline's, not a queue's.
+    const workflowRate = Math.max(...levels.map((level) => level.endToEnd.normalizedPerSecond));
+    const targetRate = Math.max(1, Math.floor(workflowRate * 0.8));
+    const connections = Math.max(...LEVELS);
+    log(`sustained ${targetRate} events/s (80% of the workflow's ${round(workflowRate)}/s), ${SECONDS} s...`);
+    const paced = await drive({
+      url: endpoints.api,
+      apiKey: API_KEY,
+      connections,
+      seconds: SECONDS,
+      overallRate: targetRate,
+      body: body("sustained"),
+    });
+    const backlogAfterDrain = await records.drain(DRAIN_TIMEOUT_MS);
+    const endToEnd = await records.endToEnd(`${runId}-sustained`);
+    sustained = {
+      ingest: withoutNumbers(paced),
+      endToEnd: (({ ingestIds: _, ...rest }) => rest)(endToEnd),
+      backlogAfterDrain,
+    };
+  } finally {
+    records.close();
+    ceiling.close();
+  }
+  const peakRssBytes = runtime.peakRssBytes();
+  await runtime.stop();
+
+  const result = {
+    date: new Date().toISOString(),
+    label: LABEL || undefined,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },
+    secondsPerRun: SECONDS,
+    levels,
+    sustained,
+    mapping,
+    taskDurationsMs: taskDurations,
+    peakRssMiB: round(peakRssBytes / 1024 / 1024),
+  };
+
+  const output = [
+    "",
+    `DVSS bench ${result.date}${LABEL ? ` (${LABEL})` : ""}: ${result.machine.cpus} CPUs, Node ${process.version}, ${SECONDS} s per run`,
+    "",
+    "Ingest (POST /v1/events, unique events) against the stores' ceiling (GetItem+PutObject+PutItem+PutItem)",
+    table(
+      [
+        "conc",
+        "accepted/s",
+        "p50/p95/p99 ms",
+        "non-202",
+        "ceiling ev/s",
+        "ceiling p50/p95/p99",
+        "ingest/ceiling",
+      ],
+      levels.map((l) => [
+        l.concurrency,
+        round(l.ingest.ratePerSecond),
+        ms(l.ingest.latencyMs),
+        Object.values(l.ingest.otherStatuses).reduce((a, b) => a + b, 0) + l.ingest.errors,
+        round(l.ceiling.sequence.perSecond),
+        ms(l.ceiling.sequence.latencyMs),
+        `${round(l.ingestVsCeiling * 100)}%`,
+      ]),
+    ),
+    "",
+    "End to end (IngestRecords: receivedAt → updatedAt of NORMALIZED)",
+    table(
+      ["run", "offered/s", "normalized", "failed", "normalized/s", "lag p50/p95/p99 ms", "left RECEIVED"],
+      [
+        ...levels.map((l) => [
+          `conc ${l.concurrency}`,
+          round(l.ingest.ratePerSecond),
+          l.endToEnd.normalized,
+          l.endToEnd.failed,
+          round(l.endToEnd.normalizedPerSecond),
+          ms(l.endToEnd.lagMs),
+          l.backlogAfterDrain,
+        ]),
+        ...(sustained
+          ? [
+              [
+                `paced ${sustained.ingest.targetRate}/s`,
+                round(sustained.ingest.ratePerSecond),
+                sustained.endToEnd.normalized,
+                sustained.endToEnd.failed,
+                round(sustained.endToEnd.normalizedPerSecond),
+                ms(sustained.endToEnd.lagMs),
+                sustained.backlogAfterDrain,
+              ],
+            ]
+          : []),
+      ],
+    ),
+    "",
+    "Duplicates (every request a duplicate) and single store calls at the same concurrency",
+    table(
+      ["conc", "duplicate/s", "p50/p95/p99 ms", "GetItem/s", "PutObject/s", "PutItem/s"],
+      levels.map((l) => [
+        l.concurrency,
+        round(l.duplicate.ratePerSecond),
+        ms(l.duplicate.latencyMs),
+        round(l.ceiling.getItem.perSecond),
+        round(l.ceiling.putObject.perSecond),
+        round(l.ceiling.putItem.perSecond),
+      ]),
+    ),
+    "",
+    `validate + map (vendorA seed, CPU per event): engine ${round(mapping.engineMicros)} µs, compiled version ${round(mapping.compiledMicros)} µs, hand-written ${round(mapping.handWrittenMicros, 2)} µs (engine ${round(mapping.engineVsHand)}×, compiled ${round(mapping.compiledVsHand)}× hand-written)`,
+    `task durations at concurrency ${LEVELS[0]} (mean ms): ${Object.entries(taskDurations)
+      .map(([name, d]) => `${name} ${round(d.mean)}`)
+      .join(", ")}`,
+    `peak RSS of the runtime: ${result.peakRssMiB} MiB`,
+    "",
+  ].join("\n");
+  process.stdout.write(output);
+
+  const resultsDir = join(REPO_ROOT, "bench/results");
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `${result.date.slice(0, 10)}${LABEL ? `-${LABEL}` : ""}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  log(`results written to ${file.slice(REPO_ROOT.length + 1)}`);
+}
+
+await main();

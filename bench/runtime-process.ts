@@ -1,0 +1,124 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { LocalEndpoints } from "@dvss/local/runtime";
+
+/** The local runtime as `npm start` runs it, in its own process, on a fresh data directory and a free port. */
+export interface RuntimeProcess {
+  pid: number;
+  dataDir: string;
+  endpoints: LocalEndpoints;
+  /** Highest resident set seen so far (the process and any children it started), in bytes. */
+  peakRssBytes(): number;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function statusField(pid: number, field: "VmRSS" | "VmHWM"): number {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(
+      readFileSync(`/proc/${pid}/status`, "utf8"),
+    );
+    return match?.[1] ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The process and its descendants (Linux /proc), so stores moved to child processes are counted too. */
+function processTree(pid: number): number[] {
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i++) {
+    const current = pids[i] as number;
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${current}/task`);
+    } catch {
+      continue;
+    }
+    for (const task of tasks) {
+      try {
+        const children = readFileSync(`/proc/${current}/task/${task}/children`, "utf8").trim();
+        if (children) pids.push(...children.split(/\s+/).map(Number));
+      } catch {
+        // The task ended while we looked.
+      }
+    }
+  }
+  return pids;
+}
+
+export async function startRuntimeProcess(repoRoot: string): Promise<RuntimeProcess> {
+  const dataDir = mkdtempSync(join(tmpdir(), "dvss-bench-"));
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ["packages/local/src/main.ts"], {
+    cwd: repoRoot,
+    env: { ...process.env, PORT: String(port), DVSS_DATA_DIR: dataDir },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.length > 20_000) output = output.slice(-10_000);
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`runtime not ready after 60 s:\n${output}`)), 60_000);
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (/DVSS local ready \S+/.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`runtime exited with ${code} before it was ready:\n${output}`));
+    });
+  });
+  const pid = child.pid as number;
+  const endpoints = JSON.parse(readFileSync(join(dataDir, "endpoints.json"), "utf8")) as LocalEndpoints;
+
+  let peak = 0;
+  const sample = () => {
+    const tree = processTree(pid);
+    const rss = tree.reduce((sum, member) => sum + statusField(member, "VmRSS"), 0);
+    // VmHWM catches a peak between two samples for the main process.
+    peak = Math.max(peak, rss, statusField(pid, "VmHWM"));
+  };
+  const sampler = setInterval(sample, 200);
+  sample();
+
+  return {
+    pid,
+    dataDir,
+    endpoints,
+    peakRssBytes() {
+      sample();
+      return peak;
+    },
+    async stop() {
+      clearInterval(sampler);
+      if (child.exitCode === null) {
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+        child.kill("SIGTERM");
+        const timeout = setTimeout(() => child.kill("SIGKILL"), 60_000);
+        await exited;
+        clearTimeout(timeout);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
