@@ -1,13 +1,23 @@
 import type { IdempotencyConflict } from "@dvss/core/ingest";
-import { logger } from "./runtime.ts";
+import { recordIdempotencyConflict as recordDivergence } from "@dvss/core/state/apply";
+import { getEntities, logger } from "./runtime.ts";
 
-/** A vendor reused an externalEventId for different content: the 409 tells the vendor, this tells operators. */
+/** A vendor reused an externalEventId for different content: the 409 tells the vendor, the divergence tells operators. */
 export async function recordIdempotencyConflict(conflict: IdempotencyConflict): Promise<void> {
-  logger.warn("idempotency conflict", {
-    vendorId: conflict.envelope.vendorId,
-    externalEventId: conflict.envelope.externalEventId,
-    ingestId: conflict.existing.ingestId,
-    existingSha256: conflict.existing.payloadSha256,
-    incomingSha256: conflict.incomingHash,
-  });
+  const { envelope, existing, incomingHash } = conflict;
+  try {
+    await recordDivergence(getEntities(), {
+      vendorId: envelope.vendorId,
+      externalEventId: envelope.externalEventId,
+      ingestId: existing.ingestId,
+      existingSha256: existing.payloadSha256,
+      incomingSha256: incomingHash,
+      rawKey: existing.rawKey,
+      eventType: envelope.eventType,
+      occurredAt: envelope.occurredAt,
+    });
+  } catch (error) {
+    // The vendor still gets its 409; losing the operator's note must not turn it into a 503.
+    logger.error("idempotency conflict not recorded", { ingestId: existing.ingestId, error: error as Error });
+  }
 }

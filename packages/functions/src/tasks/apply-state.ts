@@ -1,4 +1,30 @@
+import type { NormalizedDocument } from "@dvss/core/normalized";
+import type { NormalizedOutcome } from "@dvss/core/outcomes";
+import { applyStateChange } from "@dvss/core/state/apply";
+import { readObject } from "../lib/events.ts";
+import { getEntities, logger } from "../lib/runtime.ts";
 import { taskHandler } from "../lib/task.ts";
+import { vendorPriority } from "../lib/vendors.ts";
 
-/** Folds the standard event into canonical state (wired to the state engine next). */
-export const handler = taskHandler(async () => ({ applied: false }));
+/**
+ * Folds the normalized event into canonical state, records its divergences and appends the change
+ * to the outbox. Reads the document it folds from the normalized bucket (a reference, like every
+ * state); a rerun or replay of the same ingestId changes nothing.
+ */
+export const handler = taskHandler(async (state) => {
+  const { normalizedRef, mappingVersion } = state.normalized as NormalizedOutcome;
+  const document = JSON.parse((await readObject(normalizedRef)).toString()) as NormalizedDocument;
+  const result = await applyStateChange(getEntities(), document, {
+    vendorPriority: await vendorPriority(state.vendorId),
+    mappingVersion,
+  });
+  if (result.divergences.length > 0) {
+    logger.info("divergence", { kinds: result.divergences.map((divergence) => divergence.kind) });
+  }
+  return {
+    outcome: result.outcome,
+    entity: result.entity,
+    version: result.version,
+    divergences: result.divergences.map((divergence) => divergence.kind),
+  };
+});
