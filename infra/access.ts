@@ -35,12 +35,14 @@ const BUCKET_ACTIONS: Record<BucketAccess, string> = {
 export const ACCESS = {
   // HTTP
   IngestApi: {
-    tables: { Vendors: ["read"], IngestRecords: ["read", "put"] },
+    // Divergence: a 409 is recorded as an IDEMPOTENCY_CONFLICT divergence.
+    tables: { Vendors: ["read"], IngestRecords: ["read", "put"], Divergence: ["put"] },
     buckets: { RawBucket: ["put", "delete"] },
     startNormalize: true,
   },
   EventsApi: { tables: { Vendors: ["read"], IngestRecords: ["read"] } },
-  ConsumerApi: { tables: { Vendors: ["read"], CanonicalState: ["read"], Outbox: ["read"] } },
+  // Outbox put: a feed reader closes a position left empty past its grace period as a gap.
+  ConsumerApi: { tables: { Vendors: ["read"], CanonicalState: ["read"], Outbox: ["read", "put"] } },
   HealthApi: { tables: { Vendors: ["read"] }, buckets: { RawBucket: ["list"] } },
   // Workflow tasks. Readers of an object also list its bucket: S3 answers a missing key with
   // NoSuchKey (reported as MissingRecordError) only to a caller allowed to list, AccessDenied otherwise.

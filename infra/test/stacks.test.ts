@@ -36,11 +36,12 @@ const EXPECTED_PERMISSIONS: Record<string, Statement[]> = {
   IngestApi: [
     ...reads("Vendors"),
     ...reads("IngestRecords", "dynamodb:PutItem"),
+    { actions: ["dynamodb:PutItem"], resources: table("Divergence") },
     { actions: ["s3:PutObject", "s3:DeleteObject"], resources: objects("RawBucket") },
     { actions: ["states:StartExecution"], resources: ["Normalize.arn"] },
   ],
   EventsApi: [...reads("Vendors"), ...reads("IngestRecords")],
-  ConsumerApi: [...reads("Vendors"), ...reads("CanonicalState"), ...reads("Outbox")],
+  ConsumerApi: [...reads("Vendors"), ...reads("CanonicalState"), ...reads("Outbox", "dynamodb:PutItem")],
   HealthApi: [...reads("Vendors"), { actions: ["s3:ListBucket"], resources: ["RawBucket.arn"] }],
   ValidateTask: [
     { actions: ["s3:GetObject"], resources: objects("RawBucket") },
