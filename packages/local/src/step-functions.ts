@@ -316,6 +316,8 @@ export class LocalStepFunctions {
       const failure = error as Error & { cause?: { name?: string; message?: string } };
       record.error = failure.cause?.name ?? failure.name;
       record.cause = failure.cause?.message ?? failure.message;
+      // Quarantines end in success; a failed execution means an outcome could not be recorded.
+      console.error(`execution ${record.name} FAILED: ${record.error}: ${record.cause}`);
     }
     await collecting.catch(() => undefined);
     record.stopDate = Date.now();

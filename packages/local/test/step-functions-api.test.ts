@@ -1,0 +1,100 @@
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SFNClient,
+} from "@aws-sdk/client-sfn";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lambdaContext, loadHandler } from "../src/lambda.ts";
+import { type Harness, seedEnvelope, startHarness } from "./harness.ts";
+
+let dvss: Harness;
+let sfn: SFNClient;
+beforeAll(async () => {
+  dvss = await startHarness();
+  sfn = new SFNClient({
+    endpoint: dvss.endpoints.sfn,
+    region: dvss.endpoints.region,
+    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+  });
+});
+afterAll(async () => {
+  sfn?.destroy();
+  await dvss?.close();
+});
+
+describe("the local Step Functions endpoint", () => {
+  it("answers DescribeExecution, ListExecutions and GetExecutionHistory through the AWS SDK", async () => {
+    const { body } = await dvss.post({ ...seedEnvelope, externalEventId: "sfn-api-1" });
+    await dvss.runtime.stepFunctions.drain();
+    const executionArn = `arn:aws:states:us-east-1:000000000000:execution:dvss-local-Normalize:${body.ingestId}`;
+
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    const listed = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: dvss.endpoints.stateMachineArn }),
+    );
+    const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+
+    expect(described).toMatchObject({ name: body.ingestId, status: "SUCCEEDED" });
+    expect(JSON.parse(described.input ?? "{}")).toEqual({
+      ingestId: body.ingestId,
+      vendorId: "vendorA",
+      externalEventId: "sfn-api-1",
+      rawRef: { bucket: dvss.endpoints.buckets.RawBucket, key: expect.stringContaining(body.ingestId) },
+    });
+    expect(described.startDate).toBeInstanceOf(Date);
+    expect(listed.executions?.map((execution) => execution.name)).toContain(body.ingestId);
+    const entered = (history.events ?? [])
+      .filter((event) => event.type === "TaskStateEntered")
+      .map((event) => event.stateEnteredEventDetails?.name);
+    expect(entered).toEqual(["Validate", "Map", "WriteNormalized", "ApplyState", "UpdateStatus"]);
+    expect(history.events?.at(-1)?.type).toBe("ExecutionSucceeded");
+  });
+
+  it("refuses a second execution of the same name with a different input", async () => {
+    const { body } = await dvss.post({ ...seedEnvelope, externalEventId: "sfn-api-2" });
+    await dvss.runtime.stepFunctions.drain();
+
+    await expect(
+      dvss.runtime.stepFunctions.startExecution(
+        dvss.endpoints.stateMachineArn,
+        body.ingestId,
+        '{"other":true}',
+      ),
+    ).rejects.toThrow(/already exists/);
+  });
+});
+
+describe("the reconciler", () => {
+  it("quarantines an event as STUCK once it has had its maximum number of executions", async () => {
+    const { resetRuntime } = await import("@dvss/functions/lib/runtime");
+    const sfnEndpoint = process.env.AWS_ENDPOINT_URL_SFN;
+    process.env.AWS_ENDPOINT_URL_SFN = "http://127.0.0.1:9";
+    process.env.DVSS_RECONCILE_AFTER_SECONDS = "0";
+    process.env.DVSS_RECONCILE_MAX_ATTEMPTS = "2";
+    resetRuntime();
+    const reconcile = await loadHandler("packages/functions/src/reconciler.handler");
+    try {
+      const { body } = await dvss.post({ ...seedEnvelope, externalEventId: "stuck-forever-1" });
+
+      const first = await reconcile({}, lambdaContext("Reconciler"));
+      const second = await reconcile({}, lambdaContext("Reconciler"));
+
+      expect(first.restarted).toEqual([]); // the start failed again: the claim stays, no execution
+      expect(second.quarantined).toContain(body.ingestId);
+      const { data: entry } = await dvss.entities.quarantine.get({ ingestId: body.ingestId }).go();
+      expect(entry).toMatchObject({ stage: "Reconciler", reason: "STUCK", attempts: 2, status: "open" });
+      const event = await dvss.request("GET", `/v1/events/${body.ingestId}`, {
+        headers: { "x-api-key": "local-vendorA-key" },
+      });
+      expect(event.body).toMatchObject({ status: "FAILED_NORMALIZE", error: { code: "STUCK" } });
+      const third = await reconcile({}, lambdaContext("Reconciler"));
+      expect(third.backlog).toBe(0);
+    } finally {
+      process.env.AWS_ENDPOINT_URL_SFN = sfnEndpoint;
+      delete process.env.DVSS_RECONCILE_AFTER_SECONDS;
+      delete process.env.DVSS_RECONCILE_MAX_ATTEMPTS;
+      resetRuntime();
+    }
+  });
+});
