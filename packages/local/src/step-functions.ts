@@ -64,6 +64,18 @@ export interface StepFunctionsOptions {
   retryIntervalScale?: number;
 }
 
+/** An execution as ListExecutions shows it (dates in epoch seconds, as the JSON protocol has them). */
+function executionSummary(execution: ExecutionRecord) {
+  return {
+    executionArn: execution.executionArn,
+    stateMachineArn: execution.stateMachineArn,
+    name: execution.name,
+    status: execution.status,
+    startDate: execution.startDate / 1000,
+    stopDate: execution.stopDate === undefined ? undefined : execution.stopDate / 1000,
+  };
+}
+
 /** Maps aws-local-stepfunctions' event log entries to Step Functions history event types. */
 function historyEventOf(
   log: { type: string; state?: { name: string; type: string; input?: unknown; output?: unknown } } & Record<
@@ -162,16 +174,11 @@ export class LocalStepFunctions {
       case "DescribeExecution": {
         const execution = await this.describeExecution(String(body.executionArn));
         return {
-          executionArn: execution.executionArn,
-          stateMachineArn: execution.stateMachineArn,
-          name: execution.name,
-          status: execution.status,
+          ...executionSummary(execution),
           input: execution.input,
           output: execution.output,
           error: execution.error,
           cause: execution.cause,
-          startDate: execution.startDate / 1000,
-          stopDate: execution.stopDate === undefined ? undefined : execution.stopDate / 1000,
         };
       }
       case "ListExecutions": {
@@ -179,16 +186,7 @@ export class LocalStepFunctions {
           status: body.statusFilter as ExecutionStatus | undefined,
           limit: Number(body.maxResults ?? 100),
         });
-        return {
-          executions: executions.map((execution) => ({
-            executionArn: execution.executionArn,
-            stateMachineArn: execution.stateMachineArn,
-            name: execution.name,
-            status: execution.status,
-            startDate: execution.startDate / 1000,
-            stopDate: execution.stopDate === undefined ? undefined : execution.stopDate / 1000,
-          })),
-        };
+        return { executions: executions.map(executionSummary) };
       }
       case "GetExecutionHistory": {
         const execution = await this.describeExecution(String(body.executionArn));

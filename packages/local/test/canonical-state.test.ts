@@ -178,16 +178,8 @@ describe("canonical state through the pipeline", () => {
       const ingestIds = await postInOrder(dvss, EVENTS);
       const before = await snapshot(dvss);
       const ingestId = ingestIds.get("a-1") ?? "";
-      const execution = await dvss.runtime.stepFunctions.describeExecution(
-        `arn:aws:states:us-east-1:000000000000:execution:dvss-local-Normalize:${ingestId}`,
-      );
 
-      await dvss.runtime.stepFunctions.startExecution(
-        dvss.endpoints.stateMachineArn,
-        `${ingestId}-replay`,
-        execution.input,
-      );
-      await dvss.runtime.stepFunctions.drain();
+      await dvss.rerun(ingestId);
       const conflict = await dvss.post({ ...EVENTS[0], payload: { sku: "P-1", qty: 11, warehouse: "ROA" } });
 
       const after = await snapshot(dvss);

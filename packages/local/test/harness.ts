@@ -76,6 +76,18 @@ export async function startHarness(options: LocalOptions = {}) {
         await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
       );
     },
+    /** Runs a finished execution's input again under a new name, as a replay does, and waits for it. */
+    async rerun(ingestId: string) {
+      const execution = await runtime.stepFunctions.describeExecution(
+        `arn:aws:states:us-east-1:000000000000:execution:dvss-local-Normalize:${ingestId}`,
+      );
+      await runtime.stepFunctions.startExecution(
+        endpoints.stateMachineArn,
+        `${ingestId}-rerun`,
+        execution.input,
+      );
+      await runtime.stepFunctions.drain();
+    },
     async records() {
       return (await entities.ingestRecords.scan.go({ pages: "all" })).data;
     },

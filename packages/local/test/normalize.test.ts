@@ -169,16 +169,8 @@ describe("the normalize workflow", () => {
     const { data: recordBefore } = await dvss.entities.ingestRecords
       .get({ vendorId: "vendorA", externalEventId: "replay-1" })
       .go();
-    const execution = await dvss.runtime.stepFunctions.describeExecution(
-      `arn:aws:states:us-east-1:000000000000:execution:dvss-local-Normalize:${ingestId}`,
-    );
 
-    await dvss.runtime.stepFunctions.startExecution(
-      dvss.endpoints.stateMachineArn,
-      `${ingestId}-replay`,
-      execution.input,
-    );
-    await dvss.runtime.stepFunctions.drain();
+    await dvss.rerun(ingestId);
 
     expect(await dvss.object(event.normalizedRef.bucket, event.normalizedRef.key)).toEqual(original);
     const { data: recordAfter } = await dvss.entities.ingestRecords
