@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from "@aws-sdk/client-dynamodb";
 import {
   BUCKET_NAMES,
@@ -11,8 +11,7 @@ import {
   type TableDefinition,
   type TableName,
 } from "@dvss/core/tables";
-import dynalite from "dynalite";
-import S3rver from "s3rver";
+import type { StoreWorkerData, StoreWorkerMessage } from "./store-worker.ts";
 
 export interface StoreOptions {
   /** Where dynalite and s3rver keep their files; absent = in memory (tests). */
@@ -48,17 +47,41 @@ export function resourceNames(stage: string) {
   return { tables, buckets };
 }
 
-function listenDynalite(server: ReturnType<typeof dynalite>): Promise<string> {
+/** Starts one store on its own thread (store-worker.ts); resolves with its endpoint once it listens. */
+function startStoreWorker(data: StoreWorkerData): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const worker = new Worker(new URL("./store-worker.ts", import.meta.url), { workerData: data });
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      resolve(`http://127.0.0.1:${port}`);
+    const onExit = (code: number) =>
+      reject(new Error(`The ${data.kind} store stopped (exit ${code}) before it was ready`));
+    worker.once("error", reject);
+    worker.once("exit", onExit);
+    worker.once("message", (message: StoreWorkerMessage) => {
+      worker.off("error", reject);
+      worker.off("exit", onExit);
+      if (message.type !== "ready") {
+        const failure = new Error(message.type === "failed" ? message.message : `unexpected ${message.type}`);
+        if (message.type === "failed" && message.code) Object.assign(failure, { code: message.code });
+        reject(failure);
+        return;
+      }
+      worker.on("error", (error) => console.error(`The ${data.kind} store failed`, error));
+      resolve({
+        endpoint: message.endpoint,
+        async close() {
+          const exited = new Promise<void>((done) => worker.once("exit", () => done()));
+          // The store closes its files (LevelDB) before the thread ends.
+          const closed = new Promise<void>((done) => worker.once("message", () => done()));
+          worker.postMessage("close");
+          await Promise.race([closed, exited]);
+          await worker.terminate();
+          await exited;
+        },
+      });
     });
   });
 }
 
-/** Starts dynalite and s3rver and creates every table and bucket from the shared definitions. */
+/** Starts dynalite and s3rver, each on its own thread, and creates every table and bucket from the shared definitions. */
 export async function startStores(options: StoreOptions): Promise<RunningStores> {
   const { tables, buckets } = resourceNames(options.stage);
   let dynamoPath: string | undefined;
@@ -75,18 +98,19 @@ export async function startStores(options: StoreOptions): Promise<RunningStores>
   }
   mkdirSync(s3Dir, { recursive: true });
 
-  const dynamo = dynalite({ path: dynamoPath, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  const dynamodbEndpoint = await listenDynalite(dynamo);
-
-  const s3 = new S3rver({
-    address: "127.0.0.1",
-    port: 0,
-    directory: s3Dir,
-    silent: true,
-    configureBuckets: Object.values(buckets).map((name) => ({ name, configs: [] })),
-  });
-  const s3Address = (await s3.run()) as AddressInfo;
-  const s3Endpoint = `http://127.0.0.1:${s3Address.port}`;
+  const started = await Promise.allSettled([
+    startStoreWorker({ kind: "dynamodb", ...(dynamoPath && { directory: dynamoPath }) }),
+    startStoreWorker({ kind: "s3", directory: s3Dir, buckets: Object.values(buckets) }),
+  ]);
+  const [dynamo, s3] = started.map((result) => (result.status === "fulfilled" ? result.value : undefined));
+  const closeStores = () => Promise.all([s3?.close(), dynamo?.close()]).then(() => undefined);
+  const failure = started.find((result) => result.status === "rejected");
+  if (!dynamo || !s3) {
+    await closeStores();
+    throw (failure as PromiseRejectedResult).reason;
+  }
+  const dynamodbEndpoint = dynamo.endpoint;
+  const s3Endpoint = s3.endpoint;
 
   const client = new DynamoDBClient({
     endpoint: dynamodbEndpoint,
@@ -98,14 +122,20 @@ export async function startStores(options: StoreOptions): Promise<RunningStores>
     ...TABLE_NAMES.map((name): [string, TableDefinition] => [tables[name], TABLES[name]]),
     [executionsTable, EXECUTIONS_TABLE],
   ];
-  for (const [tableName, definition] of definitions) {
-    try {
-      await client.send(new CreateTableCommand(createTableInput(tableName, definition)));
-    } catch (error) {
-      if (!(error instanceof ResourceInUseException)) throw error;
+  try {
+    for (const [tableName, definition] of definitions) {
+      try {
+        await client.send(new CreateTableCommand(createTableInput(tableName, definition)));
+      } catch (error) {
+        if (!(error instanceof ResourceInUseException)) throw error;
+      }
     }
+  } catch (error) {
+    await closeStores();
+    throw error;
+  } finally {
+    client.destroy();
   }
-  client.destroy();
 
   return {
     dynamodbEndpoint,
@@ -114,8 +144,7 @@ export async function startStores(options: StoreOptions): Promise<RunningStores>
     tables,
     buckets,
     async close() {
-      await s3.close();
-      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+      await closeStores();
     },
   };
 }
