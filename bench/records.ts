@@ -1,5 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { GetExecutionHistoryCommand, SFNClient } from "@aws-sdk/client-sfn";
+import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { createEntities, PENDING_SHARDS } from "@dvss/core/entities/index";
 import type { LocalEndpoints } from "@dvss/local/runtime";
 import { type Percentiles, percentiles, sleep } from "./stats.ts";
@@ -26,12 +27,18 @@ interface RecordRow {
 
 /** The stores of the running runtime, reached with the ordinary AWS SDK through endpoints.json. */
 export function recordReader(endpoints: LocalEndpoints) {
+  const dynamodbCredentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
   const dynamodb = new DynamoDBClient({
     endpoint: endpoints.dynamodb,
     region: endpoints.region,
-    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    credentials: dynamodbCredentials,
   });
   const documents = DynamoDBDocumentClient.from(dynamodb);
+  const sfn = new SFNClient({
+    endpoint: endpoints.sfn,
+    region: endpoints.region,
+    credentials: dynamodbCredentials,
+  });
   const entities = createEntities(dynamodb, endpoints.tables);
 
   /** Records still RECEIVED: the sparse pending index holds exactly those. */
@@ -96,31 +103,27 @@ export function recordReader(endpoints: LocalEndpoints) {
 
     /**
      * How long each Task state ran (TaskStateEntered → TaskStateExited) in the given executions, from
-     * the history the local Step Functions endpoint records: a proxy for Lambda durations.
+     * GetExecutionHistory of the local Step Functions endpoint: a proxy for Lambda durations.
      */
     async taskDurations(ingestIds: string[]): Promise<Record<string, Percentiles & { mean: number }>> {
       const byState: Record<string, number[]> = {};
       const executionPrefix = endpoints.stateMachineArn.replace(":stateMachine:", ":execution:");
       for (const ingestId of ingestIds) {
-        const { Item } = await documents.send(
-          new GetCommand({
-            TableName: endpoints.executionsTable,
-            Key: { pk: `${executionPrefix}:${ingestId}`, sk: "execution" },
+        const { events = [] } = await sfn.send(
+          new GetExecutionHistoryCommand({
+            executionArn: `${executionPrefix}:${ingestId}`,
+            maxResults: 1000,
           }),
         );
-        const history = (Item?.history ?? []) as {
-          type: string;
-          timestamp: number;
-          details: { name?: string };
-        }[];
         const entered = new Map<string, number>();
-        for (const event of history) {
-          const name = event.details.name ?? "";
-          if (event.type === "TaskStateEntered") entered.set(name, event.timestamp);
-          if (event.type === "TaskStateExited" && entered.has(name)) {
-            const durations = byState[name] ?? [];
-            durations.push(event.timestamp - (entered.get(name) as number));
-            byState[name] = durations;
+        for (const event of events) {
+          const at = event.timestamp?.getTime() ?? 0;
+          if (event.type === "TaskStateEntered") entered.set(event.stateEnteredEventDetails?.name ?? "", at);
+          const exitedName = event.stateExitedEventDetails?.name ?? "";
+          if (event.type === "TaskStateExited" && entered.has(exitedName)) {
+            const durations = byState[exitedName] ?? [];
+            durations.push(at - (entered.get(exitedName) as number));
+            byState[exitedName] = durations;
           }
         }
       }
@@ -134,6 +137,7 @@ export function recordReader(endpoints: LocalEndpoints) {
 
     close() {
       dynamodb.destroy();
+      sfn.destroy();
     },
   };
 }
