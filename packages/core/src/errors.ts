@@ -165,6 +165,17 @@ export class WriteContentionError extends DvssError {
   }
 }
 
+/**
+ * A mapping version is immutable: publishing one again with other content (or content that
+ * differs from the bundled folder of the same version) is refused; publish a new version instead.
+ */
+export class MappingVersionConflictError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("MAPPING_VERSION_CONFLICT", message, options);
+    this.name = "MappingVersionConflictError";
+  }
+}
+
 /** Names of errors the workflow treats as transient; everything else is caught and quarantined. */
 export const TRANSIENT_ERROR_NAMES = [
   "StorageUnavailableError",

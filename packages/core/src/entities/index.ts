@@ -4,6 +4,7 @@ import type { TableName } from "../tables.ts";
 import { inventoryStateEntity, orderStateEntity } from "./canonical-state.ts";
 import { divergenceEntity } from "./divergence.ts";
 import { ingestRecordEntity } from "./ingest-record.ts";
+import { activeMappingEntity, mappingVersionEntity } from "./mapping-version.ts";
 import { outboxEntryEntity, outboxSequenceEntity } from "./outbox.ts";
 import { quarantineEntity } from "./quarantine.ts";
 import { apiKeyEntity, vendorEntity } from "./vendor.ts";
@@ -11,6 +12,7 @@ import { apiKeyEntity, vendorEntity } from "./vendor.ts";
 export * from "./canonical-state.ts";
 export * from "./divergence.ts";
 export * from "./ingest-record.ts";
+export * from "./mapping-version.ts";
 export * from "./outbox.ts";
 export * from "./quarantine.ts";
 export * from "./vendor.ts";
@@ -24,6 +26,8 @@ export function createEntities(dynamodb: DynamoDBClient, tables: TableNames) {
     ingestRecords: ingestRecordEntity({ client, table: tables.IngestRecords }),
     vendors: vendorEntity({ client, table: tables.Vendors }),
     apiKeys: apiKeyEntity({ client, table: tables.Vendors }),
+    mappingVersions: mappingVersionEntity({ client, table: tables.Vendors }),
+    activeMappings: activeMappingEntity({ client, table: tables.Vendors }),
     quarantine: quarantineEntity({ client, table: tables.Quarantine }),
     inventoryStates: inventoryStateEntity({ client, table: tables.CanonicalState }),
     orderStates: orderStateEntity({ client, table: tables.CanonicalState }),

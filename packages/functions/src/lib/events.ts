@@ -3,21 +3,49 @@ import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { type Envelope, parseEnvelope } from "@dvss/core/envelope";
 import { MissingRecordError } from "@dvss/core/errors";
 import type { ObjectRef } from "@dvss/core/keys";
+import { createCompositeSource } from "@dvss/core/mapping/composite-source";
+import type { VendorDefinitionSource } from "@dvss/core/mapping/definitions";
 import { createMappingEngine, type MappingEngine } from "@dvss/core/mapping/engine";
 import { createFileSystemSource } from "@dvss/core/mapping/fs-source";
-import { s3Client } from "./runtime.ts";
+import { createStoreSource } from "@dvss/core/mapping/store-source";
+import { getEntities, logger, resourceName, s3Client } from "./runtime.ts";
 
 let engine: MappingEngine | undefined;
+let engineVendorsDir: string | undefined;
 
-/** The container's mapping engine: definitions bundled with the function, compiled once per version. */
+/** Published versions live in the Vendors table; a function not linked to it sees bundled ones only, and says so. */
+function publishedSource(): VendorDefinitionSource | undefined {
+  try {
+    resourceName("Vendors");
+  } catch {
+    logger.warn("Vendors table not linked: published mapping versions are not visible to this function");
+    return undefined;
+  }
+  return createStoreSource({ entities: getEntities });
+}
+
+/**
+ * The container's mapping engine, built once: bundled definitions (the folder deployed with the
+ * function) extended by published ones (store-source.ts). Compiled versions are cached for the
+ * container's life (a version never changes); which versions exist and which is active is read
+ * per vendor at most every few seconds (DVSS_DEFINITIONS_CACHE_MS, default 5 s), so a publish
+ * reaches every warm container within that time, and this process at once.
+ */
 export function mappingEngine(): MappingEngine {
-  engine ??= createMappingEngine({
-    source: createFileSystemSource(process.env.DVSS_VENDORS_DIR ?? join(process.cwd(), "schemas/vendors")),
-  });
+  const vendorsDir = process.env.DVSS_VENDORS_DIR ?? join(process.cwd(), "schemas/vendors");
+  // A local runtime restarted in the same process may point at another folder.
+  if (!engine || engineVendorsDir !== vendorsDir) {
+    const bundled = createFileSystemSource(vendorsDir);
+    const published = publishedSource();
+    engine = createMappingEngine({
+      source: published ? createCompositeSource({ bundled, published }) : bundled,
+    });
+    engineVendorsDir = vendorsDir;
+  }
   return engine;
 }
 
-/** For the local runtime: definitions were edited or published while it runs. */
+/** For the local runtime: definitions were edited in place while it runs. */
 export function resetMappingEngine(): void {
   engine = undefined;
 }
