@@ -1,0 +1,17 @@
+import type { RegisterCommand } from "./common.ts";
+import { registerMapping } from "./mapping.ts";
+import { registerQuarantine } from "./quarantine.ts";
+import { registerRedrive } from "./redrive.ts";
+import { registerReplay } from "./replay.ts";
+import { registerStatus } from "./status.ts";
+import { registerVendor } from "./vendor.ts";
+
+/** Every command, in help order. A new command is one file in this folder and one line here. */
+export const COMMANDS: RegisterCommand[] = [
+  registerStatus,
+  registerQuarantine,
+  registerRedrive,
+  registerReplay,
+  registerVendor,
+  registerMapping,
+];

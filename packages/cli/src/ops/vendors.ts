@@ -1,0 +1,84 @@
+import { generateApiKey, registerApiKey } from "@dvss/core/auth";
+import { NotFoundError } from "@dvss/core/errors";
+import type { OpsContext } from "../context.ts";
+import { OperationRefusedError, UsageError } from "../exit.ts";
+
+/** Same rule as the envelope's vendorId (CONTRACT §1). */
+const VENDOR_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+export interface NewVendor {
+  vendorId: string;
+  name: string;
+  priority: number;
+  rateLimitPerSecond: number;
+}
+
+export interface IssuedKey {
+  vendorId: string;
+  /** Shown once: only its hash is stored. */
+  apiKey: string;
+  createdAt: string;
+}
+
+function isConditionalFailure(error: unknown): boolean {
+  const text = `${(error as Error)?.name} ${(error as Error)?.message}`;
+  return text.includes("ConditionalCheckFailed") || text.includes("conditional request failed");
+}
+
+/** Registers a vendor (profile + a first API key). The key is returned once and stored only as its hash. */
+export async function addVendor(
+  context: OpsContext,
+  vendor: NewVendor,
+): Promise<IssuedKey & { vendor: NewVendor }> {
+  if (!VENDOR_ID_PATTERN.test(vendor.vendorId)) {
+    throw new UsageError(`vendorId "${vendor.vendorId}" must be 1-64 characters of A-Z a-z 0-9 . _ -`);
+  }
+  const createdAt = new Date(context.now()).toISOString();
+  try {
+    await context.entities.vendors.create({ ...vendor, updatedAt: createdAt }).go();
+  } catch (error) {
+    if (!isConditionalFailure(error)) throw error;
+    throw new OperationRefusedError(
+      `Vendor ${vendor.vendorId} exists already; to issue a new key use \`dvss vendor rotate-key ${vendor.vendorId}\``,
+    );
+  }
+  const apiKey = generateApiKey(vendor.vendorId);
+  await registerApiKey(context.entities, { apiKey, vendorId: vendor.vendorId, role: "vendor" });
+  return { vendorId: vendor.vendorId, apiKey, createdAt, vendor };
+}
+
+export interface RotatedKey extends IssuedKey {
+  /** The vendor's earlier keys and when each stops working. */
+  previousKeys: { createdAt: string; expiresAt: string }[];
+}
+
+/**
+ * Issues a new key and lets the vendor's current keys work for `graceMs` more (their `expiresAt`;
+ * authentication honours it), so the vendor can switch without an outage. A key already due to
+ * expire sooner keeps its earlier time. Authentication caches answers for up to 30 s per container.
+ */
+export async function rotateVendorKey(
+  context: OpsContext,
+  vendorId: string,
+  graceMs: number,
+): Promise<RotatedKey> {
+  const { data: vendor } = await context.entities.vendors.get({ vendorId }).go();
+  if (!vendor) throw new NotFoundError(`No vendor ${vendorId}; add it with \`dvss vendor add ${vendorId}\``);
+  const now = context.now();
+  const expiresAt = new Date(now + graceMs).toISOString();
+  const { data: keys } = await context.entities.apiKeys.query.byVendor({ vendorId }).go({ pages: "all" });
+  const previousKeys: RotatedKey["previousKeys"] = [];
+  for (const key of keys) {
+    if (key.role !== "vendor") continue;
+    if (key.expiresAt && Date.parse(key.expiresAt) <= now) continue;
+    const keyExpiresAt = key.expiresAt && key.expiresAt < expiresAt ? key.expiresAt : expiresAt;
+    if (keyExpiresAt !== key.expiresAt) {
+      await context.entities.apiKeys.patch({ keyHash: key.keyHash }).set({ expiresAt: keyExpiresAt }).go();
+    }
+    previousKeys.push({ createdAt: key.createdAt, expiresAt: keyExpiresAt });
+  }
+  const apiKey = generateApiKey(vendorId);
+  const createdAt = new Date(now).toISOString();
+  await registerApiKey(context.entities, { apiKey, vendorId, role: "vendor" });
+  return { vendorId, apiKey, createdAt, previousKeys };
+}
