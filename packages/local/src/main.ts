@@ -10,12 +10,14 @@ try {
     dataDir,
     port,
     reconcileIntervalMs: Number(process.env.DVSS_RECONCILE_INTERVAL_MS ?? 60_000),
+    console: true,
   });
   const { endpoints } = runtime;
   console.log(`DVSS local ready ${endpoints.api}`);
   console.log(`  data       ${dataDir} (endpoints.json has every URL and name)`);
   console.log(`  vendor key ${localVendorKey("<vendorId>")}, e.g. ${localVendorKey("vendorA")}`);
   console.log(`  try        curl -s ${endpoints.api}/healthz`);
+  console.log(`  console    ${endpoints.api}/console   (operator CLI: npx dvss --help)`);
 
   let stopping = false;
   const stop = async (signal: string) => {

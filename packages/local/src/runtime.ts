@@ -9,6 +9,7 @@ import { type ExtraRoute, serverUrl, startHttpServer } from "./http-server.ts";
 import { lambdaContext, loadHandler, REPO_ROOT } from "./lambda.ts";
 import { LocalStepFunctions, type TaskInvoker } from "./step-functions.ts";
 import { type RunningStores, startStores } from "./stores.ts";
+import { TaskThread } from "./task-thread.ts";
 
 export const LOCAL_CONSUMER_KEY = "local-consumer-key";
 export const localVendorKey = (vendorId: string) => `local-${vendorId}-key`;
@@ -24,8 +25,10 @@ export interface LocalOptions {
   retryIntervalScale?: number;
   /** How often the reconciler runs; 0 = never (tests drive it). */
   reconcileIntervalMs?: number;
-  /** Extra routes served before the API's (the local console). */
+  /** Extra routes served before the API's. */
   extraRoutes?: ExtraRoute[];
+  /** Serve the operator console at /console (console/index.ts). */
+  console?: boolean;
   /**
    * Fault injection: the next N calls of a task fail with a transient StorageUnavailableError
    * before reaching the handler, to watch the workflow's Retry at work.
@@ -43,6 +46,8 @@ export interface LocalEndpoints {
   tables: RunningStores["tables"];
   buckets: RunningStores["buckets"];
   executionsTable: string;
+  /** The bundled vendor definitions the workflow reads (tools map with the same ones). */
+  vendorsDir: string;
 }
 
 export interface LocalRuntime {
@@ -55,11 +60,14 @@ export interface LocalRuntime {
 const STAGE = "local";
 const REGION = "us-east-1";
 
-/** A task state calls its handler in-process; a thrown error reaches the state machine as Lambda reports it. */
-function taskInvoker(task: TaskName, faults: Partial<Record<TaskName, number>>): TaskInvoker {
+/** A task state calls its handler on the task thread; a thrown error reaches the state machine as Lambda reports it. */
+function taskInvoker(
+  task: TaskName,
+  faults: Partial<Record<TaskName, number>>,
+  thread: () => TaskThread,
+): TaskInvoker {
   const { handler: handlerPath, functionName } = WORKFLOW_TASKS[task];
   return async (input) => {
-    const handler = await loadHandler(handlerPath);
     try {
       const pendingFaults = faults[task] ?? 0;
       if (pendingFaults > 0) {
@@ -68,7 +76,7 @@ function taskInvoker(task: TaskName, faults: Partial<Record<TaskName, number>>):
           name: "StorageUnavailableError",
         });
       }
-      return await handler(input, lambdaContext(functionName));
+      return await thread().invoke(handlerPath, functionName, input);
     } catch (error) {
       const failure = error as Error;
       const lambdaError = new Error(
@@ -160,11 +168,17 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
   const definition = buildNormalizeDefinition(functionArn);
   // Every Task state (MarkFailed runs UpdateStatus too) calls the handler its Resource ARN names.
   const faults = { ...options.transientFaults };
+  // Started on the first task call, after the environment below is exported: the thread copies it.
+  let taskThread: TaskThread | undefined;
+  const thread = () => {
+    taskThread ??= new TaskThread();
+    return taskThread;
+  };
   const taskByArn = new Map(TASK_NAMES.map((task) => [functionArn(task), task]));
   const tasks = Object.fromEntries(
     Object.entries(definition.States).flatMap(([stateName, state]) => {
       const task = state.Type === "Task" ? taskByArn.get(state.Resource) : undefined;
-      return task ? [[stateName, taskInvoker(task, faults)]] : [];
+      return task ? [[stateName, taskInvoker(task, faults, thread)]] : [];
     }),
   );
   const stepFunctions = new LocalStepFunctions({
@@ -185,14 +199,27 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
   resetRuntime();
   const { clearAuthCache } = await import("@dvss/core/auth");
   clearAuthCache();
+  const { resetMappingEngine } = await import("@dvss/functions/lib/events");
+  resetMappingEngine();
 
   await seedVendors(stores, vendorsDir);
 
+  // The console is served by the API's server but needs the endpoints, known once it listens.
+  let endpoints: LocalEndpoints | undefined;
+  const routes = [...(options.extraRoutes ?? [])];
+  let operatorConsole: { close(): void } | undefined;
+  if (options.console) {
+    const { consoleRoute } = await import("./console/index.ts");
+    const served = consoleRoute(() => endpoints);
+    routes.unshift(served.route);
+    operatorConsole = served;
+  }
   let server: Server;
   try {
-    server = await startHttpServer(options.port ?? 4000, options.extraRoutes ?? []);
+    server = await startHttpServer(options.port ?? 4000, routes);
   } catch (error) {
     await stepFunctions.close();
+    await taskThread?.close();
     await stores.close();
     throw error;
   }
@@ -207,7 +234,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     reconcileTimer.unref();
   }
 
-  const endpoints: LocalEndpoints = {
+  endpoints = {
     api: serverUrl(server),
     dynamodb: stores.dynamodbEndpoint,
     s3: stores.s3Endpoint,
@@ -217,6 +244,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     tables: stores.tables,
     buckets: stores.buckets,
     executionsTable: stores.executionsTable,
+    vendorsDir,
   };
   if (options.dataDir) {
     writeFileSync(join(options.dataDir, "endpoints.json"), `${JSON.stringify(endpoints, null, 2)}\n`);
@@ -228,9 +256,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     stores,
     async close() {
       if (reconcileTimer) clearInterval(reconcileTimer);
+      operatorConsole?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await stepFunctions.close();
+      await taskThread?.close();
       await stores.close();
     },
   };

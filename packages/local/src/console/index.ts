@@ -1,0 +1,206 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type OpsContext, openContext } from "@dvss/cli/context";
+import { eventOverview } from "@dvss/cli/ops/events";
+import { listQuarantine } from "@dvss/cli/ops/quarantine";
+import { redriveEvents, redriveRefusal } from "@dvss/cli/ops/redrive";
+import { loadEventStory } from "@dvss/cli/ops/story";
+import { targetOfLocalEndpoints } from "@dvss/cli/target";
+import { QUARANTINE_STATUSES, type QuarantineStatus } from "@dvss/core/entities/index";
+import { NotFoundError } from "@dvss/core/errors";
+import type { ExtraRoute } from "../http-server.ts";
+import type { LocalEndpoints } from "../runtime.ts";
+import { errorPage, type Flash, overviewPage, quarantinePage, storyPage } from "./pages.ts";
+
+/**
+ * The local console at /console: recent events and counts per vendor, one event's story (the
+ * same loader as `dvss status`), its execution graph with each state's input, output and error,
+ * and the quarantine with redrive buttons that run the same redrive as `dvss redrive --wait`.
+ *
+ * Local only, on 127.0.0.1: requests must name a loopback host (no DNS rebinding) and a POST
+ * must come from the console's own origin (no cross-site form posts). Pages carry no script and a
+ * CSP that allows none.
+ */
+
+const SECURITY_HEADERS = {
+  "content-type": "text/html; charset=utf-8",
+  "content-security-policy":
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "cache-control": "no-store",
+};
+
+const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i;
+
+function send(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, SECURITY_HEADERS);
+  res.end(body);
+}
+
+function redirect(res: ServerResponse, location: string): void {
+  res.writeHead(303, { location, "cache-control": "no-store" });
+  res.end();
+}
+
+function sameOrigin(req: IncomingMessage): boolean {
+  const site = req.headers["sec-fetch-site"];
+  if (site !== undefined && site !== "same-origin" && site !== "none") return false;
+  const origin = req.headers.origin;
+  return origin === undefined || origin === `http://${req.headers.host}`;
+}
+
+/** Messages shown once after a redirect; kept here, so a link cannot put words in the console's mouth. */
+class Flashes {
+  readonly #messages = new Map<string, Flash>();
+  add(flash: Flash): string {
+    const id = randomUUID();
+    if (this.#messages.size > 100) this.#messages.clear();
+    this.#messages.set(id, flash);
+    return id;
+  }
+  take(id: string | null): Flash | undefined {
+    if (!id) return undefined;
+    const flash = this.#messages.get(id);
+    this.#messages.delete(id);
+    return flash;
+  }
+}
+
+function withFlash(path: string, id: string): string {
+  return `${path}${path.includes("?") ? "&" : "?"}flash=${id}`;
+}
+
+export interface ConsoleRoute {
+  route: ExtraRoute;
+  close(): void;
+}
+
+export function consoleRoute(endpoints: () => LocalEndpoints | undefined): ConsoleRoute {
+  let context: OpsContext | undefined;
+  const flashes = new Flashes();
+  const contextOf = () => {
+    const current = endpoints();
+    if (!current) return undefined;
+    context ??= openContext(targetOfLocalEndpoints(current, "local runtime", current.vendorsDir));
+    return context;
+  };
+
+  async function redrive(ctx: OpsContext, body: Buffer): Promise<string> {
+    const form = new URLSearchParams(body.toString("utf8"));
+    const ingestIds = form.getAll("ingestId").filter(Boolean);
+    const requested = form.get("back") ?? "";
+    // Only back into the console: never an open redirect.
+    const back =
+      /^\/console(\/|\?|$)/.test(requested) && !requested.startsWith("//") ? requested : "/console";
+    if (ingestIds.length === 0)
+      return withFlash(back, flashes.add({ ok: false, text: "Nothing to redrive." }));
+    const items = await redriveEvents(ctx, ingestIds, { wait: true, timeoutMs: 30_000 });
+    const normalized = items.filter((item) => item.outcome?.status === "NORMALIZED").length;
+    const text =
+      items.length === 1 && items[0]
+        ? items[0].outcome
+          ? `Redrive of ${items[0].ingestId}: ${items[0].outcome.status}${items[0].outcome.reason ? ` (${items[0].outcome.reason}: ${items[0].outcome.message ?? ""})` : ""}`
+          : `Redrive of ${items[0].ingestId} ${items[0].result}: ${items[0].message ?? ""}`
+        : `Redrove ${items.length} event(s): ${normalized} NORMALIZED, ${items.length - normalized} not.`;
+    return withFlash(back, flashes.add({ ok: normalized === items.length, text }));
+  }
+
+  const route: ExtraRoute = async (req, res, body) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname !== "/console" && !url.pathname.startsWith("/console/")) return false;
+    if (!LOOPBACK_HOST.test(req.headers.host ?? "")) {
+      send(res, 403, errorPage(403, "The console answers only on a loopback address."));
+      return true;
+    }
+    const ctx = contextOf();
+    if (!ctx) {
+      send(res, 503, errorPage(503, "The local runtime is still starting."));
+      return true;
+    }
+    const flash = flashes.take(url.searchParams.get("flash"));
+    const param = (name: string) => url.searchParams.get(name) || undefined;
+    try {
+      if (req.method === "POST" && url.pathname === "/console/redrive") {
+        if (!sameOrigin(req)) {
+          send(res, 403, errorPage(403, "Redrive is accepted only from the console's own pages."));
+          return true;
+        }
+        redirect(res, await redrive(ctx, body));
+        return true;
+      }
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        send(res, 405, errorPage(405, `${req.method} is not allowed here.`));
+        return true;
+      }
+      if (url.pathname === "/console" || url.pathname === "/console/") {
+        const filter = { vendorId: param("vendor"), status: param("status") };
+        const status =
+          filter.status === "RECEIVED" ||
+          filter.status === "NORMALIZED" ||
+          filter.status === "FAILED_NORMALIZE"
+            ? filter.status
+            : undefined;
+        const overview = await eventOverview(ctx, { vendorId: filter.vendorId, status });
+        send(
+          res,
+          200,
+          overviewPage(
+            overview,
+            { ...(filter.vendorId && { vendorId: filter.vendorId }), ...(status && { status }) },
+            flash,
+          ),
+        );
+        return true;
+      }
+      const eventPath = /^\/console\/events\/([0-9A-Za-z]{26})$/.exec(url.pathname);
+      if (eventPath?.[1]) {
+        const story = await loadEventStory(ctx, eventPath[1]);
+        send(res, 200, storyPage(story, redriveRefusal(story.record, story.quarantine), flash));
+        return true;
+      }
+      if (url.pathname === "/console/quarantine") {
+        const requested = param("status") ?? "open";
+        const status = [...QUARANTINE_STATUSES, "all"].includes(requested)
+          ? (requested as QuarantineStatus | "all")
+          : "open";
+        const filter = { vendorId: param("vendor"), reason: param("reason"), status };
+        const [listing, overview] = await Promise.all([
+          listQuarantine(ctx, filter),
+          eventOverview(ctx, { limit: 0 }),
+        ]);
+        send(
+          res,
+          200,
+          quarantinePage(
+            listing,
+            {
+              ...(filter.vendorId && { vendorId: filter.vendorId }),
+              ...(filter.reason && { reason: filter.reason }),
+              status,
+            },
+            overview.vendors,
+            flash,
+          ),
+        );
+        return true;
+      }
+      send(res, 404, errorPage(404, "No such page."));
+    } catch (error) {
+      if (error instanceof NotFoundError) send(res, 404, errorPage(404, error.message));
+      else {
+        console.error("console error", error);
+        send(res, 500, errorPage(500, `The console failed: ${(error as Error).message}`));
+      }
+    }
+    return true;
+  };
+
+  return {
+    route,
+    close() {
+      context?.close();
+      context = undefined;
+    },
+  };
+}
