@@ -1,0 +1,38 @@
+import { parentPort } from "node:worker_threads";
+import { lambdaContext, loadHandler } from "./lambda.ts";
+
+/**
+ * The workflow's Lambda functions, on their own thread: each task call arrives as a message and
+ * runs the same handler in the same way as before, with its own SDK clients. Off the API's event
+ * loop, the workflow no longer delays ingest requests (in AWS each runs in its own sandbox too).
+ */
+
+export interface TaskRequest {
+  id: number;
+  handler: string;
+  functionName: string;
+  input: unknown;
+}
+
+export type TaskReply =
+  | { id: number; ok: true; output: unknown }
+  | { id: number; ok: false; error: { name: string; message: string } };
+
+const port = parentPort;
+if (!port) throw new Error("task-worker.ts runs as a worker thread of TaskThread");
+
+port.on("message", async (request: TaskRequest) => {
+  let reply: TaskReply;
+  try {
+    const handler = await loadHandler(request.handler);
+    reply = {
+      id: request.id,
+      ok: true,
+      output: await handler(request.input, lambdaContext(request.functionName)),
+    };
+  } catch (error) {
+    const failure = error as Error;
+    reply = { id: request.id, ok: false, error: { name: failure.name, message: failure.message } };
+  }
+  port.postMessage(reply);
+});
