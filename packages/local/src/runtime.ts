@@ -199,8 +199,6 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
   resetRuntime();
   const { clearAuthCache } = await import("@dvss/core/auth");
   clearAuthCache();
-  const { resetMappingEngine } = await import("@dvss/functions/lib/events");
-  resetMappingEngine();
 
   await seedVendors(stores, vendorsDir);
 

@@ -16,10 +16,11 @@ import {
  *
  * Freshness: which versions exist and which is active is read once per vendor per `cacheMs`
  * (default 5 s), because the selection runs for every event. A publish reaches:
- * - this process at once (publishMappingVersion calls notifyDefinitionsChanged);
- * - every other process (another CLI, a warm Lambda container) within `cacheMs`. Operations that
- *   must see a publish from another process (redrive, replay) wait until `cacheMs` has passed
- *   since the vendor's last activation (see lastActivationAt) before starting executions.
+ * - the publishing thread at once (publishMappingVersion calls notifyDefinitionsChanged);
+ * - every other worker (a warm Lambda container, the local runtime's task thread) within
+ *   `cacheMs`. No hook can reach those, so operations that must see a publish (redrive, replay)
+ *   wait until `cacheMs` has passed since the vendor's last activation (lastActivationAt) before
+ *   starting executions: a redrive right after a publish uses it, whoever published it.
  * Version contents are not cached here: they never change, and the engine compiles each once.
  */
 
@@ -27,10 +28,9 @@ export const DEFAULT_DEFINITIONS_CACHE_MS = 5_000;
 
 /** How long a process may use what it read of a vendor's published versions; DVSS_DEFINITIONS_CACHE_MS overrides. */
 export function definitionsCacheMs(env: Record<string, string | undefined> = process.env): number {
-  const configured = Number(env.DVSS_DEFINITIONS_CACHE_MS);
-  return env.DVSS_DEFINITIONS_CACHE_MS !== undefined && Number.isFinite(configured) && configured >= 0
-    ? configured
-    : DEFAULT_DEFINITIONS_CACHE_MS;
+  const text = env.DVSS_DEFINITIONS_CACHE_MS?.trim();
+  const configured = Number(text);
+  return text && Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_DEFINITIONS_CACHE_MS;
 }
 
 type StoreEntities = Pick<Entities, "vendors" | "mappingVersions" | "activeMappings">;
