@@ -49,7 +49,11 @@ export function resourceNames(stage: string) {
 
 /** Starts one store on its own thread (store-worker.ts); resolves with its endpoint once it listens. */
 function startStoreWorker(data: StoreWorkerData): Promise<{ endpoint: string; close(): Promise<void> }> {
-  const worker = new Worker(new URL("./store-worker.ts", import.meta.url), { workerData: data });
+  // The thread name shows in /proc (the bench reports CPU per thread by it).
+  const worker = new Worker(new URL("./store-worker.ts", import.meta.url), {
+    workerData: data,
+    name: data.kind === "dynamodb" ? "dynalite" : "s3rver",
+  });
   return new Promise((resolve, reject) => {
     const onExit = (code: number) =>
       reject(new Error(`The ${data.kind} store stopped (exit ${code}) before it was ready`));

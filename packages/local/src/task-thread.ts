@@ -9,7 +9,7 @@ export class TaskThread {
 
   constructor() {
     // Started after the runtime exported its environment: the thread gets a copy of it.
-    this.#worker = new Worker(new URL("./task-worker.ts", import.meta.url));
+    this.#worker = new Worker(new URL("./task-worker.ts", import.meta.url), { name: "tasks" });
     this.#worker.on("message", (reply: TaskReply) => {
       const call = this.#pending.get(reply.id);
       if (!call) return;

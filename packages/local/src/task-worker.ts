@@ -1,3 +1,4 @@
+import { setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
 import { lambdaContext, loadHandler } from "./lambda.ts";
 
@@ -20,6 +21,17 @@ export type TaskReply =
 
 const port = parentPort;
 if (!port) throw new Error("task-worker.ts runs as a worker thread of TaskThread");
+
+// Below the API's priority: when the CPU is short (a burst), ingest requests are answered first and
+// the workflow catches up after; when it is not, the workflow runs at full speed. On Linux a
+// priority is per thread; elsewhere it would lower the whole process, so it is left alone.
+if (process.platform === "linux") {
+  try {
+    setPriority(0, 10);
+  } catch {
+    // Not allowed here: same priority as the API.
+  }
+}
 
 port.on("message", async (request: TaskRequest) => {
   let reply: TaskReply;
