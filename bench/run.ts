@@ -8,7 +8,7 @@
  * docs/performance.md. Environment: BENCH_SECONDS (per run, default 10), BENCH_CONCURRENCY
  * (default 1,8,32), BENCH_LABEL (added to the results file name).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,7 +16,7 @@ import { type CeilingResult, storeCeiling } from "./ceiling.ts";
 import { drive, eventBody, type LoadResult } from "./load.ts";
 import { measureMappingCost } from "./mapping.ts";
 import { type EndToEnd, recordReader } from "./records.ts";
-import { startRuntimeProcess } from "./runtime-process.ts";
+import { cpuSince, startRuntimeProcess, type ThreadCpu } from "./runtime-process.ts";
 import { type Percentiles, round } from "./stats.ts";
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -37,7 +37,33 @@ interface LevelResult {
   ceiling: CeilingResult;
   /** Accepted events/s over the store ceiling's events/s, same concurrency. */
   ingestVsCeiling: number;
+  /** CPU of the runtime from the start of the run until the workflow drained, per accepted event, by thread. */
+  cpuMsPerEvent: Record<string, number>;
 }
+
+/** The runtime's threads as the table shows them: the API thread, the workflow's tasks, each store, the rest. */
+function cpuPerEvent(used: ThreadCpu, events: number): Record<string, number> {
+  const known: Record<string, string> = {
+    MainThread: "api",
+    tasks: "tasks",
+    dynalite: "dynalite",
+    s3rver: "s3rver",
+  };
+  const grouped: Record<string, number> = { api: 0, tasks: 0, dynalite: 0, s3rver: 0, other: 0 };
+  for (const [name, seconds] of Object.entries(used)) {
+    const group = known[name] ?? "other";
+    grouped[group] = (grouped[group] ?? 0) + seconds;
+  }
+  const total = Object.values(grouped).reduce((a, b) => a + b, 0);
+  return Object.fromEntries(
+    Object.entries({ ...grouped, total }).map(([name, seconds]) => [
+      name,
+      round((seconds * 1000) / Math.max(1, events), 2),
+    ]),
+  );
+}
+
+const loadAverage = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).map(Number);
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 const withoutNumbers = ({ acceptedNumbers: _, ...rest }: LoadResult) => rest;
@@ -53,6 +79,7 @@ function table(headers: string[], rows: (string | number)[][]): string {
 async function main() {
   const occurredAt = new Date().toISOString().replace(/\.\d+Z$/, "Z");
   const runId = Date.now().toString(36);
+  const loadBefore = loadAverage();
   const body = (prefix: string) => (n: number) => eventBody(`${runId}-${prefix}`, n, occurredAt);
 
   log(`validate + map micro-benchmark...`);
@@ -91,6 +118,7 @@ async function main() {
     for (const connections of LEVELS) {
       const prefix = `c${connections}`;
       log(`concurrency ${connections}: ingest ${SECONDS} s...`);
+      const cpuBefore = runtime.cpu();
       const ingest = await drive({
         url: endpoints.api,
         apiKey: API_KEY,
@@ -99,6 +127,7 @@ async function main() {
         body: body(prefix),
       });
       const backlogAfterDrain = await records.drain(DRAIN_TIMEOUT_MS);
+      const cpuUsed = cpuSince(cpuBefore, runtime.cpu());
       const endToEnd = await records.endToEnd(`${runId}-${prefix}`);
       if (connections === LEVELS[0])
         taskDurations = await records.taskDurations(endToEnd.ingestIds.slice(0, 200));
@@ -124,6 +153,7 @@ async function main() {
         duplicate: withoutNumbers(duplicate),
         ceiling: storeRates,
         ingestVsCeiling: ingest.ratePerSecond / storeRates.sequence.perSecond,
+        cpuMsPerEvent: cpuPerEvent(cpuUsed, ingest.accepted),
       });
     }
 
@@ -158,6 +188,8 @@ async function main() {
     date: new Date().toISOString(),
     label: LABEL || undefined,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },
+    // Other work on the machine shows here: figures of a run with a high load before it are suspect.
+    loadAverage: { before: loadBefore, after: loadAverage() },
     secondsPerRun: SECONDS,
     levels,
     sustained,
@@ -234,11 +266,20 @@ async function main() {
       ]),
     ),
     "",
+    "Runtime CPU per accepted event, ingest until the workflow drained (ms, by thread)",
+    table(
+      ["conc", "api", "tasks", "dynalite", "s3rver", "other", "total"],
+      levels.map((l) => [
+        l.concurrency,
+        ...["api", "tasks", "dynalite", "s3rver", "other", "total"].map((name) => l.cpuMsPerEvent[name] ?? 0),
+      ]),
+    ),
+    "",
     `validate + map (vendorA seed, CPU per event): engine ${round(mapping.engineMicros)} µs, compiled version ${round(mapping.compiledMicros)} µs, hand-written ${round(mapping.handWrittenMicros, 2)} µs (engine ${round(mapping.engineVsHand)}×, compiled ${round(mapping.compiledVsHand)}× hand-written)`,
     `task durations at concurrency ${LEVELS[0]} (mean ms): ${Object.entries(taskDurations)
       .map(([name, d]) => `${name} ${round(d.mean)}`)
       .join(", ")}`,
-    `peak RSS of the runtime: ${result.peakRssMiB} MiB`,
+    `peak RSS of the runtime: ${result.peakRssMiB} MiB; load average before ${loadBefore.join(" ")}, after ${result.loadAverage.after.join(" ")}`,
     "",
   ].join("\n");
   process.stdout.write(output);

@@ -5,6 +5,44 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LocalEndpoints } from "@dvss/local/runtime";
 
+/** CPU seconds used so far, by thread name (MainThread, dynalite, s3rver, tasks, ...), process and children. */
+export type ThreadCpu = Record<string, number>;
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function threadCpu(pids: number[]): ThreadCpu {
+  const seconds: ThreadCpu = {};
+  for (const pid of pids) {
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const task of tasks) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8");
+        const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+        // Fields after the name: state is index 0, utime 11, stime 12.
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        const used = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+        // V8 and libuv helper threads share a few names; what matters is the total per name.
+        seconds[name] = (seconds[name] ?? 0) + used;
+      } catch {
+        // The thread ended while we looked.
+      }
+    }
+  }
+  return seconds;
+}
+
+/** CPU used between two readings, by thread name. */
+export function cpuSince(before: ThreadCpu, after: ThreadCpu): ThreadCpu {
+  return Object.fromEntries(
+    Object.entries(after).map(([name, seconds]) => [name, seconds - (before[name] ?? 0)]),
+  );
+}
+
 /** The local runtime as `npm start` runs it, in its own process, on a fresh data directory and a free port. */
 export interface RuntimeProcess {
   pid: number;
@@ -12,6 +50,8 @@ export interface RuntimeProcess {
   endpoints: LocalEndpoints;
   /** Highest resident set seen so far (the process and any children it started), in bytes. */
   peakRssBytes(): number;
+  /** CPU seconds so far by thread name (Linux /proc). */
+  cpu(): ThreadCpu;
   stop(): Promise<void>;
 }
 
@@ -108,6 +148,9 @@ export async function startRuntimeProcess(repoRoot: string): Promise<RuntimeProc
     peakRssBytes() {
       sample();
       return peak;
+    },
+    cpu() {
+      return threadCpu(processTree(pid));
     },
     async stop() {
       clearInterval(sampler);
