@@ -132,6 +132,16 @@ async function readObject(context: OpsContext, ref: ObjectRef): Promise<Buffer |
   }
 }
 
+/** The vendor event type in a raw object, for objects without a record; undefined when unreadable. */
+async function rawEventType(context: OpsContext, key: string): Promise<string | undefined> {
+  try {
+    const raw = await readObject(context, { bucket: context.target.buckets.RawBucket, key });
+    return raw && (JSON.parse(raw.toString()) as { eventType?: string }).eventType;
+  } catch {
+    return undefined;
+  }
+}
+
 function storedNormalizedRef(context: OpsContext, record: IngestRecordItem): ObjectRef | undefined {
   return record.normalizedKey
     ? {
@@ -247,6 +257,7 @@ export async function replayWindow(context: OpsContext, options: ReplayOptions):
       try {
         const record = await findRecord(context, ingestId);
         if (!record || record.vendorId !== options.vendorId) {
+          if (options.eventType && (await rawEventType(context, key)) !== options.eventType) return undefined;
           return {
             ingestId,
             rawKey: key,
