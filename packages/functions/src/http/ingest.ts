@@ -54,19 +54,22 @@ function ingestPorts(): IngestPorts {
 export const handler = httpHandler(
   async (event) => {
     const started = Date.now();
-    const principal = await authenticate(getEntities(), apiKeyFromHeaders(headersOf(event)));
-    requireRole(principal, "vendor");
-    rateLimiter.take(principal.vendorId, principal.rateLimitPerSecond ?? 100);
-    requireJsonContentType(event);
     let result: Awaited<ReturnType<typeof ingestEvent>>;
     try {
+      const principal = await authenticate(getEntities(), apiKeyFromHeaders(headersOf(event)));
+      requireRole(principal, "vendor");
+      rateLimiter.take(principal.vendorId, principal.rateLimitPerSecond ?? 100);
+      requireJsonContentType(event);
       result = await ingestEvent(ingestPorts(), principal, rawBody(event));
     } catch (error) {
-      if (
-        (error as { code?: string }).code === "INVALID_ENVELOPE" ||
-        (error as { code?: string }).code === "INVALID_JSON"
-      )
-        metrics.addMetric("dvss.ingest.failed_validation", MetricUnit.Count, 1);
+      const code = (error as { code?: string }).code;
+      const validation = code === "INVALID_ENVELOPE" || code === "INVALID_JSON";
+      // Every refused request is counted; the ones a vendor must fix in its payloads separately.
+      metrics.addMetric(
+        validation ? "dvss.ingest.failed_validation" : "dvss.ingest.rejected",
+        MetricUnit.Count,
+        1,
+      );
       throw error;
     }
     const { envelope } = result;
