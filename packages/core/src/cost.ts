@@ -1,0 +1,426 @@
+/**
+ * What DVSS costs on AWS per accepted event and per month: a pure model, no AWS calls.
+ *
+ * Counts come from the code: Lambda invocations, state transitions and execution-history events
+ * from the workflow definition (workflow.ts), DynamoDB and S3 requests from the code paths of the
+ * ingest handler and of each task (listed in CALLS_PER_EVENT with where they come from).
+ * Durations default to the local handler timings of `npm run bench` (a proxy: in AWS every store
+ * call crosses the network, so real durations are longer; pass measured ones once deployed).
+ *
+ * Prices: PRICES below, us-east-1 public on-demand list prices as of PRICES.asOf, quoted from the
+ * published price pages from memory. Check them against the current pages before relying on a
+ * figure. Free tiers are ignored.
+ */
+
+import { type AslDefinition, buildNormalizeDefinition, TASK_NAMES, type TaskName } from "./workflow.ts";
+
+export const PRICES = {
+  asOf: "2025-06",
+  region: "us-east-1",
+  lambda: {
+    perMillionRequests: 0.2,
+    /** arm64 (infra/function.ts deploys arm64), first 7.5 billion GB-s of a month. */
+    perGbSecondArm64: 0.0000133334,
+    perGbSecondX86: 0.0000166667,
+  },
+  stepFunctionsExpress: {
+    perMillionRequests: 1.0,
+    /** Per GB-second, by monthly tier: first 1,000 GB-hours, next 4,000, beyond. */
+    gbSecondTiers: [
+      { upTo: 3_600_000, price: 0.00001667 },
+      { upTo: 18_000_000, price: 0.00000833 },
+      { upTo: Number.POSITIVE_INFINITY, price: 0.00000456 },
+    ],
+    /** Memory is billed in 64 MB chunks, duration rounded up to 100 ms. */
+    memoryChunkMb: 64,
+    durationStepMs: 100,
+  },
+  /** Standard workflows, for comparison only (DVSS deploys Express). */
+  stepFunctionsStandard: { perThousandTransitions: 0.025 },
+  apiGatewayHttp: {
+    requestTiers: [
+      { upTo: 300_000_000, price: 1.0 / 1_000_000 },
+      { upTo: Number.POSITIVE_INFINITY, price: 0.9 / 1_000_000 },
+    ],
+  },
+  /** On-demand, after the November 2024 reduction. */
+  dynamodb: { perMillionWriteUnits: 0.625, perMillionReadUnits: 0.125 },
+  s3: { perThousandPuts: 0.005, perThousandGets: 0.0004, perGbMonth: 0.023 },
+  /** Vended logs (Step Functions and Lambda log delivery), by monthly tier of GB ingested. */
+  cloudWatchLogs: {
+    ingestionTiers: [
+      { upTo: 10 * 1024, price: 0.5 },
+      { upTo: 30 * 1024, price: 0.25 },
+      { upTo: 50 * 1024, price: 0.1 },
+      { upTo: Number.POSITIVE_INFINITY, price: 0.05 },
+    ],
+  },
+  eventBridge: { perMillionPipeRequests: 0.4, perMillionCustomEvents: 1.0 },
+} as const;
+
+export const SECONDS_PER_MONTH = 30 * 24 * 3600;
+
+export type FunctionName = "Ingest" | TaskName;
+
+/**
+ * Handler durations (ms) measured by `npm run bench` on the local runtime (task states at
+ * concurrency 1, ingest at its p50 latency): a proxy for Lambda billed duration.
+ */
+export const LOCAL_DURATIONS_MS: Readonly<Record<FunctionName, number>> = {
+  Ingest: 6,
+  Validate: 5,
+  Map: 3,
+  WriteNormalized: 6,
+  ApplyState: 12,
+  UpdateStatus: 5,
+  Quarantine: 8,
+};
+
+/**
+ * Store calls per accepted event in steady state (the canonical item exists), from the code paths.
+ * Reads are GetItem of items under 4 KB; `consistent` ones cost 1 read unit, the others 0.5.
+ * Write units count the base item (1 per KB, rounded up) plus one write per GSI the item is in.
+ */
+export const CALLS_PER_EVENT = {
+  dynamodbReads: [
+    { by: "Ingest: duplicate check GetItem IngestRecords (core/ingest.ts)", units: 0.5 },
+    { by: "UpdateStatus: GetItem IngestRecords (tasks/update-status.ts)", units: 0.5 },
+    { by: "ApplyState: GetItem canonical item, consistent (state/store.ts readState)", units: 1 },
+    { by: "ApplyState: GetItem previous change's feed entry, consistent (state/feed.ts)", units: 1 },
+    { by: "ApplyState: GetItem new feed position, consistent (state/feed.ts)", units: 1 },
+  ],
+  dynamodbWrites: [
+    { by: "Ingest: conditional PutItem IngestRecord, ~0.6 KB, in gsi1 and gsi2", units: 3 },
+    { by: "ApplyState: UpdateItem outbox sequence (state/feed.ts takePosition)", units: 1 },
+    { by: "ApplyState: conditional PutItem canonical item with its change, ~1.5 KB", units: 2 },
+    { by: "ApplyState: conditional PutItem outbox entry with the event, ~1.2 KB, in gsi1", units: 4 },
+    { by: "UpdateStatus: UpdateItem IngestRecord (leaves gsi2, updates gsi1)", units: 3 },
+  ],
+  s3Puts: [
+    { by: "Ingest: raw object (core/ingest.ts)", count: 1 },
+    { by: "WriteNormalized: normalized document", count: 1 },
+  ],
+  s3Gets: [
+    { by: "Validate, Map, WriteNormalized: raw object, each (lib/events.ts readRawEnvelope)", count: 3 },
+    { by: "ApplyState: normalized document", count: 1 },
+  ],
+  /** The outbox stream goes through a pipe to the bus: one pipe request and one event per change. */
+  eventBridge: { pipeRequests: 1, customEvents: 1 },
+} as const;
+
+/** What the workflow definition says one execution costs, on its happy path. */
+export interface WorkflowCounts {
+  /** Task states visited (each a Lambda invocation), by function. */
+  taskInvocations: TaskName[];
+  /** States visited: what Standard workflows bill as state transitions. */
+  stateTransitions: number;
+  /** Execution-history events, each one CloudWatch Logs record at logging level ALL. */
+  historyEvents: number;
+}
+
+/**
+ * Follows the definition from StartAt to its Succeed state along Next (no failure), counting
+ * Lambda invocations, states and history events as Step Functions records them: a Task state
+ * logs Entered, Scheduled, Started, Succeeded and Exited; other states Entered and Exited; the
+ * execution itself Started and Succeeded.
+ */
+export function workflowCounts(definition: AslDefinition): WorkflowCounts {
+  const functionOf = new Map<string, TaskName>(TASK_NAMES.map((task) => [`cost:${task}`, task]));
+  const taskInvocations: TaskName[] = [];
+  let stateTransitions = 0;
+  let historyEvents = 2;
+  let name: string | undefined = definition.StartAt;
+  while (name !== undefined) {
+    const state: AslDefinition["States"][string] | undefined = definition.States[name];
+    if (!state) throw new Error(`The definition has no state ${name}`);
+    stateTransitions += 1;
+    if (state.Type === "Task") {
+      const task = functionOf.get(state.Resource);
+      if (!task) throw new Error(`State ${name} calls an unknown resource ${state.Resource}`);
+      taskInvocations.push(task);
+      historyEvents += 5;
+    } else {
+      historyEvents += 2;
+    }
+    name = state.Type === "Succeed" ? undefined : state.Next;
+    if (stateTransitions > 100) throw new Error("The definition's happy path does not end");
+  }
+  return { taskInvocations, stateTransitions, historyEvents };
+}
+
+/** The Normalize definition as deployed, with placeholder ARNs that name each task. */
+export function normalizeWorkflowCounts(): WorkflowCounts {
+  return workflowCounts(buildNormalizeDefinition((task) => `cost:${task}`));
+}
+
+export interface CostInputs {
+  eventsPerSecond: number;
+  durationsMs?: Partial<Record<FunctionName, number>>;
+  lambdaMemoryMb?: number;
+  architecture?: "arm64" | "x86_64";
+  /** Step Functions' own time between states (Lambda invoke round trips), per Task state. */
+  stateOverheadMs?: number;
+  /** Memory an Express execution is billed for (64 MB chunks; DVSS states carry references only). */
+  expressMemoryMb?: number;
+  /** Bytes of one execution-history log record with execution data (the state JSON plus ~300 bytes of fields). */
+  bytesPerHistoryEvent?: number;
+  /** Bytes Lambda logs per invocation: START, END and REPORT platform records. */
+  lambdaPlatformLogBytes?: number;
+  /** Application log bytes per accepted event (the ingest handler's one INFO line). */
+  applicationLogBytesPerEvent?: number;
+  rawObjectBytes?: number;
+  normalizedObjectBytes?: number;
+}
+
+export interface PerEventCounts {
+  apiRequests: number;
+  lambdaInvocations: number;
+  lambdaGbSeconds: number;
+  expressRequests: number;
+  expressBilledMs: number;
+  expressGbSeconds: number;
+  stateTransitions: number;
+  historyEvents: number;
+  logBytes: number;
+  dynamodbReadUnits: number;
+  dynamodbWriteUnits: number;
+  s3Puts: number;
+  s3Gets: number;
+  s3StoredBytes: number;
+  pipeRequests: number;
+  busEvents: number;
+}
+
+export interface CostLine {
+  service: string;
+  item: string;
+  /** Per month. */
+  quantity: number;
+  unit: string;
+  monthlyUsd: number;
+}
+
+export interface CostModel {
+  inputs: Required<Omit<CostInputs, "durationsMs">> & { durationsMs: Record<FunctionName, number> };
+  pricesAsOf: string;
+  eventsPerMonth: number;
+  perEvent: PerEventCounts;
+  lines: CostLine[];
+  totalMonthlyUsd: number;
+  usdPerMillionEvents: number;
+  /** For comparison: the same workflow as Standard, billed per transition instead of Express requests and duration. */
+  standardWorkflowMonthlyUsd: number;
+}
+
+/** Price of `quantity` under monthly volume tiers (each tier's `upTo` is cumulative). */
+export function tiered(quantity: number, tiers: readonly { upTo: number; price: number }[]): number {
+  let total = 0;
+  let from = 0;
+  for (const tier of tiers) {
+    if (quantity <= from) break;
+    total += (Math.min(quantity, tier.upTo) - from) * tier.price;
+    from = tier.upTo;
+  }
+  return total;
+}
+
+const sum = (values: readonly number[]) => values.reduce((total, value) => total + value, 0);
+
+export function costModel(options: CostInputs): CostModel {
+  const inputs: CostModel["inputs"] = {
+    eventsPerSecond: options.eventsPerSecond,
+    durationsMs: { ...LOCAL_DURATIONS_MS, ...options.durationsMs },
+    lambdaMemoryMb: options.lambdaMemoryMb ?? 512,
+    architecture: options.architecture ?? "arm64",
+    stateOverheadMs: options.stateOverheadMs ?? 20,
+    expressMemoryMb: options.expressMemoryMb ?? 64,
+    bytesPerHistoryEvent: options.bytesPerHistoryEvent ?? 1_000,
+    lambdaPlatformLogBytes: options.lambdaPlatformLogBytes ?? 450,
+    applicationLogBytesPerEvent: options.applicationLogBytesPerEvent ?? 400,
+    rawObjectBytes: options.rawObjectBytes ?? 250,
+    normalizedObjectBytes: options.normalizedObjectBytes ?? 450,
+  };
+  const workflow = normalizeWorkflowCounts();
+  const functions: FunctionName[] = ["Ingest", ...workflow.taskInvocations];
+  const gb = inputs.lambdaMemoryMb / 1024;
+  const lambdaMs = sum(functions.map((name) => Math.ceil(inputs.durationsMs[name])));
+  const taskMs = sum(
+    workflow.taskInvocations.map((task) => inputs.durationsMs[task] + inputs.stateOverheadMs),
+  );
+  const { durationStepMs, memoryChunkMb } = PRICES.stepFunctionsExpress;
+  const expressBilledMs = Math.ceil(taskMs / durationStepMs) * durationStepMs;
+  const expressGb = (Math.ceil(inputs.expressMemoryMb / memoryChunkMb) * memoryChunkMb) / 1024;
+
+  const perEvent: PerEventCounts = {
+    apiRequests: 1,
+    lambdaInvocations: functions.length,
+    lambdaGbSeconds: (lambdaMs / 1000) * gb,
+    expressRequests: 1,
+    expressBilledMs,
+    expressGbSeconds: (expressBilledMs / 1000) * expressGb,
+    stateTransitions: workflow.stateTransitions,
+    historyEvents: workflow.historyEvents,
+    logBytes:
+      workflow.historyEvents * inputs.bytesPerHistoryEvent +
+      functions.length * inputs.lambdaPlatformLogBytes +
+      inputs.applicationLogBytesPerEvent,
+    dynamodbReadUnits: sum(CALLS_PER_EVENT.dynamodbReads.map((call) => call.units)),
+    dynamodbWriteUnits: sum(CALLS_PER_EVENT.dynamodbWrites.map((call) => call.units)),
+    s3Puts: sum(CALLS_PER_EVENT.s3Puts.map((call) => call.count)),
+    s3Gets: sum(CALLS_PER_EVENT.s3Gets.map((call) => call.count)),
+    s3StoredBytes: inputs.rawObjectBytes + inputs.normalizedObjectBytes,
+    pipeRequests: CALLS_PER_EVENT.eventBridge.pipeRequests,
+    busEvents: CALLS_PER_EVENT.eventBridge.customEvents,
+  };
+
+  const events = inputs.eventsPerSecond * SECONDS_PER_MONTH;
+  const month = (perEventQuantity: number) => perEventQuantity * events;
+  const gbSecondPrice =
+    inputs.architecture === "arm64" ? PRICES.lambda.perGbSecondArm64 : PRICES.lambda.perGbSecondX86;
+  const logGb = month(perEvent.logBytes) / 1024 ** 3;
+  const storedGb = month(perEvent.s3StoredBytes) / 1024 ** 3;
+  const lines: CostLine[] = [
+    {
+      service: "API Gateway",
+      item: "HTTP API requests",
+      quantity: month(perEvent.apiRequests),
+      unit: "requests",
+      monthlyUsd: tiered(month(perEvent.apiRequests), PRICES.apiGatewayHttp.requestTiers),
+    },
+    {
+      service: "Lambda",
+      item: `requests (ingest + ${workflow.taskInvocations.length} tasks)`,
+      quantity: month(perEvent.lambdaInvocations),
+      unit: "invocations",
+      monthlyUsd: (month(perEvent.lambdaInvocations) / 1e6) * PRICES.lambda.perMillionRequests,
+    },
+    {
+      service: "Lambda",
+      item: `duration (${inputs.lambdaMemoryMb} MB, ${inputs.architecture})`,
+      quantity: month(perEvent.lambdaGbSeconds),
+      unit: "GB-s",
+      monthlyUsd: month(perEvent.lambdaGbSeconds) * gbSecondPrice,
+    },
+    {
+      service: "Step Functions Express",
+      item: "requests (executions)",
+      quantity: month(perEvent.expressRequests),
+      unit: "executions",
+      monthlyUsd: (month(perEvent.expressRequests) / 1e6) * PRICES.stepFunctionsExpress.perMillionRequests,
+    },
+    {
+      service: "Step Functions Express",
+      item: `duration (${expressBilledMs} ms billed, ${inputs.expressMemoryMb} MB)`,
+      quantity: month(perEvent.expressGbSeconds),
+      unit: "GB-s",
+      monthlyUsd: tiered(month(perEvent.expressGbSeconds), PRICES.stepFunctionsExpress.gbSecondTiers),
+    },
+    {
+      service: "DynamoDB",
+      item: "write request units (on-demand)",
+      quantity: month(perEvent.dynamodbWriteUnits),
+      unit: "WRU",
+      monthlyUsd: (month(perEvent.dynamodbWriteUnits) / 1e6) * PRICES.dynamodb.perMillionWriteUnits,
+    },
+    {
+      service: "DynamoDB",
+      item: "read request units (on-demand)",
+      quantity: month(perEvent.dynamodbReadUnits),
+      unit: "RRU",
+      monthlyUsd: (month(perEvent.dynamodbReadUnits) / 1e6) * PRICES.dynamodb.perMillionReadUnits,
+    },
+    {
+      service: "S3",
+      item: "PUT requests",
+      quantity: month(perEvent.s3Puts),
+      unit: "requests",
+      monthlyUsd: (month(perEvent.s3Puts) / 1000) * PRICES.s3.perThousandPuts,
+    },
+    {
+      service: "S3",
+      item: "GET requests",
+      quantity: month(perEvent.s3Gets),
+      unit: "requests",
+      monthlyUsd: (month(perEvent.s3Gets) / 1000) * PRICES.s3.perThousandGets,
+    },
+    {
+      service: "S3",
+      item: "storage added this month (raw + normalized; it accumulates)",
+      quantity: storedGb,
+      unit: "GB-month",
+      monthlyUsd: storedGb * PRICES.s3.perGbMonth,
+    },
+    {
+      service: "CloudWatch Logs",
+      item: `ingestion (Express level ALL: ${workflow.historyEvents} records per execution; Lambda)`,
+      quantity: logGb,
+      unit: "GB",
+      monthlyUsd: tiered(logGb, PRICES.cloudWatchLogs.ingestionTiers),
+    },
+    {
+      service: "EventBridge",
+      item: "outbox pipe requests + bus events",
+      quantity: month(perEvent.pipeRequests + perEvent.busEvents),
+      unit: "requests",
+      monthlyUsd:
+        (month(perEvent.pipeRequests) / 1e6) * PRICES.eventBridge.perMillionPipeRequests +
+        (month(perEvent.busEvents) / 1e6) * PRICES.eventBridge.perMillionCustomEvents,
+    },
+  ];
+  const totalMonthlyUsd = sum(lines.map((line) => line.monthlyUsd));
+  const expressUsd = sum(
+    lines.filter((line) => line.service === "Step Functions Express").map((line) => line.monthlyUsd),
+  );
+  const standardUsd =
+    (month(perEvent.stateTransitions) / 1000) * PRICES.stepFunctionsStandard.perThousandTransitions;
+  return {
+    inputs,
+    pricesAsOf: PRICES.asOf,
+    eventsPerMonth: events,
+    perEvent,
+    lines,
+    totalMonthlyUsd,
+    usdPerMillionEvents: events > 0 ? (totalMonthlyUsd / events) * 1e6 : 0,
+    standardWorkflowMonthlyUsd: totalMonthlyUsd - expressUsd + standardUsd,
+  };
+}
+
+const usd = (value: number) =>
+  value >= 100 ? `$${Math.round(value).toLocaleString("en-US")}` : `$${value.toFixed(2)}`;
+const quantity = (value: number) =>
+  value >= 1e9
+    ? `${(value / 1e9).toFixed(2)} B`
+    : value >= 1e6
+      ? `${(value / 1e6).toFixed(1)} M`
+      : value >= 1e3
+        ? `${(value / 1e3).toFixed(1)} k`
+        : value.toFixed(1);
+
+/** The model as a table: per-event counts, then one line per billed item and the total. */
+export function formatCost(model: CostModel): string {
+  const { perEvent } = model;
+  const rows = model.lines.map((line) => [
+    line.service,
+    line.item,
+    `${quantity(line.quantity)} ${line.unit}`,
+    usd(line.monthlyUsd),
+  ]);
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => (row[i] ?? "").length)));
+  const lines = rows.map((row) =>
+    row.map((cell, i) => (i >= 2 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0))).join("  "),
+  );
+  return [
+    `DVSS on AWS at ${model.inputs.eventsPerSecond} events/s (${quantity(model.eventsPerMonth)} events per 30-day month)`,
+    `prices: ${PRICES.region} public on-demand list prices as of ${model.pricesAsOf}, quoted from memory: check them`,
+    "",
+    `per event: ${perEvent.lambdaInvocations} Lambda invocations (${perEvent.lambdaGbSeconds.toFixed(5)} GB-s), ` +
+      `1 Express execution (${perEvent.expressBilledMs} ms billed, ${perEvent.stateTransitions} states, ${perEvent.historyEvents} log records), ` +
+      `${perEvent.dynamodbWriteUnits} WRU, ${perEvent.dynamodbReadUnits} RRU, ${perEvent.s3Puts} S3 PUT, ${perEvent.s3Gets} S3 GET, ` +
+      `${(perEvent.logBytes / 1024).toFixed(1)} KB of logs`,
+    "",
+    ...lines,
+    "",
+    `total ${usd(model.totalMonthlyUsd)} per month, ${usd(model.usdPerMillionEvents)} per million events` +
+      ` (as a Standard workflow instead: ${usd(model.standardWorkflowMonthlyUsd)} per month)`,
+  ].join("\n");
+}

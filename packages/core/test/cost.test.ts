@@ -1,0 +1,143 @@
+import { describe, expect, it } from "vitest";
+import {
+  type CostModel,
+  costModel,
+  formatCost,
+  LOCAL_DURATIONS_MS,
+  normalizeWorkflowCounts,
+  PRICES,
+  SECONDS_PER_MONTH,
+  tiered,
+  workflowCounts,
+} from "../src/cost.ts";
+import type { AslDefinition } from "../src/workflow.ts";
+
+const line = (model: CostModel, service: string, item: string) => {
+  const found = model.lines.find((l) => l.service === service && l.item.startsWith(item));
+  if (!found) throw new Error(`no line ${service} ${item}`);
+  return found;
+};
+
+describe("workflow counts", () => {
+  it("counts one invocation per Task state on the Normalize happy path, from the definition", () => {
+    const counts = normalizeWorkflowCounts();
+
+    expect(counts.taskInvocations).toEqual([
+      "Validate",
+      "Map",
+      "WriteNormalized",
+      "ApplyState",
+      "UpdateStatus",
+    ]);
+    // Five tasks, the Pass state naming the outcome and the Succeed state.
+    expect(counts.stateTransitions).toBe(7);
+    // 2 for the execution, 5 per Task state, 2 per other state.
+    expect(counts.historyEvents).toBe(2 + 5 * 5 + 2 + 2);
+  });
+
+  it("follows Next from StartAt to Succeed in any definition", () => {
+    const definition: AslDefinition = {
+      Comment: "",
+      QueryLanguage: "JSONPath",
+      StartAt: "Only",
+      States: {
+        Only: {
+          Type: "Task",
+          Comment: "",
+          Resource: "cost:Validate",
+          TimeoutSeconds: 1,
+          ResultPath: "$.v",
+          Retry: [],
+          Next: "Name",
+        },
+        Name: { Type: "Pass", Comment: "", Result: 1, ResultPath: "$.p", Next: "Done" },
+        Done: { Type: "Succeed", Comment: "" },
+      },
+    };
+
+    const counts = workflowCounts(definition);
+
+    expect(counts).toEqual({ taskInvocations: ["Validate"], stateTransitions: 3, historyEvents: 11 });
+  });
+});
+
+describe("the cost model", () => {
+  it("counts per accepted event the calls the code paths make", () => {
+    const { perEvent } = costModel({ eventsPerSecond: 1 });
+
+    expect(perEvent.lambdaInvocations).toBe(6);
+    expect(perEvent.apiRequests).toBe(1);
+    expect(perEvent.expressRequests).toBe(1);
+    expect(perEvent.dynamodbReadUnits).toBe(4);
+    expect(perEvent.dynamodbWriteUnits).toBe(13);
+    expect(perEvent.s3Puts).toBe(2);
+    expect(perEvent.s3Gets).toBe(4);
+  });
+
+  it("bills Express per request and per GB-second of 64 MB rounded up to 100 ms, not per transition", () => {
+    const durationsMs = { Validate: 10, Map: 10, WriteNormalized: 10, ApplyState: 10, UpdateStatus: 10 };
+
+    const model = costModel({ eventsPerSecond: 1, durationsMs, stateOverheadMs: 15 });
+
+    // 5 × (10 + 15) = 125 ms → 200 ms billed, at 64 MB.
+    expect(model.perEvent.expressBilledMs).toBe(200);
+    expect(model.perEvent.expressGbSeconds).toBeCloseTo(0.2 * (64 / 1024), 10);
+    const events = SECONDS_PER_MONTH;
+    expect(line(model, "Step Functions Express", "requests").monthlyUsd).toBeCloseTo(events / 1e6, 6);
+    expect(line(model, "Step Functions Express", "duration").monthlyUsd).toBeCloseTo(
+      events * 0.2 * 0.0625 * 0.00001667,
+      6,
+    );
+  });
+
+  it("prices 50 events/s as pinned here", () => {
+    const model = costModel({ eventsPerSecond: 50 });
+    const events = 50 * SECONDS_PER_MONTH;
+
+    expect(model.eventsPerMonth).toBe(129_600_000);
+    expect(line(model, "API Gateway", "HTTP API").monthlyUsd).toBeCloseTo(129.6, 6);
+    expect(line(model, "Lambda", "requests").monthlyUsd).toBeCloseTo((events * 6 * 0.2) / 1e6, 6);
+    const lambdaMs = Object.entries(LOCAL_DURATIONS_MS)
+      .filter(([name]) => name !== "Quarantine")
+      .reduce((total, [, ms]) => total + ms, 0);
+    expect(line(model, "Lambda", "duration").monthlyUsd).toBeCloseTo(
+      events * (lambdaMs / 1000) * 0.5 * PRICES.lambda.perGbSecondArm64,
+      6,
+    );
+    expect(line(model, "DynamoDB", "write").monthlyUsd).toBeCloseTo((events * 13 * 0.625) / 1e6, 6);
+    expect(line(model, "DynamoDB", "read").monthlyUsd).toBeCloseTo((events * 4 * 0.125) / 1e6, 6);
+    expect(line(model, "S3", "PUT").monthlyUsd).toBeCloseTo((events * 2 * 0.005) / 1000, 6);
+    expect(line(model, "S3", "GET").monthlyUsd).toBeCloseTo((events * 4 * 0.0004) / 1000, 6);
+    expect(model.totalMonthlyUsd).toBeCloseTo(
+      model.lines.reduce((total, l) => total + l.monthlyUsd, 0),
+      6,
+    );
+  });
+
+  it("applies volume tiers at 2,000 events/s (API Gateway past 300 M requests)", () => {
+    const model = costModel({ eventsPerSecond: 2_000 });
+
+    // 5,184 M requests: 300 M at $1.00 per million, the rest at $0.90.
+    expect(line(model, "API Gateway", "HTTP API").monthlyUsd).toBeCloseTo(300 + 4_884 * 0.9, 6);
+  });
+
+  it("prices a quantity across tiers", () => {
+    const tiers = [
+      { upTo: 10, price: 1 },
+      { upTo: 30, price: 0.5 },
+      { upTo: Number.POSITIVE_INFINITY, price: 0.1 },
+    ];
+
+    expect(tiered(5, tiers)).toBe(5);
+    expect(tiered(15, tiers)).toBe(12.5);
+    expect(tiered(40, tiers)).toBe(21);
+  });
+
+  it("says where its prices come from when printed", () => {
+    const text = formatCost(costModel({ eventsPerSecond: 200 }));
+
+    expect(text).toContain(`as of ${PRICES.asOf}`);
+    expect(text).toContain("check them");
+    expect(text).toMatch(/total \$[\d,]+ per month/);
+  });
+});
