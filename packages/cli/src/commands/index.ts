@@ -1,4 +1,5 @@
 import type { RegisterCommand } from "./common.ts";
+import { registerCost } from "./cost.ts";
 import { registerMapping } from "./mapping.ts";
 import { registerQuarantine } from "./quarantine.ts";
 import { registerRedrive } from "./redrive.ts";
@@ -14,4 +15,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerReplay,
   registerVendor,
   registerMapping,
+  registerCost,
 ];
