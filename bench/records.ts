@@ -15,6 +15,11 @@ export interface EndToEnd {
   normalizedPerSecond: number;
   /** updatedAt − receivedAt of each NORMALIZED record: accept to NORMALIZED. */
   lagMs: Percentiles;
+  /**
+   * The rate the workflow finished the backlog once the load stopped (records NORMALIZED after
+   * `loadEndedAt` over the time they took): what the workflow does alone. 0 without a backlog.
+   */
+  drainPerSecond: number;
   ingestIds: string[];
 }
 
@@ -68,7 +73,7 @@ export function recordReader(endpoints: LocalEndpoints) {
       return left;
     },
 
-    async endToEnd(prefix: string): Promise<EndToEnd> {
+    async endToEnd(prefix: string, loadEndedAt: number): Promise<EndToEnd> {
       const rows: RecordRow[] = [];
       let startKey: Record<string, unknown> | undefined;
       do {
@@ -90,6 +95,10 @@ export function recordReader(endpoints: LocalEndpoints) {
       const firstReceived = Math.min(...rows.map((row) => Date.parse(row.receivedAt)));
       const lastNormalized = Math.max(...normalized.map((row) => Date.parse(row.updatedAt as string)));
       const span = (lastNormalized - firstReceived) / 1000;
+      const afterLoad = normalized.filter((row) => Date.parse(row.updatedAt as string) > loadEndedAt);
+      const drainSpan = (lastNormalized - loadEndedAt) / 1000;
+      // A backlog of a few events says nothing about a rate.
+      const drainPerSecond = afterLoad.length >= 50 && drainSpan > 0 ? afterLoad.length / drainSpan : 0;
       return {
         records: rows.length,
         normalized: normalized.length,
@@ -97,6 +106,7 @@ export function recordReader(endpoints: LocalEndpoints) {
         stillReceived: rows.filter((row) => row.status === "RECEIVED").length,
         normalizedPerSecond: normalized.length > 0 && span > 0 ? normalized.length / span : 0,
         lagMs: percentiles(lags),
+        drainPerSecond,
         ingestIds: normalized.map((row) => row.ingestId),
       };
     },
