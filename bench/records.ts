@@ -115,8 +115,14 @@ export function recordReader(endpoints: LocalEndpoints) {
      * How long each Task state ran (TaskStateEntered → TaskStateExited) in the given executions, from
      * GetExecutionHistory of the local Step Functions endpoint: a proxy for Lambda durations.
      */
-    async taskDurations(ingestIds: string[]): Promise<Record<string, Percentiles & { mean: number }>> {
+    async taskDurations(ingestIds: string[]): Promise<{
+      byState: Record<string, Percentiles & { mean: number }>;
+      /** Mean JSON size of a history event with its state data: the basis of the log estimate in core/cost.ts. */
+      bytesPerHistoryEvent: number;
+    }> {
       const byState: Record<string, number[]> = {};
+      let historyBytes = 0;
+      let historyEvents = 0;
       const executionPrefix = endpoints.stateMachineArn.replace(":stateMachine:", ":execution:");
       for (const ingestId of ingestIds) {
         const { events = [] } = await sfn.send(
@@ -127,6 +133,8 @@ export function recordReader(endpoints: LocalEndpoints) {
         );
         const entered = new Map<string, number>();
         for (const event of events) {
+          historyBytes += JSON.stringify(event).length;
+          historyEvents += 1;
           const at = event.timestamp?.getTime() ?? 0;
           if (event.type === "TaskStateEntered") entered.set(event.stateEnteredEventDetails?.name ?? "", at);
           const exitedName = event.stateExitedEventDetails?.name ?? "";
@@ -137,12 +145,15 @@ export function recordReader(endpoints: LocalEndpoints) {
           }
         }
       }
-      return Object.fromEntries(
-        Object.entries(byState).map(([name, values]) => [
-          name,
-          { ...percentiles(values), mean: values.reduce((a, b) => a + b, 0) / values.length },
-        ]),
-      );
+      return {
+        byState: Object.fromEntries(
+          Object.entries(byState).map(([name, values]) => [
+            name,
+            { ...percentiles(values), mean: values.reduce((a, b) => a + b, 0) / values.length },
+          ]),
+        ),
+        bytesPerHistoryEvent: historyEvents > 0 ? historyBytes / historyEvents : 0,
+      };
     },
 
     close() {
