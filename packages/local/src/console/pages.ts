@@ -22,8 +22,8 @@ h1 { font-size:20px; margin:0 0 14px; display:flex; gap:10px; align-items:center
 h2 { font-size:15px; margin:26px 0 10px; }
 a { color:var(--accent); }
 .card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:14px 16px; margin-bottom:14px; }
-table { border-collapse:collapse; width:100%; background:var(--card); border:1px solid var(--line); border-radius:8px; overflow:hidden; }
-th, td { text-align:left; padding:7px 10px; border-bottom:1px solid var(--line); vertical-align:top; }
+table { border-collapse:collapse; width:100%; font-size:13px; background:var(--card); border:1px solid var(--line); border-radius:8px; overflow:hidden; }
+th, td { text-align:left; padding:6px 8px; border-bottom:1px solid var(--line); vertical-align:top; }
 th { background:#eef0f4; font-weight:600; font-size:12px; text-transform:uppercase; letter-spacing:.03em; color:var(--muted); }
 tr:last-child td { border-bottom:none; }
 td.num { text-align:right; font-variant-numeric:tabular-nums; }
@@ -43,14 +43,14 @@ dt { color:var(--muted); } dd { margin:0; word-break:break-all; }
 .flash.ok { border-color:#a6dcbc; background:var(--ok-bg); } .flash.bad { border-color:#f3b4ad; background:var(--bad-bg); }
 .graph { overflow-x:auto; padding:6px 0 4px; }
 .lane { display:flex; align-items:center; gap:0; margin:8px 0; min-width:max-content; }
-.lane-label { width:90px; font-size:11px; color:var(--muted); text-transform:uppercase; letter-spacing:.04em; }
-.node { display:block; text-decoration:none; color:inherit; border:2px solid var(--line); border-radius:8px; padding:6px 10px; min-width:118px; background:#fff; }
+.lane-label { width:80px; flex:none; font-size:11px; color:var(--muted); text-transform:uppercase; letter-spacing:.04em; }
+.node { display:block; text-decoration:none; color:inherit; border:2px solid var(--line); border-radius:8px; padding:5px 9px; min-width:96px; background:#fff; font-size:13px; }
 .node .t { font-size:11px; color:var(--muted); }
 .node.succeeded { border-color:#62b987; background:var(--ok-bg); }
 .node.caught, .node.failed { border-color:#e0675b; background:var(--bad-bg); }
 .node.running { border-color:#e2b04a; background:var(--warn-bg); }
 .node.notrun { opacity:.45; border-style:dashed; }
-.arrow { color:#9aa3b2; padding:0 6px; font-size:16px; }
+.arrow { color:#9aa3b2; padding:0 4px; font-size:15px; }
 details.step { border:1px solid var(--line); border-radius:8px; margin:6px 0; background:#fff; }
 details.step summary { padding:7px 10px; cursor:pointer; display:flex; gap:10px; align-items:center; }
 details.step .body { padding:0 12px 10px; }
@@ -60,7 +60,8 @@ pre { background:#f7f8fa; border:1px solid var(--line); border-radius:6px; paddi
 .chip b { margin-left:4px; }
 .table-wrap { overflow-x:auto; border-radius:8px; }
 td.when, td.mono { white-space:nowrap; }
-td.message { min-width:260px; max-width:420px; }
+td.message { min-width:220px; max-width:320px; }
+td.external { white-space:normal; word-break:break-all; max-width:240px; }
 #vendor-counts { width:auto; min-width:640px; }
 `;
 
@@ -139,7 +140,7 @@ ${STATUSES.map((status) => html`<td class="num">${counts[status] ? html`<a href=
   const eventRows = overview.events.map(
     (record) => html`<tr>
 <td><a class="mono" href="/console/events/${encode(record.ingestId)}">${record.ingestId}</a></td>
-<td>${record.vendorId}</td><td class="mono">${record.externalEventId}</td>
+<td>${record.vendorId}</td><td class="mono external">${record.externalEventId}</td>
 <td>${record.eventType}${record.standardEventType ? html` <span class="muted">→ ${record.standardEventType}</span>` : ""}</td>
 <td>${badge(record.status)}${record.lastError ? html` <span class="muted">${record.lastError.code}</span>` : ""}</td>
 <td class="when">${when(record.receivedAt)}</td><td class="num">${record.attempts ?? 0}</td></tr>`,
