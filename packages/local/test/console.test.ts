@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
@@ -16,6 +16,7 @@ import { seedEnvelope, tempDir } from "./harness.ts";
 
 // Screenshots for a person to look at; test-results/ is git-ignored.
 const SCREENSHOTS = join(REPO_ROOT, "test-results/console");
+const CHROMIUM = "/usr/bin/chromium";
 const XSS_ID = `<img src=x onerror="document.title='pwned'">"'&`;
 
 let dvss: CliHarness;
@@ -24,13 +25,15 @@ let page: Page;
 const ids = { normalized: "", broken: "", xss: "" };
 
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: \`apt-get install -y chromium\` (.ci/run does)`);
   mkdirSync(SCREENSHOTS, { recursive: true });
   dvss = await startCliHarness({ vendorsDir: vendorsWithBrokenVendorF(), console: true });
   ids.normalized = await dvss.postAndSettle({ ...seedEnvelope, externalEventId: "console-ok-1" });
   ids.broken = await dvss.postAndSettle(stockEnvelope("console-broken-1"));
   ids.xss = await dvss.postAndSettle({ ...seedEnvelope, externalEventId: XSS_ID });
   browser = await chromium.launchPersistentContext(tempDir("dvss-chromium-"), {
-    executablePath: "/usr/bin/chromium",
+    executablePath: CHROMIUM,
     headless: true,
     args: [
       "--no-sandbox",
