@@ -1,4 +1,5 @@
 import {
+  DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   type HistoryEvent,
   ListExecutionsCommand,
@@ -166,9 +167,44 @@ export function isExecutionOf(name: string, ingestId: string): boolean {
   return name === ingestId || name.startsWith(`${ingestId}-`);
 }
 
+/** Execution names the starters use: ingest (`<ingestId>`), then reconciler, redrive and replay with the attempt. */
+function conventionalNames(ingestId: string, attempts: number): string[] {
+  const names = [ingestId];
+  for (let attempt = 2; attempt <= Math.min(attempts, MAX_PROBED_ATTEMPTS); attempt++) {
+    for (const kind of ["reconcile", "redrive", "replay"]) names.push(`${ingestId}-${kind}-${attempt}`);
+  }
+  return names;
+}
+
+const MAX_PROBED_ATTEMPTS = 20;
+
+/**
+ * Listings can miss old executions (a page limit, the local endpoint's single page), so the names
+ * the record's attempts imply are also looked up one by one.
+ */
+async function probeExecutions(context: OpsContext, names: string[]) {
+  const machine = context.target.stateMachineArn;
+  const prefix = machine.replace(":stateMachine:", ":execution:");
+  const found = await Promise.all(
+    names.map(async (name) => {
+      try {
+        const execution = await context.sfn.send(
+          new DescribeExecutionCommand({ executionArn: `${prefix}:${name}` }),
+        );
+        return { ...execution, name };
+      } catch (error) {
+        if ((error as Error).name === "ExecutionDoesNotExist") return undefined;
+        throw error;
+      }
+    }),
+  );
+  return found.filter((execution) => execution !== undefined);
+}
+
 async function executionsOf(
   context: OpsContext,
   ingestId: string,
+  attempts: number,
 ): Promise<{ executions: ExecutionView[]; note?: string }> {
   const found: NonNullable<ListExecutionsCommandOutput["executions"]> = [];
   let nextToken: string | undefined;
@@ -198,6 +234,9 @@ async function executionsOf(
     }
     throw error;
   }
+  const listed = new Set(found.map((execution) => execution.name));
+  const missing = conventionalNames(ingestId, attempts).filter((name) => !listed.has(name));
+  if (missing.length > 0) found.push(...(await probeExecutions(context, missing)));
   found.sort((a, b) => Number(a.startDate ?? 0) - Number(b.startDate ?? 0));
   const executions = await Promise.all(
     found.map(async (summary): Promise<ExecutionView> => {
@@ -248,7 +287,7 @@ export async function loadEventStory(context: OpsContext, ingestId: string): Pro
   if (!record && !quarantine.data) {
     throw new NotFoundError(`No event ${ingestId}: no ingest record and no quarantine entry`);
   }
-  const { executions, note } = await executionsOf(context, ingestId);
+  const { executions, note } = await executionsOf(context, ingestId, record?.attempts ?? 1);
   const story: EventStory = {
     ingestId,
     executions,
