@@ -63,16 +63,18 @@ export const SECONDS_PER_MONTH = 30 * 24 * 3600;
 export type FunctionName = "Ingest" | TaskName;
 
 /**
- * Handler durations (ms) measured by `npm run bench` on the local runtime (task states at
- * concurrency 1, ingest at its p50 latency): a proxy for Lambda billed duration.
+ * Handler durations (ms) measured by `npm run bench` on the local runtime with the workflow not
+ * waiting for CPU (docs/performance.md): task states from their execution history, ingest as its
+ * p50 latency at concurrency 1; Quarantine is not on the happy path and is an estimate. A proxy
+ * for Lambda billed duration: locally a store call takes about a millisecond, in AWS several.
  */
 export const LOCAL_DURATIONS_MS: Readonly<Record<FunctionName, number>> = {
-  Ingest: 6,
-  Validate: 5,
-  Map: 3,
-  WriteNormalized: 6,
-  ApplyState: 12,
-  UpdateStatus: 5,
+  Ingest: 18,
+  Validate: 11,
+  Map: 4,
+  WriteNormalized: 9,
+  ApplyState: 19,
+  UpdateStatus: 6,
   Quarantine: 8,
 };
 
@@ -162,7 +164,11 @@ export interface CostInputs {
   stateOverheadMs?: number;
   /** Memory an Express execution is billed for (64 MB chunks; DVSS states carry references only). */
   expressMemoryMb?: number;
-  /** Bytes of one execution-history log record with execution data (the state JSON plus ~300 bytes of fields). */
+  /**
+   * Bytes of one execution-history log record with execution data. The bench measures ~820 bytes
+   * per local history event (state input/output included); CloudWatch records add the execution
+   * ARN, timestamps and ids.
+   */
   bytesPerHistoryEvent?: number;
   /** Bytes Lambda logs per invocation: START, END and REPORT platform records. */
   lambdaPlatformLogBytes?: number;
