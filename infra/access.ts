@@ -46,9 +46,13 @@ export const ACCESS = {
   HealthApi: { tables: { Vendors: ["read"] }, buckets: { RawBucket: ["list"] } },
   // Workflow tasks. Readers of an object also list its bucket: S3 answers a missing key with
   // NoSuchKey (reported as MissingRecordError) only to a caller allowed to list, AccessDenied otherwise.
-  ValidateTask: { buckets: { RawBucket: ["get", "list"] } },
-  MapTask: { buckets: { RawBucket: ["get", "list"] } },
-  WriteNormalizedTask: { buckets: { RawBucket: ["get", "list"], NormalizedBucket: ["put"] } },
+  // Vendors read: published mapping versions and the active version per event type live there.
+  ValidateTask: { tables: { Vendors: ["read"] }, buckets: { RawBucket: ["get", "list"] } },
+  MapTask: { tables: { Vendors: ["read"] }, buckets: { RawBucket: ["get", "list"] } },
+  WriteNormalizedTask: {
+    tables: { Vendors: ["read"] },
+    buckets: { RawBucket: ["get", "list"], NormalizedBucket: ["put"] },
+  },
   ApplyStateTask: {
     tables: {
       Vendors: ["read"],
@@ -58,7 +62,8 @@ export const ACCESS = {
     },
     buckets: { NormalizedBucket: ["get", "list"] },
   },
-  UpdateStatusTask: { tables: { IngestRecords: ["read", "update"] } },
+  // Quarantine: a redriven event that ends NORMALIZED resolves its quarantine entry.
+  UpdateStatusTask: { tables: { IngestRecords: ["read", "update"], Quarantine: ["read", "update"] } },
   QuarantineTask: { tables: { IngestRecords: ["read"], Quarantine: ["put"] } },
   // Scheduled
   Reconciler: {

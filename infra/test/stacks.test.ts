@@ -44,14 +44,17 @@ const EXPECTED_PERMISSIONS: Record<string, Statement[]> = {
   ConsumerApi: [...reads("Vendors"), ...reads("CanonicalState"), ...reads("Outbox", "dynamodb:PutItem")],
   HealthApi: [...reads("Vendors"), { actions: ["s3:ListBucket"], resources: ["RawBucket.arn"] }],
   ValidateTask: [
+    ...reads("Vendors"),
     { actions: ["s3:GetObject"], resources: objects("RawBucket") },
     { actions: ["s3:ListBucket"], resources: ["RawBucket.arn"] },
   ],
   MapTask: [
+    ...reads("Vendors"),
     { actions: ["s3:GetObject"], resources: objects("RawBucket") },
     { actions: ["s3:ListBucket"], resources: ["RawBucket.arn"] },
   ],
   WriteNormalizedTask: [
+    ...reads("Vendors"),
     { actions: ["s3:GetObject"], resources: objects("RawBucket") },
     { actions: ["s3:ListBucket"], resources: ["RawBucket.arn"] },
     { actions: ["s3:PutObject"], resources: objects("NormalizedBucket") },
@@ -64,7 +67,10 @@ const EXPECTED_PERMISSIONS: Record<string, Statement[]> = {
     { actions: ["s3:GetObject"], resources: objects("NormalizedBucket") },
     { actions: ["s3:ListBucket"], resources: ["NormalizedBucket.arn"] },
   ],
-  UpdateStatusTask: [...reads("IngestRecords", "dynamodb:UpdateItem")],
+  UpdateStatusTask: [
+    ...reads("IngestRecords", "dynamodb:UpdateItem"),
+    ...reads("Quarantine", "dynamodb:UpdateItem"),
+  ],
   QuarantineTask: [
     ...reads("IngestRecords"),
     { actions: ["dynamodb:PutItem"], resources: table("Quarantine") },

@@ -89,4 +89,22 @@ export async function markNormalized(
     .go();
 }
 
+/**
+ * An event that ends NORMALIZED after a redrive (or a replay) resolves its quarantine entry. The
+ * whole status index key is rewritten, so the entry moves to the "resolved" listing.
+ */
+export async function resolveQuarantine(
+  entities: Entities,
+  ingestId: string,
+  now = new Date(),
+): Promise<boolean> {
+  const { data: entry } = await entities.quarantine.get({ ingestId }).go();
+  if (!entry || entry.status === "resolved") return false;
+  await entities.quarantine
+    .patch({ ingestId })
+    .set({ status: "resolved", quarantinedAt: entry.quarantinedAt, updatedAt: now.toISOString() })
+    .go();
+  return true;
+}
+
 export type { IngestRecordItem };

@@ -134,6 +134,41 @@ describe("the normalize workflow", () => {
     expect(await normalizedKeys()).toEqual(before);
   });
 
+  it("resolves the quarantine entry when a failed event later ends NORMALIZED", async () => {
+    const { ingestId, event } = await postAndSettle({
+      ...seedEnvelope,
+      externalEventId: "resolve-1",
+      payload: { sku: "ABC-001", qty: -1, warehouse: "ROA" },
+    });
+    const updateStatus = await loadHandler("packages/functions/src/tasks/update-status.handler");
+
+    await updateStatus(
+      {
+        ingestId,
+        vendorId: "vendorA",
+        externalEventId: "resolve-1",
+        rawRef: event.rawRef,
+        outcome: "NORMALIZED",
+        normalized: {
+          normalizedRef: {
+            bucket: dvss.endpoints.buckets.NormalizedBucket,
+            key: `normalized/x/${ingestId}.json`,
+          },
+          standardEventType: "InventoryUpdated",
+          mappingVersion: "1",
+        },
+      },
+      lambdaContext("UpdateStatusTask"),
+    );
+
+    const { data: entry } = await dvss.entities.quarantine.get({ ingestId }).go();
+    expect(entry?.status).toBe("resolved");
+    const resolved = await dvss.entities.quarantine.query.byStatus({ status: "resolved" }).go();
+    const open = await dvss.entities.quarantine.query.byStatus({ status: "open" }).go();
+    expect(resolved.data.map((item) => item.ingestId)).toContain(ingestId);
+    expect(open.data.map((item) => item.ingestId)).not.toContain(ingestId);
+  });
+
   it("quarantines an unknown schemaVersion", async () => {
     const { ingestId, event } = await postAndSettle({
       ...seedEnvelope,

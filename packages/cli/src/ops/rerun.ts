@@ -1,6 +1,7 @@
 import { DescribeExecutionCommand, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import type { IngestRecordItem } from "@dvss/core/entities/index";
 import { definitionsCacheMs, lastActivationAt } from "@dvss/core/mapping/store-source";
+import { resolveQuarantine as resolveQuarantineEntry } from "@dvss/core/outcomes";
 import type { NormalizeInput } from "@dvss/core/workflow";
 import type { OpsContext } from "../context.ts";
 import { sleep } from "../format.ts";
@@ -153,14 +154,8 @@ export async function awaitOutcome(
 }
 
 /** A quarantine entry whose event a rerun normalized is resolved. */
-export async function resolveQuarantine(context: OpsContext, ingestId: string): Promise<boolean> {
-  const { data: entry } = await context.entities.quarantine.get({ ingestId }).go();
-  if (!entry || entry.status === "resolved") return false;
-  await context.entities.quarantine
-    .patch({ ingestId })
-    .set({ status: "resolved", updatedAt: new Date(context.now()).toISOString() })
-    .go();
-  return true;
+export function resolveQuarantine(context: OpsContext, ingestId: string): Promise<boolean> {
+  return resolveQuarantineEntry(context.entities, ingestId, new Date(context.now()));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { MissingRecordError } from "@dvss/core/errors";
-import { markFailed, markNormalized, type NormalizedOutcome } from "@dvss/core/outcomes";
+import { markFailed, markNormalized, type NormalizedOutcome, resolveQuarantine } from "@dvss/core/outcomes";
 import type { Outcome } from "@dvss/core/workflow";
 import { getEntities, metrics } from "../lib/runtime.ts";
 import { taskHandler } from "../lib/task.ts";
@@ -19,6 +19,8 @@ export const handler = taskHandler(
       throw new MissingRecordError(`No ingest record for ${state.vendorId}/${state.externalEventId}`);
     if (outcome === "NORMALIZED") {
       await markNormalized(entities, key, state.normalized as NormalizedOutcome);
+      // Only a record that had failed can have a quarantine entry to resolve: no read otherwise.
+      if (record.status === "FAILED_NORMALIZE") await resolveQuarantine(entities, state.ingestId);
       metrics.addMetric("dvss.normalize.success", MetricUnit.Count, 1);
       metrics.addMetric(
         "dvss.pipeline.latency_ms",
