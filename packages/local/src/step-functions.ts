@@ -105,7 +105,8 @@ function historyEventOf(
       };
     case "StateFailed":
       return {
-        type: `${state?.type}StateFailed`,
+        // AWS's name for a task's failure; other state types have no AWS equivalent.
+        type: state?.type === "Task" ? "TaskFailed" : `${state?.type}StateFailed`,
         details: { name: state?.name, error: log.Error, cause: String(log.Cause ?? "") },
       };
     case "StateRetried":
@@ -210,6 +211,10 @@ export class LocalStepFunctions {
     if (event.type === "ExecutionFailed") return { ...base, executionFailedEventDetails: details };
     if (event.type.endsWith("StateEntered")) return { ...base, stateEnteredEventDetails: details };
     if (event.type.endsWith("StateExited")) return { ...base, stateExitedEventDetails: details };
+    // AWS reports a task's error as taskFailedEventDetails {error, cause}; so does this endpoint.
+    if (event.type === "TaskFailed" || event.type.endsWith("StateFailed")) {
+      return { ...base, taskFailedEventDetails: { error: details.error, cause: details.cause } };
+    }
     return base;
   }
 

@@ -51,6 +51,21 @@ describe("the local Step Functions endpoint", () => {
     expect(history.events?.at(-1)?.type).toBe("ExecutionSucceeded");
   });
 
+  it("reports a failed task's error and cause in the history", async () => {
+    const { body } = await dvss.post({ ...seedEnvelope, externalEventId: "sfn-api-3", schemaVersion: "99" });
+    await dvss.runtime.stepFunctions.drain();
+
+    const history = await sfn.send(
+      new GetExecutionHistoryCommand({
+        executionArn: `arn:aws:states:us-east-1:000000000000:execution:dvss-local-Normalize:${body.ingestId}`,
+      }),
+    );
+
+    const failed = history.events?.find((event) => event.type === "TaskFailed");
+    expect(failed?.taskFailedEventDetails?.error).toBe("UnknownSchemaVersionError");
+    expect(failed?.taskFailedEventDetails?.cause).toContain("UNKNOWN_SCHEMA_VERSION");
+  });
+
   it("refuses a second execution of the same name with a different input", async () => {
     const { body } = await dvss.post({ ...seedEnvelope, externalEventId: "sfn-api-2" });
     await dvss.runtime.stepFunctions.drain();
