@@ -193,6 +193,10 @@ async function main() {
         backlogAfterDrain,
       });
     }
+  } catch (error) {
+    log(`the run failed; the runtime's output is in ${runtime.logFile}`);
+    await runtime.stop();
+    throw error;
   } finally {
     records.close();
     ceiling.close();

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,6 +47,8 @@ export function cpuSince(before: ThreadCpu, after: ThreadCpu): ThreadCpu {
 export interface RuntimeProcess {
   pid: number;
   dataDir: string;
+  /** Everything the runtime printed, kept after it stops (where to look when a run fails). */
+  logFile: string;
   endpoints: LocalEndpoints;
   /** Highest resident set seen so far (the process and any children it started), in bytes. */
   peakRssBytes(): number;
@@ -103,6 +105,7 @@ function processTree(pid: number): number[] {
 
 export async function startRuntimeProcess(repoRoot: string): Promise<RuntimeProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), "dvss-bench-"));
+  const logFile = `${dataDir}.log`;
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, ["packages/local/src/main.ts"], {
     cwd: repoRoot,
@@ -111,8 +114,13 @@ export async function startRuntimeProcess(repoRoot: string): Promise<RuntimeProc
   });
   let output = "";
   child.stderr?.on("data", (chunk: Buffer) => {
+    appendFileSync(logFile, chunk);
     output += chunk.toString();
     if (output.length > 20_000) output = output.slice(-10_000);
+  });
+  child.stdout?.on("data", (chunk: Buffer) => appendFileSync(logFile, chunk));
+  child.once("exit", (code, signal) => {
+    appendFileSync(logFile, `\n[runtime exited: code ${code}, signal ${signal}]\n`);
   });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`runtime not ready after 60 s:\n${output}`)), 60_000);
@@ -144,6 +152,7 @@ export async function startRuntimeProcess(repoRoot: string): Promise<RuntimeProc
   return {
     pid,
     dataDir,
+    logFile,
     endpoints,
     peakRssBytes() {
       sample();
