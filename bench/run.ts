@@ -27,7 +27,7 @@ const API_KEY = "local-vendorA-key";
 /** Paced runs, as shares of the rate the workflow sustains alone. */
 const PACED_SHARES = [0.4, 0.7];
 /** How long the workflow may take to catch up after a run before its backlog is reported as such. */
-const DRAIN_TIMEOUT_MS = Math.max(60_000, SECONDS * 6_000);
+const DRAIN_TIMEOUT_MS = Math.max(150_000, SECONDS * 15_000);
 
 interface LevelResult {
   concurrency: number;
