@@ -412,3 +412,29 @@ describe("compiled version cache", () => {
     expect(after).not.toBe(before);
   });
 });
+
+describe("the file-system source's cache", () => {
+  it("reads a vendor folder once per cache period, and again after it", async () => {
+    const { cpSync, mkdtempSync, writeFileSync, readFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { createFileSystemSource } = await import("../src/mapping/fs-source.ts");
+    const dir = mkdtempSync(join(tmpdir(), "dvss-fs-cache-"));
+    cpSync(join(import.meta.dirname, "../../../schemas/vendors/vendorA"), join(dir, "vendorA"), {
+      recursive: true,
+    });
+    let clock = 1_000;
+    const source = createFileSystemSource(dir, { cacheMs: 5_000, now: () => clock });
+    const vendorFile = join(dir, "vendorA/vendor.json");
+    const renamed = { ...JSON.parse(readFileSync(vendorFile, "utf8")), name: "Renamed" };
+
+    const first = await source.loadVendor("vendorA");
+    writeFileSync(vendorFile, JSON.stringify(renamed));
+    const cached = await source.loadVendor("vendorA");
+    clock += 5_001;
+    const reread = await source.loadVendor("vendorA");
+
+    expect(cached).toBe(first);
+    expect(reread?.profile.name).toBe("Renamed");
+  });
+});

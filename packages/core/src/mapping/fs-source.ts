@@ -137,8 +137,32 @@ export async function readVersionDir(
   return { ...ids, payloadSchema: payloadSchema as Record<string, unknown>, mapping };
 }
 
-/** The vendor definitions of a `schemas/vendors` folder, read from disk on every call. */
-export function createFileSystemSource(vendorsDir: string): VendorDefinitionSource {
+export interface FileSystemSourceOptions {
+  /**
+   * How long a vendor's folder, once read, answers version selection (0 = read on every call, as
+   * the CLI does). The workflow selects a version per event: re-reading the folder each time cost
+   * more than validating and mapping the event.
+   */
+  cacheMs?: number;
+  now?: () => number;
+}
+
+/** The vendor definitions of a `schemas/vendors` folder. */
+export function createFileSystemSource(
+  vendorsDir: string,
+  options: FileSystemSourceOptions = {},
+): VendorDefinitionSource {
+  const cacheMs = options.cacheMs ?? 0;
+  const now = options.now ?? Date.now;
+  const vendors = new Map<string, { expiresAt: number; vendor: Promise<VendorDefinition | undefined> }>();
+
+  async function readVendor(vendorId: string): Promise<VendorDefinition | undefined> {
+    if (!isSegment(vendorId, VENDOR_ID_PATTERN)) return undefined;
+    const vendorDir = join(vendorsDir, vendorId);
+    if (!(await isDirectory(vendorDir))) return undefined;
+    return readVendorDir(vendorDir);
+  }
+
   return {
     async listVendors() {
       const vendors: VendorDefinition[] = [];
@@ -147,11 +171,17 @@ export function createFileSystemSource(vendorsDir: string): VendorDefinitionSour
       return vendors;
     },
 
-    async loadVendor(vendorId) {
-      if (!isSegment(vendorId, VENDOR_ID_PATTERN)) return undefined;
-      const vendorDir = join(vendorsDir, vendorId);
-      if (!(await isDirectory(vendorDir))) return undefined;
-      return readVendorDir(vendorDir);
+    loadVendor(vendorId) {
+      if (cacheMs <= 0) return readVendor(vendorId);
+      const cached = vendors.get(vendorId);
+      if (cached && cached.expiresAt > now()) return cached.vendor;
+      const entry = { expiresAt: now() + cacheMs, vendor: readVendor(vendorId) };
+      vendors.set(vendorId, entry);
+      // A broken folder is not kept: the next event reads it again.
+      entry.vendor.catch(() => {
+        if (vendors.get(vendorId) === entry) vendors.delete(vendorId);
+      });
+      return entry.vendor;
     },
 
     async loadMappingVersion(vendorId, eventType, version) {

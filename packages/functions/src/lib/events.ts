@@ -7,7 +7,7 @@ import { createCompositeSource } from "@dvss/core/mapping/composite-source";
 import type { VendorDefinitionSource } from "@dvss/core/mapping/definitions";
 import { createMappingEngine, type MappingEngine } from "@dvss/core/mapping/engine";
 import { createFileSystemSource } from "@dvss/core/mapping/fs-source";
-import { createStoreSource } from "@dvss/core/mapping/store-source";
+import { createStoreSource, definitionsCacheMs } from "@dvss/core/mapping/store-source";
 import { getEntities, logger, resourceName, s3Client } from "./runtime.ts";
 
 let engine: MappingEngine | undefined;
@@ -35,7 +35,7 @@ export function mappingEngine(): MappingEngine {
   const vendorsDir = process.env.DVSS_VENDORS_DIR ?? join(process.cwd(), "schemas/vendors");
   // A local runtime restarted in the same process may point at another folder.
   if (!engine || engineVendorsDir !== vendorsDir) {
-    const bundled = createFileSystemSource(vendorsDir);
+    const bundled = createFileSystemSource(vendorsDir, { cacheMs: definitionsCacheMs() });
     const published = publishedSource();
     engine = createMappingEngine({
       source: published ? createCompositeSource({ bundled, published }) : bundled,
