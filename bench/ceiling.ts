@@ -1,6 +1,7 @@
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { createTableInput, TABLES } from "@dvss/core/tables";
+import { localClients } from "@dvss/local/clients";
 import type { LocalEndpoints } from "@dvss/local/runtime";
 import { EXECUTIONS_TABLE } from "@dvss/local/stores";
 import { type Percentiles, percentiles } from "./stats.ts";
@@ -60,20 +61,7 @@ async function loop(concurrency: number, seconds: number, op: (n: number) => Pro
 }
 
 export function storeCeiling(endpoints: LocalEndpoints, body: (n: number) => string) {
-  const credentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
-  const dynamodb = new DynamoDBClient({
-    endpoint: endpoints.dynamodb,
-    region: endpoints.region,
-    credentials,
-  });
-  const s3 = new S3Client({
-    endpoint: endpoints.s3,
-    region: endpoints.region,
-    credentials,
-    forcePathStyle: true,
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
+  const { dynamodb, s3 } = localClients(endpoints);
   const recordsTable = "dvss-bench-CeilingRecords";
   const executionsTable = "dvss-bench-CeilingExecutions";
   const bucket = "dvss-bench-ceiling";

@@ -2,6 +2,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetExecutionHistoryCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { createEntities, PENDING_SHARDS } from "@dvss/core/entities/index";
+import { localClients } from "@dvss/local/clients";
 import type { LocalEndpoints } from "@dvss/local/runtime";
 import { type Percentiles, percentiles, sleep } from "./stats.ts";
 
@@ -32,18 +33,8 @@ interface RecordRow {
 
 /** The stores of the running runtime, reached with the ordinary AWS SDK through endpoints.json. */
 export function recordReader(endpoints: LocalEndpoints) {
-  const dynamodbCredentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
-  const dynamodb = new DynamoDBClient({
-    endpoint: endpoints.dynamodb,
-    region: endpoints.region,
-    credentials: dynamodbCredentials,
-  });
+  const { dynamodb, sfn } = localClients(endpoints);
   const documents = DynamoDBDocumentClient.from(dynamodb);
-  const sfn = new SFNClient({
-    endpoint: endpoints.sfn,
-    region: endpoints.region,
-    credentials: dynamodbCredentials,
-  });
   const entities = createEntities(dynamodb, endpoints.tables);
 
   /** Records still RECEIVED: the sparse pending index holds exactly those. */

@@ -7,10 +7,8 @@ import type { VendorDefinitionSource } from "@dvss/core/mapping/definitions";
 import { createMappingEngine, type MappingEngine } from "@dvss/core/mapping/engine";
 import { createFileSystemSource } from "@dvss/core/mapping/fs-source";
 import { createStoreSource } from "@dvss/core/mapping/store-source";
+import { LOCAL_CREDENTIALS } from "@dvss/local/clients";
 import type { Target } from "./target.ts";
-
-/** The local stores' fixed credentials (s3rver's; dynalite takes any). Never real AWS credentials. */
-const LOCAL_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
 
 /** What every operation runs with: the target, its clients and entities. Shared by the CLI and the local console. */
 export interface OpsContext {

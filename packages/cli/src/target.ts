@@ -3,6 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BUCKET_NAMES, type BucketName, TABLE_NAMES, type TableName } from "@dvss/core/tables";
 import { NORMALIZE_STATE_MACHINE } from "@dvss/core/workflow";
+import { localDataDir } from "@dvss/local/clients";
 import { UsageError } from "./exit.ts";
 
 /** The repository the CLI runs from: its `schemas/vendors` is the bundled definitions folder. */
@@ -37,10 +38,6 @@ export interface Target {
 type Env = Record<string, string | undefined>;
 
 /** The local runtime's data directory, found the way `npm start` finds it. */
-export function localDataDir(env: Env, cwd: string): string {
-  return env.DVSS_DATA_DIR ? resolve(cwd, env.DVSS_DATA_DIR) : join(cwd, ".dvss");
-}
-
 function bundledVendorsDir(env: Env, cwd: string): string {
   return env.DVSS_VENDORS_DIR ? resolve(cwd, env.DVSS_VENDORS_DIR) : join(REPO_ROOT, "schemas/vendors");
 }

@@ -1,15 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { parseEnvelope, validateEnvelope } from "../src/envelope.ts";
 import { EnvelopeError, InvalidJsonError, PayloadTooLargeError } from "../src/errors.ts";
+import { seedEnvelope } from "./fixtures.ts";
 
-const seed = {
-  vendorId: "vendorA",
-  externalEventId: "inv-12345",
-  eventType: "inventory_update",
-  occurredAt: "2026-01-30T20:15:12Z",
-  schemaVersion: "1",
-  payload: { sku: "ABC-001", qty: 12, warehouse: "ROA" },
-};
+const seed = seedEnvelope;
 
 function rejection(body: unknown): EnvelopeError {
   try {

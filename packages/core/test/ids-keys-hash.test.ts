@@ -2,15 +2,9 @@ import { describe, expect, it } from "vitest";
 import { canonicalJson, contentHash, decideIdempotency } from "../src/hash.ts";
 import { ingestDatePath, isIngestId, newIngestId } from "../src/ids.ts";
 import { normalizedKey, rawDayPrefix, rawKey } from "../src/keys.ts";
+import { seedEnvelope } from "./fixtures.ts";
 
-const envelope = {
-  vendorId: "vendorA",
-  externalEventId: "inv-12345",
-  eventType: "inventory_update",
-  occurredAt: "2026-01-30T20:15:12Z",
-  schemaVersion: "1",
-  payload: { sku: "ABC-001", qty: 12, warehouse: "ROA" },
-};
+const envelope = seedEnvelope;
 
 describe("ingest ids and keys", () => {
   it("mints ULIDs that sort in creation order, even within one millisecond", () => {

@@ -7,6 +7,7 @@ import { checkExamples } from "../src/mapping/check.ts";
 import { createMappingEngine } from "../src/mapping/engine.ts";
 import { createFileSystemSource } from "../src/mapping/fs-source.ts";
 import { buildNormalizedDocument, type NormalizedDocument, serializeNormalized } from "../src/normalized.ts";
+import { seedEnvelope } from "./fixtures.ts";
 
 const vendorsDir = join(import.meta.dirname, "..", "..", "..", "schemas", "vendors");
 const engine = createMappingEngine({ source: createFileSystemSource(vendorsDir) });
@@ -67,14 +68,7 @@ describe("golden examples of schemas/vendors", () => {
   });
 
   it("the seed envelope maps to the contract's normalized document", async () => {
-    const envelope = validateEnvelope({
-      vendorId: "vendorA",
-      externalEventId: "inv-12345",
-      eventType: "inventory_update",
-      occurredAt: "2026-01-30T20:15:12Z",
-      schemaVersion: "1",
-      payload: { sku: "ABC-001", qty: 12, warehouse: "ROA" },
-    });
+    const envelope = validateEnvelope(seedEnvelope);
 
     const { mappingVersion } = await engine.validatePayload(envelope);
     const mapped = await engine.mapEvent(envelope, mappingVersion);

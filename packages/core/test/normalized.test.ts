@@ -2,15 +2,9 @@ import { describe, expect, it } from "vitest";
 import type { Envelope } from "../src/envelope.ts";
 import { MappingError } from "../src/errors.ts";
 import { buildNormalizedDocument, type NormalizedDocument, serializeNormalized } from "../src/normalized.ts";
+import { seedEnvelope } from "./fixtures.ts";
 
-const envelope: Envelope = {
-  vendorId: "vendorA",
-  externalEventId: "inv-12345",
-  eventType: "inventory_update",
-  occurredAt: "2026-01-30T20:15:12Z",
-  schemaVersion: "1",
-  payload: { sku: "ABC-001", qty: 12, warehouse: "ROA" },
-};
+const envelope: Envelope = seedEnvelope;
 const ingestId = "01KFKQ7W5G7Z7Y4H3P0R9X2N6D";
 const rawRef = { bucket: "dvss-raw", key: `raw/vendorA/2026/01/30/${ingestId}.json` };
 

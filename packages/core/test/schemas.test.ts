@@ -4,6 +4,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
 import { generateSchemaFiles } from "../../../scripts/generate-schemas.ts";
 import { buildNormalizedDocument } from "../src/normalized.ts";
+import { seedEnvelope } from "./fixtures.ts";
 
 const root = join(import.meta.dirname, "..", "..", "..");
 const generated = generateSchemaFiles();
@@ -30,14 +31,7 @@ describe("published JSON Schemas", () => {
 
   it("the envelope schema accepts the contract's example and rejects an unknown field", () => {
     const validate = compile(JSON.parse(generated["schemas/envelope.schema.json"] ?? "{}") as object);
-    const example = {
-      vendorId: "vendorA",
-      externalEventId: "inv-12345",
-      eventType: "inventory_update",
-      occurredAt: "2026-01-30T20:15:12Z",
-      schemaVersion: "1",
-      payload: { sku: "ABC-001", qty: 12, warehouse: "ROA" },
-    };
+    const example = seedEnvelope;
 
     const accepted = validate(example);
     const rejected = validate({ ...example, extra: true });

@@ -1,8 +1,9 @@
 import { join } from "node:path";
+import { localDataDir } from "./clients.ts";
 import { localVendorKey, startLocal } from "./runtime.ts";
 
 /** `npm start`: the whole pipeline on this machine, until Ctrl-C. */
-const dataDir = process.env.DVSS_DATA_DIR ?? join(process.cwd(), ".dvss");
+const dataDir = localDataDir();
 const port = Number(process.env.PORT ?? 4000);
 
 try {

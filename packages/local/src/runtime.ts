@@ -5,6 +5,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { registerApiKey } from "@dvss/core/auth";
 import { createEntities } from "@dvss/core/entities/index";
 import { buildNormalizeDefinition, TASK_NAMES, type TaskName, WORKFLOW_TASKS } from "@dvss/core/workflow";
+import { LOCAL_CREDENTIALS } from "./clients.ts";
 import { type ExtraRoute, serverUrl, startHttpServer } from "./http-server.ts";
 import { lambdaContext, loadHandler, REPO_ROOT } from "./lambda.ts";
 import { LocalStepFunctions, type TaskInvoker } from "./step-functions.ts";
@@ -98,8 +99,8 @@ function exportEnvironment(
   const env = process.env;
   env.AWS_REGION = REGION;
   // s3rver's fixed credentials; dynalite takes any. Never a developer's real AWS credentials.
-  env.AWS_ACCESS_KEY_ID = "S3RVER";
-  env.AWS_SECRET_ACCESS_KEY = "S3RVER";
+  env.AWS_ACCESS_KEY_ID = LOCAL_CREDENTIALS.accessKeyId;
+  env.AWS_SECRET_ACCESS_KEY = LOCAL_CREDENTIALS.secretAccessKey;
   delete env.AWS_SESSION_TOKEN;
   delete env.AWS_PROFILE;
   env.AWS_ENDPOINT_URL_DYNAMODB = stores.dynamodbEndpoint;
@@ -185,7 +186,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     dynamodb: new DynamoDBClient({
       endpoint: stores.dynamodbEndpoint,
       region: REGION,
-      credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+      credentials: LOCAL_CREDENTIALS,
     }),
     table: stores.executionsTable,
     stateMachine: { name: `dvss-${STAGE}-Normalize`, arn: stateMachineArn, definition, tasks },

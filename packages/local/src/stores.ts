@@ -11,6 +11,7 @@ import {
   type TableDefinition,
   type TableName,
 } from "@dvss/core/tables";
+import { LOCAL_CREDENTIALS } from "./clients.ts";
 import type { StoreWorkerData, StoreWorkerMessage } from "./store-worker.ts";
 
 export interface StoreOptions {
@@ -119,7 +120,7 @@ export async function startStores(options: StoreOptions): Promise<RunningStores>
   const client = new DynamoDBClient({
     endpoint: dynamodbEndpoint,
     region: "us-east-1",
-    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    credentials: LOCAL_CREDENTIALS,
   });
   const executionsTable = `dvss-${options.stage}-LocalExecutions`;
   const definitions: [string, TableDefinition][] = [

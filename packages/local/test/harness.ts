@@ -4,16 +4,11 @@ import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { createEntities } from "@dvss/core/entities/index";
+import { seedEnvelope } from "../../core/test/fixtures.ts";
+import { localClients } from "../src/clients.ts";
 import { type LocalOptions, type LocalRuntime, startLocal } from "../src/runtime.ts";
 
-export const seedEnvelope = {
-  vendorId: "vendorA",
-  externalEventId: "inv-12345",
-  eventType: "inventory_update",
-  occurredAt: "2026-01-30T20:15:12Z",
-  schemaVersion: "1",
-  payload: { sku: "ABC-001", qty: 12, warehouse: "ROA" },
-};
+export { seedEnvelope };
 
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 
@@ -21,18 +16,7 @@ export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 export async function startHarness(options: LocalOptions = {}) {
   const runtime: LocalRuntime = await startLocal({ port: 0, retryIntervalScale: 0.001, ...options });
   const { endpoints } = runtime;
-  const credentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
-  const dynamodb = new DynamoDBClient({
-    endpoint: endpoints.dynamodb,
-    region: endpoints.region,
-    credentials,
-  });
-  const s3 = new S3Client({
-    endpoint: endpoints.s3,
-    region: endpoints.region,
-    credentials,
-    forcePathStyle: true,
-  });
+  const { dynamodb, s3 } = localClients(endpoints);
   const entities = createEntities(dynamodb, endpoints.tables);
 
   async function request(

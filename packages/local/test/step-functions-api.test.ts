@@ -2,9 +2,10 @@ import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
-  SFNClient,
+  type SFNClient,
 } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localClients } from "../src/clients.ts";
 import { lambdaContext, loadHandler } from "../src/lambda.ts";
 import { type Harness, seedEnvelope, startHarness } from "./harness.ts";
 
@@ -12,11 +13,7 @@ let dvss: Harness;
 let sfn: SFNClient;
 beforeAll(async () => {
   dvss = await startHarness();
-  sfn = new SFNClient({
-    endpoint: dvss.endpoints.sfn,
-    region: dvss.endpoints.region,
-    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
-  });
+  sfn = localClients(dvss.endpoints).sfn;
 });
 afterAll(async () => {
   sfn?.destroy();
