@@ -1,5 +1,5 @@
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateTableCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { createTableInput, TABLES } from "@dvss/core/tables";
 import { localClients } from "@dvss/local/clients";
 import type { LocalEndpoints } from "@dvss/local/runtime";

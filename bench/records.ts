@@ -1,5 +1,4 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { GetExecutionHistoryCommand, SFNClient } from "@aws-sdk/client-sfn";
+import { GetExecutionHistoryCommand } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { createEntities, PENDING_SHARDS } from "@dvss/core/entities/index";
 import { localClients } from "@dvss/local/clients";

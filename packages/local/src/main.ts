@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { localDataDir } from "./clients.ts";
 import { localVendorKey, startLocal } from "./runtime.ts";
 
