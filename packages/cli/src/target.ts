@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { BUCKET_NAMES, type BucketName, TABLE_NAMES, type TableName } from "@dvss/core/tables";
 import { NORMALIZE_STATE_MACHINE } from "@dvss/core/workflow";
 import { localDataDir } from "@dvss/local/clients";
+import type { LocalEndpoints } from "@dvss/local/runtime";
 import { UsageError } from "./exit.ts";
 
 /** The repository the CLI runs from: its `schemas/vendors` is the bundled definitions folder. */
@@ -37,22 +38,15 @@ export interface Target {
 
 type Env = Record<string, string | undefined>;
 
-/** The local runtime's data directory, found the way `npm start` finds it. */
+/** The vendor definitions the local workflow reads, when endpoints.json does not say. */
 function bundledVendorsDir(env: Env, cwd: string): string {
   return env.DVSS_VENDORS_DIR ? resolve(cwd, env.DVSS_VENDORS_DIR) : join(REPO_ROOT, "schemas/vendors");
 }
 
-export interface LocalEndpointsFile {
-  api: string;
-  dynamodb: string;
-  s3: string;
-  sfn: string;
-  region: string;
-  stateMachineArn: string;
-  tables: Record<TableName, string>;
-  buckets: Record<BucketName, string>;
+/** What `npm start` writes to endpoints.json (older files may lack vendorsDir). */
+export type LocalEndpointsFile = Omit<LocalEndpoints, "executionsTable" | "vendorsDir"> & {
   vendorsDir?: string;
-}
+};
 
 function readJson(path: string, what: string): unknown {
   try {
