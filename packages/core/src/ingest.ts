@@ -1,4 +1,5 @@
 import type { Principal } from "./auth.ts";
+import { isConditionalCheckFailed } from "./entities/conditions.ts";
 import type { Entities, IngestRecordItem } from "./entities/index.ts";
 import { pendingShardOf } from "./entities/index.ts";
 import { type Envelope, parseEnvelope } from "./envelope.ts";
@@ -40,11 +41,6 @@ function unavailable(what: string, cause: unknown): StorageUnavailableError {
   return new StorageUnavailableError(`Storage is unavailable (${what}); nothing was accepted, retry later`, {
     cause,
   });
-}
-
-function isConditionalCheckFailure(error: unknown): boolean {
-  const text = `${(error as Error)?.name} ${(error as Error)?.message} ${String((error as { cause?: unknown })?.cause)}`;
-  return text.includes("ConditionalCheckFailed") || text.includes("conditional request failed");
 }
 
 /**
@@ -118,7 +114,7 @@ export async function ingestEvent(
     await ports.deleteRawObject(rawRef.key).catch((error: unknown) => {
       ports.log?.warn("orphan raw object not deleted", { rawKey: rawRef.key, error: String(error) });
     });
-    if (!isConditionalCheckFailure(cause)) throw unavailable("idempotency write", cause);
+    if (!isConditionalCheckFailed(cause)) throw unavailable("idempotency write", cause);
     // Lost the race to a concurrent copy of this event: answer as if we had read its record first.
     const winner = (await ports.entities.ingestRecords.get(recordKey).go()).data;
     if (!winner) throw unavailable("idempotency re-read", cause);

@@ -1,3 +1,4 @@
+import { isConditionalCheckFailed } from "./entities/conditions.ts";
 import type { Entities, IngestRecordItem } from "./entities/index.ts";
 import type { FieldIssue } from "./errors.ts";
 import type { ObjectRef } from "./keys.ts";
@@ -58,7 +59,7 @@ export async function markFailed(
       .go();
     return true;
   } catch (error) {
-    if (String((error as Error).message).includes("conditional request failed")) return false;
+    if (isConditionalCheckFailed(error)) return false;
     throw error;
   }
 }

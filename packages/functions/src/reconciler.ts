@@ -2,6 +2,7 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { isConditionalCheckFailed } from "@dvss/core/entities/conditions";
 import { PENDING_SHARDS } from "@dvss/core/entities/index";
 import { markFailed, recordQuarantine } from "@dvss/core/outcomes";
 import middy from "@middy/core";
@@ -70,8 +71,10 @@ export const handler = middy()
                 `${eq(current, attempts)} AND ${eq(status, "RECEIVED")}`,
             )
             .go();
-        } catch {
-          continue; // Another run claimed it, or it finished meanwhile.
+        } catch (error) {
+          // Another run claimed it, or it finished meanwhile; anything else is a real failure.
+          if (isConditionalCheckFailed(error)) continue;
+          throw error;
         }
         await sfnClient()
           .send(

@@ -1,4 +1,5 @@
 import { DescribeExecutionCommand, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { isConditionalCheckFailed } from "@dvss/core/entities/conditions";
 import type { IngestRecordItem } from "@dvss/core/entities/index";
 import { definitionsCacheMs, lastActivationAt } from "@dvss/core/mapping/store-source";
 import { resolveQuarantine as resolveQuarantineEntry } from "@dvss/core/outcomes";
@@ -35,11 +36,6 @@ export interface RunOutcome {
 
 const CLAIM_TRIES = 5;
 
-function isConditionalFailure(error: unknown): boolean {
-  const text = `${(error as Error)?.name} ${(error as Error)?.message}`;
-  return text.includes("ConditionalCheckFailed") || text.includes("conditional request failed");
-}
-
 /** Takes the next attempt number of a record; re-reads and retries when another run took it first. */
 async function claimAttempt(
   context: OpsContext,
@@ -57,7 +53,7 @@ async function claimAttempt(
         .go();
       return { attempt: attempts + 1, claimedAt };
     } catch (error) {
-      if (!isConditionalFailure(error)) throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
       const { data } = await context.entities.ingestRecords.get(key).go();
       attempts = data?.attempts ?? 0;
     }

@@ -1,4 +1,5 @@
 import { generateApiKey, registerApiKey } from "@dvss/core/auth";
+import { isConditionalCheckFailed } from "@dvss/core/entities/conditions";
 import { NotFoundError } from "@dvss/core/errors";
 import type { OpsContext } from "../context.ts";
 import { OperationRefusedError, UsageError } from "../exit.ts";
@@ -20,11 +21,6 @@ export interface IssuedKey {
   createdAt: string;
 }
 
-function isConditionalFailure(error: unknown): boolean {
-  const text = `${(error as Error)?.name} ${(error as Error)?.message}`;
-  return text.includes("ConditionalCheckFailed") || text.includes("conditional request failed");
-}
-
 /** Registers a vendor (profile + a first API key). The key is returned once and stored only as its hash. */
 export async function addVendor(
   context: OpsContext,
@@ -37,7 +33,7 @@ export async function addVendor(
   try {
     await context.entities.vendors.create({ ...vendor, updatedAt: createdAt }).go();
   } catch (error) {
-    if (!isConditionalFailure(error)) throw error;
+    if (!isConditionalCheckFailed(error)) throw error;
     throw new OperationRefusedError(
       `Vendor ${vendor.vendorId} exists already; to issue a new key use \`dvss vendor rotate-key ${vendor.vendorId}\``,
     );

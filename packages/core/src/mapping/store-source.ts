@@ -1,3 +1,4 @@
+import { isConditionalCheckFailed } from "../entities/conditions.ts";
 import type { Entities } from "../entities/index.ts";
 import { MappingVersionConflictError, VendorDefinitionError } from "../errors.ts";
 import { canonicalJson, sha256Hex } from "../hash.ts";
@@ -191,11 +192,6 @@ export interface PublishResult {
   activatedAt: string;
 }
 
-function isConditionalFailure(error: unknown): boolean {
-  const text = `${(error as Error)?.name} ${(error as Error)?.message} ${String((error as { cause?: unknown })?.cause)}`;
-  return text.includes("ConditionalCheckFailed") || text.includes("conditional request failed");
-}
-
 /**
  * Publishes one version and makes it the event type's active version. Immutable: the same
  * version again with the same content changes nothing but (if needed) which version is active,
@@ -236,7 +232,7 @@ export async function publishMappingVersion(
       })
       .go();
   } catch (error) {
-    if (!isConditionalFailure(error)) throw error;
+    if (!isConditionalCheckFailed(error)) throw error;
     const { data: existing } = await entities.mappingVersions.get({ vendorId, eventType, version }).go();
     if (existing?.contentSha256 !== contentSha256) throw refuse("published");
     outcome = "unchanged";

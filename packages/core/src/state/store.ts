@@ -1,3 +1,4 @@
+import { isConditionalCheckFailed } from "../entities/conditions.ts";
 import type { Entities } from "../entities/index.ts";
 import { DvssError, StorageUnavailableError } from "../errors.ts";
 import type { NormalizedDocument } from "../normalized.ts";
@@ -41,12 +42,6 @@ export function stateKeyOf(doc: NormalizedDocument): StateKey {
   if (isInventoryDocument(doc))
     return { type: "inventory", warehouseId: doc.data.warehouseId, sku: doc.data.sku };
   return { type: "order", orderId: (doc.data as { orderId: string }).orderId };
-}
-
-export function isConditionalCheckFailed(error: unknown): boolean {
-  const named = (value: unknown) =>
-    (value as { name?: unknown } | undefined)?.name === "ConditionalCheckFailedException";
-  return named(error) || named((error as { cause?: unknown } | undefined)?.cause);
 }
 
 /**
