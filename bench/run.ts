@@ -71,6 +71,20 @@ const log = (message: string) => process.stderr.write(`${message}\n`);
 const withoutNumbers = ({ acceptedNumbers: _, ...rest }: LoadResult) => rest;
 const ms = (p: Percentiles) => `${round(p.p50)}/${round(p.p95)}/${round(p.p99)}`;
 
+/** One row of the end-to-end table: a concurrency level or a paced run. */
+function endToEndRow(label: string, run: Pick<LevelResult, "ingest" | "endToEnd" | "backlogAfterDrain">) {
+  return [
+    label,
+    round(run.ingest.ratePerSecond),
+    run.endToEnd.normalized,
+    run.endToEnd.failed,
+    round(run.endToEnd.normalizedPerSecond),
+    round(run.endToEnd.drainPerSecond),
+    ms(run.endToEnd.lagMs),
+    run.backlogAfterDrain,
+  ];
+}
+
 function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((row) => row.map(String))];
   const widths = headers.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? "").length)));
@@ -258,26 +272,8 @@ async function main() {
         "left RECEIVED",
       ],
       [
-        ...levels.map((l) => [
-          `conc ${l.concurrency}`,
-          round(l.ingest.ratePerSecond),
-          l.endToEnd.normalized,
-          l.endToEnd.failed,
-          round(l.endToEnd.normalizedPerSecond),
-          round(l.endToEnd.drainPerSecond),
-          ms(l.endToEnd.lagMs),
-          l.backlogAfterDrain,
-        ]),
-        ...sustained.map((run) => [
-          `paced ${run.ingest.targetRate}/s`,
-          round(run.ingest.ratePerSecond),
-          run.endToEnd.normalized,
-          run.endToEnd.failed,
-          round(run.endToEnd.normalizedPerSecond),
-          round(run.endToEnd.drainPerSecond),
-          ms(run.endToEnd.lagMs),
-          run.backlogAfterDrain,
-        ]),
+        ...levels.map((l) => endToEndRow(`conc ${l.concurrency}`, l)),
+        ...sustained.map((run) => endToEndRow(`paced ${run.ingest.targetRate}/s`, run)),
       ],
     ),
     "",
