@@ -304,7 +304,8 @@ describe("applyStateChange and the state reads", () => {
       warehouseId: "",
       lastIngestId: "",
     });
-    expect(s1).toMatchObject({ quantityOnHand: 8, version: 4 });
+    // At +2 min vendorA's 12 wins over vendorB's 10 (priority 10 before 20), then -2.
+    expect(s1).toMatchObject({ quantityOnHand: 10, version: 4 });
   });
 });
 

@@ -120,14 +120,20 @@ const view = (state: EntityState) =>
   "sku" in state ? inventoryView(state as InventoryState) : orderView(state as OrderState);
 const views = (r: Run) => new Map([...r.states].map(([key, state]) => [key, view(state)]));
 
-/** The fold order of CONTRACT §3 written out plainly, as the oracle. */
+/**
+ * The fold order of CONTRACT §3 written out plainly, as the oracle: by instant; at the same instant
+ * the preferred event last (the last applied wins): the lower priority number, then the smaller
+ * externalEventId, then the smaller vendorId.
+ */
 function sortedForFold(events: NormalizedDocument[]) {
   const rank = (e: NormalizedDocument) =>
     [Date.parse(e.occurredAt), PRIORITIES[e.vendorId] as number, e.externalEventId, e.vendorId] as const;
   return [...events].sort((a, b) => {
     const [x, y] = [rank(a), rank(b)];
     for (let i = 0; i < x.length; i++) {
-      if (x[i] !== y[i]) return (x[i] as number | string) < (y[i] as number | string) ? -1 : 1;
+      if (x[i] === y[i]) continue;
+      const ascending = (x[i] as number | string) < (y[i] as number | string) ? -1 : 1;
+      return i === 0 ? ascending : -ascending;
     }
     return 0;
   });

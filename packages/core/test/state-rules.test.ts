@@ -12,7 +12,7 @@ import {
 } from "../src/state/types.ts";
 import { at, inventoryAdjusted, inventoryUpdated, orderCreated, orderStatusChanged } from "./state-events.ts";
 
-const PRIORITIES: Record<string, number> = { vendorA: 10, vendorB: 20, vendorC: 10 };
+const PRIORITIES: Record<string, number> = { vendorA: 10, vendorB: 20, vendorC: 10, vendorX: 30 };
 const HOUR = 60 * 60_000;
 
 /** Applies events in the given (arrival) order; returns the final state and every divergence. */
@@ -44,16 +44,20 @@ describe("order key", () => {
     expect(westward > micro).toBe(true);
   });
 
-  it("breaks ties by vendor priority (lower first), then externalEventId, then vendorId", () => {
+  it("puts the preferred of same-instant events last (it wins): lower priority, then smaller externalEventId, then smaller vendorId", () => {
     const time = "2026-01-30T20:00:00Z";
     const a = orderKeyOf({ occurredAt: time, externalEventId: "x-2", vendorId: "vendorA" }, 10);
     const b = orderKeyOf({ occurredAt: time, externalEventId: "x-1", vendorId: "vendorB" }, 20);
     const c = orderKeyOf({ occurredAt: time, externalEventId: "x-1", vendorId: "vendorC" }, 10);
     const d = orderKeyOf({ occurredAt: time, externalEventId: "x-1", vendorId: "vendorD" }, 10);
+    const earlier = orderKeyOf(
+      { occurredAt: "2026-01-30T19:59:59Z", externalEventId: "x-1", vendorId: "vendorA" },
+      10,
+    );
 
-    const sorted = [b, a, d, c].sort(compareOrderKeys);
+    const sorted = [c, b, earlier, a, d].sort(compareOrderKeys);
 
-    expect(sorted).toEqual([c, d, a, b]);
+    expect(sorted).toEqual([earlier, b, a, d, c]);
   });
 });
 
@@ -193,14 +197,14 @@ describe("inventory rules", () => {
     expect(reported).toEqual([[], [], []]);
   });
 
-  it("orders events with the same instant by vendor priority, lower first, across offsets", () => {
+  it("orders events with the same instant by vendor priority, the lower number last, across offsets", () => {
     const fromB = inventoryUpdated(7, { vendorId: "vendorB", occurredAt: "2026-01-30T21:00:00+01:00" });
     const fromA = inventoryUpdated(5, { vendorId: "vendorA", occurredAt: "2026-01-30T20:00:00Z" });
 
-    const { state } = applyInOrder<InventoryState>([fromB, fromA]);
+    const { state } = applyInOrder<InventoryState>([fromA, fromB]);
 
-    expect(state.quantityOnHand).toBe(7);
-    expect(state.sourceVendorId).toBe("vendorB");
+    expect(state.quantityOnHand).toBe(5);
+    expect(state.sourceVendorId).toBe("vendorA");
   });
 
   it("folds events older than the watermark into the base, then reports anything at or before them as STALE_EVENT without a version", () => {
@@ -416,6 +420,127 @@ describe("order rules", () => {
     const replay = applyOrderEvent(state, acked as OrderDocument, { priority: 10 });
 
     expect(replay).toEqual({ item: state, changed: false, divergences: [] });
+  });
+});
+
+describe("events at the same occurredAt", () => {
+  const both = <T>(one: T, other: T) => [
+    [one, other],
+    [other, one],
+  ];
+
+  it("gives an inventory snapshot tie to the preferred vendor (the lower priority number), in both arrival orders", () => {
+    const fromA = inventoryUpdated(10, { vendorId: "vendorA", occurredAt: "2026-01-30T21:00:00+01:00" });
+    const fromX = inventoryUpdated(30, { vendorId: "vendorX", occurredAt: "2026-01-30T20:00:00Z" });
+
+    const results = both(fromA, fromX).map((events) => applyInOrder<InventoryState>(events).state);
+
+    for (const state of results) {
+      expect(state).toMatchObject({
+        quantityOnHand: 10,
+        sourceVendorId: "vendorA",
+        lastIngestId: fromA.ingestId,
+        version: 2,
+      });
+    }
+  });
+
+  it("gives an inventory snapshot tie at equal priority to the smaller externalEventId, in both arrival orders", () => {
+    const sameVendor = [
+      inventoryUpdated(1, { vendorId: "vendorA", externalEventId: "inv-1", occurredAt: at(0) }),
+      inventoryUpdated(2, { vendorId: "vendorA", externalEventId: "inv-2", occurredAt: at(0) }),
+    ] as const;
+    // vendorC has vendorA's priority: the externalEventId decides before the vendorId does.
+    const twoVendors = [
+      inventoryUpdated(1, { vendorId: "vendorC", externalEventId: "inv-1", occurredAt: at(0) }),
+      inventoryUpdated(2, { vendorId: "vendorA", externalEventId: "inv-2", occurredAt: at(0) }),
+    ] as const;
+
+    for (const [smaller, larger] of [sameVendor, twoVendors]) {
+      for (const events of both(smaller, larger)) {
+        const { state } = applyInOrder<InventoryState>(events);
+        expect(state.quantityOnHand).toBe(1);
+        expect(state.lastIngestId).toBe(smaller.ingestId);
+      }
+    }
+  });
+
+  it("puts an item stored in the earlier tie order (lower priority first) in the current order at its next event", () => {
+    const fromA = inventoryUpdated(10, { vendorId: "vendorA", occurredAt: at(0) });
+    const fromX = inventoryUpdated(30, { vendorId: "vendorX", occurredAt: at(0) });
+    const { state } = applyInOrder<InventoryState>([fromA, fromX]);
+    const stored: InventoryState = {
+      ...state,
+      fold: { ...state.fold, entries: [...state.fold.entries].reverse() },
+    };
+
+    const next = applyInventoryEvent(stored, inventoryAdjusted(1, { occurredAt: at(1) }), { priority: 10 });
+
+    expect(next.item.fold.entries.map((entry) => entry.ingestId).slice(0, 2)).toEqual([
+      fromX.ingestId,
+      fromA.ingestId,
+    ]);
+    expect(next.item.quantityOnHand).toBe(11);
+  });
+
+  it("gives an order's lines to the preferred vendor's OrderCreated, then to the smaller externalEventId", () => {
+    const one = [{ sku: "ABC-001", quantity: 1 }];
+    const three = [{ sku: "ABC-001", quantity: 3 }];
+    const byPriority = [
+      orderCreated("o-1", one, { vendorId: "vendorA", externalEventId: "o-9", occurredAt: at(0) }),
+      orderCreated("o-1", three, { vendorId: "vendorX", externalEventId: "o-1", occurredAt: at(0) }),
+    ] as const;
+    const byExternalEventId = [
+      orderCreated("o-1", one, { vendorId: "vendorA", externalEventId: "o-1", occurredAt: at(0) }),
+      orderCreated("o-1", three, { vendorId: "vendorA", externalEventId: "o-2", occurredAt: at(0) }),
+    ] as const;
+
+    for (const [winner, loser] of [byPriority, byExternalEventId]) {
+      for (const events of both(winner, loser)) {
+        const { state } = applyInOrder<OrderState>(events);
+        expect(state).toMatchObject({ lines: one, lastIngestId: winner.ingestId });
+      }
+    }
+  });
+
+  it("applies the preferred vendor's status last, then the smaller externalEventId's: its lower status is the regression", () => {
+    const byPriority = [
+      orderStatusChanged("o-1", "PICKED", { vendorId: "vendorA", externalEventId: "s-9", occurredAt: at(0) }),
+      orderStatusChanged("o-1", "SHIPPED", {
+        vendorId: "vendorX",
+        externalEventId: "s-1",
+        occurredAt: at(0),
+      }),
+    ] as const;
+    const byExternalEventId = [
+      orderStatusChanged("o-1", "PICKED", { vendorId: "vendorA", externalEventId: "s-1", occurredAt: at(0) }),
+      orderStatusChanged("o-1", "SHIPPED", {
+        vendorId: "vendorA",
+        externalEventId: "s-2",
+        occurredAt: at(0),
+      }),
+    ] as const;
+
+    for (const [last, first] of [byPriority, byExternalEventId]) {
+      for (const events of both(last, first)) {
+        const { state, divergences } = applyInOrder<OrderState>(events);
+        expect(state).toMatchObject({ status: "SHIPPED", lastIngestId: first.ingestId });
+        expect(divergences.map(divergenceId)).toEqual([`${last.ingestId}#STATUS_REGRESSION`]);
+      }
+    }
+  });
+
+  it("makes the preferred vendor's CANCELED the later terminal state against an equal-time DELIVERED", () => {
+    const canceled = orderStatusChanged("o-1", "CANCELED", { vendorId: "vendorA", occurredAt: at(0) });
+    const delivered = orderStatusChanged("o-1", "DELIVERED", { vendorId: "vendorX", occurredAt: at(0) });
+
+    for (const events of both(canceled, delivered)) {
+      const { state, divergences } = applyInOrder<OrderState>(events);
+      expect(state).toMatchObject({ status: "CANCELED", lastIngestId: canceled.ingestId });
+      expect(divergences.map(divergenceId)).toEqual([
+        `${canceled.ingestId}#CONFLICTING_TERMINAL_STATES#${delivered.ingestId}`,
+      ]);
+    }
   });
 });
 

@@ -207,6 +207,38 @@ describe("canonical state through the pipeline", () => {
     }
   });
 
+  it("gives an equal-time tie to the preferred vendor (vendorA, priority 10, over vendorB, 20) in both arrival orders", async () => {
+    const fromA = {
+      vendorId: "vendorA",
+      externalEventId: "tie-a",
+      eventType: "inventory_update",
+      occurredAt: at(0),
+      payload: { sku: "P-1", qty: 10, warehouse: "ROA" },
+    };
+    const fromB = {
+      vendorId: "vendorB",
+      externalEventId: "tie-b",
+      eventType: "stock_snapshot",
+      occurredAt: at(0),
+      schemaVersion: "1",
+      payload: { item_code: "P-1", on_hand: "20", location: { code: "ROA" } },
+    };
+    for (const arrivals of [
+      [fromA, fromB],
+      [fromB, fromA],
+    ]) {
+      const dvss = await startHarness();
+      try {
+        await postInOrder(dvss, arrivals as typeof EVENTS);
+        const inventory = await dvss.request("GET", "/v1/state/inventory/ROA/P-1", { headers: consumer });
+
+        expect(inventory.body).toMatchObject({ quantityOnHand: 10, sourceVendorId: "vendorA", version: 2 });
+      } finally {
+        await dvss.close();
+      }
+    }
+  });
+
   it("refuses vendor keys on the consumer API and answers 404 for unknown entities", async () => {
     const dvss = await startHarness();
     try {

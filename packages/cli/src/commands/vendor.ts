@@ -37,7 +37,11 @@ export const registerVendor: RegisterCommand = (program: Command, cli: Cli) => {
       .description("register a vendor and print its first API key (once)")
       .argument("<vendorId>", "1-64 characters of A-Z a-z 0-9 . _ -")
       .option("--name <name>", "display name (default: the vendorId)")
-      .option("--priority <n>", "tie-break between vendors at the same occurredAt: lower wins", "100")
+      .option(
+        "--priority <n>",
+        "tie-break between vendors' events at the same occurredAt: the lower number wins",
+        "100",
+      )
       .option("--rate-limit <perSecond>", "requests per second the vendor may send", "100"),
   )
     .addHelpText(

@@ -1,10 +1,11 @@
 import { EnvelopeError } from "../errors.ts";
 
 /**
- * Where an event sits in its entity's fold (CONTRACT §3): occurredAt as an instant, then vendor
- * priority (lower first), then externalEventId, then vendorId so two vendors' events with the same
- * id still have one order. Stored with the event, so the priority is the one the vendor had when
- * the event was applied.
+ * Where an event sits in its entity's fold (CONTRACT §3): occurredAt as an instant; among events at
+ * the same instant the preferred one applies last, so it is the one that wins: the lower priority
+ * number, then the smaller externalEventId, then the smaller vendorId (so two vendors' events with
+ * the same id still have one order). Stored with the event, so the priority is the one the vendor
+ * had when the event was applied.
  */
 export interface OrderKey {
   /** occurredAt as a UTC instant with nine fraction digits: compares as a string across offsets. */
@@ -67,27 +68,34 @@ export function orderKeyOf(
 
 const compareStrings = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Total order of the fold: negative when `a` comes first. */
+/**
+ * Total order of the fold: negative when `a` comes first. The last event applied wins, so at the
+ * same instant the order is descending: a higher priority number, a larger externalEventId, a
+ * larger vendorId first, and the preferred event last.
+ */
 export function compareOrderKeys(a: OrderKey, b: OrderKey): number {
   return (
     compareStrings(a.at, b.at) ||
-    Math.sign(a.priority - b.priority) ||
-    compareStrings(a.externalEventId, b.externalEventId) ||
-    compareStrings(a.vendorId, b.vendorId)
+    Math.sign(b.priority - a.priority) ||
+    compareStrings(b.externalEventId, a.externalEventId) ||
+    compareStrings(b.vendorId, a.vendorId)
   );
 }
 
 /**
  * Inserts into a list sorted by (key, ingestId), keeping it sorted; returns the new list and the
  * index. The ingestId only separates what should not exist: one vendor event under two ingestIds.
+ * The list is sorted again first (linear when it already is): an item stored under an earlier tie
+ * order takes the current one at its next event.
  */
 export function insertSorted<T extends { key: OrderKey; ingestId: string }>(
   list: readonly T[],
   entry: T,
 ): { list: T[]; index: number } {
-  const after = (a: T, b: T) =>
-    (compareOrderKeys(a.key, b.key) || compareStrings(a.ingestId, b.ingestId)) > 0;
-  let index = list.length;
-  while (index > 0 && after(list[index - 1] as T, entry)) index--;
-  return { list: [...list.slice(0, index), entry, ...list.slice(index)], index };
+  const compare = (a: T, b: T) => compareOrderKeys(a.key, b.key) || compareStrings(a.ingestId, b.ingestId);
+  const sorted = [...list].sort(compare);
+  let index = sorted.length;
+  while (index > 0 && compare(sorted[index - 1] as T, entry) > 0) index--;
+  sorted.splice(index, 0, entry);
+  return { list: sorted, index };
 }

@@ -96,7 +96,7 @@ export const DEFAULT_STATE_RULES: StateRuleOptions = {
 };
 
 export interface ApplyOptions {
-  /** Priority of the event's vendor (lower first among events with the same occurredAt). */
+  /** Priority of the event's vendor: among events with the same occurredAt the lower number wins (applies last). */
   priority: number;
   rules?: Partial<StateRuleOptions>;
 }
