@@ -304,7 +304,7 @@ describe("applyStateChange and the state reads", () => {
       warehouseId: "",
       lastIngestId: "",
     });
-    // At +2 min vendorA's 12 wins over vendorB's 10 (priority 10 before 20), then -2.
+    // At +2 min vendorA's 12 (priority 10) wins over vendorB's 10 (priority 20), then -2.
     expect(s1).toMatchObject({ quantityOnHand: 10, version: 4 });
   });
 });
