@@ -14,7 +14,17 @@ const text = (description: string) =>
     v.description(description),
   );
 
-const integer = (message: string) => v.pipe(v.number("must be a number"), v.integer(message));
+/**
+ * Integers a double holds exactly (|n| ≤ 2^53−1): beyond that `9007199254740993` is silently
+ * `9007199254740992`, sums are wrong, and the state store refuses the number. Refused here, at the
+ * Map stage, as MAPPING_FAILED naming the field: no retry or redrive could store it.
+ */
+const integer = (message: string) =>
+  v.pipe(
+    v.number("must be a number"),
+    v.integer(message),
+    v.safeInteger(`must be between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`),
+  );
 
 export const ORDER_STATUSES = ["ACKED", "PICKED", "SHIPPED", "DELIVERED", "CANCELED"] as const;
 

@@ -145,6 +145,37 @@ describe("validateStandardEvent", () => {
     expect(error.details).toContainEqual({ path, message });
   });
 
+  it.each([
+    [
+      "InventoryUpdated",
+      { ...valid.InventoryUpdated, quantityOnHand: JSON.parse("9007199254740993") },
+      "data.quantityOnHand",
+    ],
+    ["InventoryUpdated", { ...valid.InventoryUpdated, quantityOnHand: 1e125 }, "data.quantityOnHand"],
+    ["InventoryUpdated", { ...valid.InventoryUpdated, quantityOnHand: 1e308 }, "data.quantityOnHand"],
+    ["InventoryAdjusted", { ...valid.InventoryAdjusted, quantityDelta: -(2 ** 53) }, "data.quantityDelta"],
+    ["OrderCreated", { orderId: "SO-1", lines: [{ sku: "A", quantity: 2 ** 60 }] }, "data.lines.0.quantity"],
+  ])(
+    "rejects %s with an integer beyond 2^53-1 (%j) at %s: it cannot be stored or added up exactly",
+    (eventType, data, path) => {
+      const error = rejection(eventType, data);
+
+      expect(error.code).toBe("MAPPING_FAILED");
+      expect(error.details).toEqual([
+        { path, message: "must be between -9007199254740991 and 9007199254740991" },
+      ]);
+    },
+  );
+
+  it("accepts the largest safe integer", () => {
+    const event = validateStandardEvent("InventoryUpdated", {
+      ...valid.InventoryUpdated,
+      quantityOnHand: Number.MAX_SAFE_INTEGER,
+    });
+
+    expect(event.data).toMatchObject({ quantityOnHand: 9007199254740991 });
+  });
+
   it("reports every broken field at once", () => {
     const error = rejection("InventoryUpdated", { warehouseId: "", sku: "A", quantityOnHand: -1 });
 

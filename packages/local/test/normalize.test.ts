@@ -198,6 +198,29 @@ describe("the normalize workflow", () => {
     expect(await normalizedKeys()).toEqual(before);
   });
 
+  it.each(["9007199254740993", "1e125", "1e308"])(
+    "quarantines qty %s at Map as MAPPING_FAILED naming the field, once, without retrying it as a store failure",
+    async (qty) => {
+      const externalEventId = `huge-qty-${qty}`;
+      const body = JSON.stringify({ ...seedEnvelope, externalEventId }).replace('"qty":12', `"qty":${qty}`);
+      const response = await dvss.post(body);
+      expect(response.status).toBe(202);
+      await dvss.runtime.stepFunctions.drain();
+      const { ingestId } = response.body;
+
+      const { data: entry } = await dvss.entities.quarantine.get({ ingestId }).go();
+      expect(entry).toMatchObject({ stage: "Map", reason: "MAPPING_FAILED", errorName: "MappingError" });
+      expect(entry?.details).toContainEqual({
+        path: "data.quantityOnHand",
+        message: "must be between -9007199254740991 and 9007199254740991",
+      });
+      const { data: record } = await dvss.entities.ingestRecords
+        .get({ vendorId: "vendorA", externalEventId })
+        .go();
+      expect(record).toMatchObject({ status: "FAILED_NORMALIZE", attempts: 1 });
+    },
+  );
+
   it("changes nothing when a finished execution's input runs again (replay)", async () => {
     const { ingestId, event } = await postAndSettle({ ...seedEnvelope, externalEventId: "replay-1" });
     const original = await dvss.object(event.normalizedRef.bucket, event.normalizedRef.key);
