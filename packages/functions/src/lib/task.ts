@@ -15,6 +15,8 @@ export interface TaskFailure {
 
 /** SDK errors that a retry can cure: throttling, 5xx, timeouts, connection resets. */
 function isTransientSdkError(error: unknown): boolean {
+  // Most errors have no cause: reading one's properties must not become the task's failure.
+  if (typeof error !== "object" || error === null) return false;
   const failure = error as {
     $metadata?: { httpStatusCode?: number };
     $retryable?: unknown;
@@ -44,7 +46,7 @@ function taskErrors(): MiddlewareObj<NormalizeState, unknown> {
       logger.appendKeys({ ingestId, vendorId, externalEventId });
     },
     onError: (request) => {
-      let error = request.error as Error;
+      let error: Error = request.error instanceof Error ? request.error : new Error(String(request.error));
       const cause = (error as { cause?: unknown }).cause;
       if (!(error instanceof DvssError) && (isTransientSdkError(error) || isTransientSdkError(cause))) {
         error = new StorageUnavailableError(`A store did not answer: ${error.message}`, { cause: error });
