@@ -86,8 +86,9 @@ function errorResponses(): MiddlewareObj<HttpEvent, HttpResult> {
         if ("ingestId" in error) body.ingestId = error.ingestId;
         const headers: Record<string, string> =
           error instanceof RateLimitedError ? { "retry-after": String(error.retryAfterSeconds) } : {};
-        if (status >= 500) logger.error("request failed", { code: error.code, error });
-        else logger.info("request rejected", { code: error.code, message: error.message });
+        // errorMessage, not message: "message" is the log line's own and Powertools drops it.
+        if (status >= 500) logger.error("request failed", { errorCode: error.code, error });
+        else logger.info("request rejected", { errorCode: error.code, errorMessage: error.message });
         response = json(status, body, headers);
       } else {
         logger.error("unexpected error", { error: error as Error });

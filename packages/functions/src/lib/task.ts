@@ -55,7 +55,16 @@ function taskErrors(): MiddlewareObj<NormalizeState, unknown> {
         error instanceof DvssError
           ? { code: error.code, message: error.message, details: error.details }
           : { code: "INTERNAL", message: error.message, details: [] };
-      logger.error("task failed", { errorName: error.name, ...failure });
+      // Not `code`/`message` at the top level: "message" is the log line's own (Powertools drops it).
+      // `error` is serialized with its stack and cause chain (e.g. the store error behind a
+      // StorageUnavailableError).
+      logger.error("task failed", {
+        errorName: error.name,
+        errorCode: failure.code,
+        errorMessage: failure.message,
+        details: failure.details,
+        error,
+      });
       const reported = new Error(JSON.stringify(failure));
       reported.name = error.name;
       request.error = reported;

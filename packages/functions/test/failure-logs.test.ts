@@ -1,0 +1,151 @@
+import { EnvelopeError, SchemaValidationError, StorageUnavailableError } from "@dvss/core/errors";
+import type { NormalizeState } from "@dvss/core/workflow";
+import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import { describe, expect, it, vi } from "vitest";
+import { httpHandler } from "../src/lib/http.ts";
+import { taskHandler } from "../src/lib/task.ts";
+
+// The logger reads its level once, when runtime.ts is imported: INFO, so rejected requests and a
+// reserved-key warning show too.
+vi.hoisted(() => {
+  process.env.POWERTOOLS_LOG_LEVEL = "INFO";
+});
+
+const state = {
+  ingestId: "01JTASKTEST000000000000000",
+  vendorId: "vendorA",
+  externalEventId: "inv-1",
+} as NormalizeState;
+
+const context = {
+  functionName: "dvss-test-Task",
+  functionVersion: "$LATEST",
+  invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:dvss-test-Task",
+  memoryLimitInMB: "128",
+  awsRequestId: "request-1",
+  getRemainingTimeInMillis: () => 30_000,
+} as Context;
+
+/** Every JSON line the logger writes while `run` runs (Powertools writes one JSON object per line). */
+async function logsOf(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+  const lines: string[] = [];
+  const capture = (chunk: unknown) => {
+    lines.push(String(chunk));
+    return true;
+  };
+  const out = vi.spyOn(process.stdout, "write").mockImplementation(capture);
+  const err = vi.spyOn(process.stderr, "write").mockImplementation(capture);
+  try {
+    await run().catch(() => undefined);
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+  return lines
+    .flatMap((chunk) => chunk.split("\n"))
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe("a failed task's log", () => {
+  it("keeps the failure's message and the cause chain of a StorageUnavailableError", async () => {
+    const socket = new Error("socket hang up");
+    const sdkError = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8000", { cause: socket }), {
+      name: "TimeoutError",
+      $metadata: {},
+    });
+    const handler = taskHandler(async () => {
+      throw sdkError;
+    });
+
+    let thrown: unknown;
+    const logs = await logsOf(() => handler(state, context).catch((error: unknown) => (thrown = error)));
+
+    expect((thrown as Error).name).toBe("StorageUnavailableError");
+    const failed = logs.filter((log) => log.message === "task failed");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({
+      level: "ERROR",
+      ingestId: state.ingestId,
+      errorName: "StorageUnavailableError",
+      errorCode: "UNAVAILABLE",
+      errorMessage: "A store did not answer: connect ECONNREFUSED 127.0.0.1:8000",
+      details: [],
+      error: {
+        name: "StorageUnavailableError",
+        message: "A store did not answer: connect ECONNREFUSED 127.0.0.1:8000",
+        cause: {
+          name: "TimeoutError",
+          message: "connect ECONNREFUSED 127.0.0.1:8000",
+          cause: { name: "Error", message: "socket hang up" },
+        },
+      },
+    });
+    expect(logs.map((log) => String(log.message))).not.toContainEqual(expect.stringMatching(/reserved key/));
+  });
+
+  it("keeps a DvssError's code, message and field details", async () => {
+    const invalid = new SchemaValidationError("The payload breaks 1 rule(s): payload.qty", {
+      details: [{ path: "payload.qty", message: "must be integer" }],
+    });
+    const handler = taskHandler(async () => {
+      throw invalid;
+    });
+
+    const logs = await logsOf(() => handler(state, context));
+
+    expect(logs).toEqual([
+      expect.objectContaining({
+        message: "task failed",
+        errorCode: "SCHEMA_VALIDATION_FAILED",
+        errorMessage: "The payload breaks 1 rule(s): payload.qty",
+        details: [{ path: "payload.qty", message: "must be integer" }],
+        error: expect.objectContaining({ name: "SchemaValidationError", code: "SCHEMA_VALIDATION_FAILED" }),
+      }),
+    ]);
+  });
+});
+
+describe("a failed request's log", () => {
+  const request = {
+    requestContext: { requestId: "req-1" },
+    headers: {},
+  } as unknown as APIGatewayProxyEventV2;
+
+  it("keeps a rejected request's code and message", async () => {
+    const handler = httpHandler(async () => {
+      throw new EnvelopeError("The envelope breaks 1 rule(s): occurredAt");
+    });
+
+    const logs = await logsOf(() => handler(request, context));
+
+    expect(logs).toEqual([
+      expect.objectContaining({
+        level: "INFO",
+        message: "request rejected",
+        errorCode: "INVALID_ENVELOPE",
+        errorMessage: "The envelope breaks 1 rule(s): occurredAt",
+      }),
+    ]);
+  });
+
+  it("keeps the cause of a store that did not answer", async () => {
+    const handler = httpHandler(async () => {
+      throw new StorageUnavailableError("A store did not answer", { cause: new Error("connect ETIMEDOUT") });
+    });
+
+    const logs = await logsOf(() => handler(request, context));
+
+    expect(logs).toEqual([
+      expect.objectContaining({
+        level: "ERROR",
+        message: "request failed",
+        errorCode: "UNAVAILABLE",
+        error: expect.objectContaining({
+          message: "A store did not answer",
+          cause: expect.objectContaining({ message: "connect ETIMEDOUT" }),
+        }),
+      }),
+    ]);
+  });
+});
