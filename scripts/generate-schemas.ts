@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ConversionConfig, type JsonSchema, toJsonSchema } from "@valibot/to-json-schema";
 import type * as v from "valibot";
-import { EnvelopeSchema } from "../packages/core/src/envelope.ts";
+import { EnvelopeSchema, MAX_BODY_BYTES, MAX_NESTING_DEPTH } from "../packages/core/src/envelope.ts";
 import { NormalizedDocumentSchema } from "../packages/core/src/normalized.ts";
 import {
   OrderLineSchema,
@@ -54,7 +54,10 @@ function document(
 function envelopeSchema(): JsonSchema {
   const schema = document(EnvelopeSchema, {
     title: "DVSS ingest envelope",
-    description: "The body of POST /v1/events (CONTRACT.md §1). The whole body is at most 262144 bytes.",
+    description:
+      `The body of POST /v1/events (CONTRACT.md §1). The whole body is at most ${MAX_BODY_BYTES} bytes of UTF-8; ` +
+      `objects and arrays nest at most ${MAX_NESTING_DEPTH} levels in the payload (the payload is level 1) ` +
+      "and in any other field; every string and key is well-formed Unicode (no lone surrogates).",
   });
   // JSON Schema's date-time format is RFC 3339 with a mandatory offset: the envelope's own rule.
   const occurredAt = (schema.properties as Record<string, JsonSchema> | undefined)?.occurredAt;

@@ -119,3 +119,133 @@ describe("parsing a request body", () => {
     expect(parseEnvelope(Buffer.from(body)).vendorId).toBe("vendorA");
   });
 });
+
+/** The EnvelopeError a raw body gets from parseEnvelope. */
+function bodyRejection(body: string | Buffer): EnvelopeError {
+  try {
+    parseEnvelope(body);
+  } catch (error) {
+    if (error instanceof EnvelopeError) return error;
+    throw error;
+  }
+  throw new Error("expected the body to be rejected");
+}
+
+/** A JSON value nested `levels` deep: `{"a":{"a":...1}}` or `[[...1]]`. */
+const nested = (levels: number, kind: "object" | "array" = "object") =>
+  kind === "object"
+    ? `${'{"a":'.repeat(levels)}1${"}".repeat(levels)}`
+    : `${"[".repeat(levels)}1${"]".repeat(levels)}`;
+
+const withPayload = (payloadJson: string) =>
+  JSON.stringify({ ...seed, payload: { x: 0 } }).replace('{"x":0}', payloadJson);
+
+describe("how deep a body may nest", () => {
+  it.each([
+    [3_000, "object"],
+    [3_000, "array"],
+    [100_000, "array"],
+  ] as const)(
+    "refuses a payload nested %i levels (%s) as INVALID_ENVELOPE naming payload, before hashing it",
+    (levels, kind) => {
+      const body = withPayload(
+        kind === "object" ? nested(levels) : `{"deep":${nested(levels - 1, "array")}}`,
+      );
+
+      const error = bodyRejection(body);
+
+      expect(error.code).toBe("INVALID_ENVELOPE");
+      expect(error.details).toEqual([
+        { path: "payload", message: "payload must not nest objects and arrays more than 64 levels deep" },
+      ]);
+    },
+  );
+
+  it("accepts a payload nested exactly 64 levels and refuses 65", () => {
+    expect(parseEnvelope(withPayload(nested(64))).payload).toBeTypeOf("object");
+    expect(bodyRejection(withPayload(nested(65))).details[0]?.path).toBe("payload");
+  });
+
+  it("refuses deep nesting in any field, not only the payload", () => {
+    const body = JSON.stringify({ ...seed, extra: 0 }).replace(
+      '"extra":0',
+      `"extra":${nested(3_000, "array")}`,
+    );
+
+    expect(bodyRejection(body).details).toContainEqual({
+      path: "extra",
+      message: "extra must not nest objects and arrays more than 64 levels deep",
+    });
+  });
+});
+
+describe("Unicode in a body", () => {
+  it.each(["\ud800-D-T", "\udc00-D-T", "inv-\udbff", "\udfff\ud800"])(
+    "refuses externalEventId %j (a lone surrogate): it cannot be stored as UTF-8 and would collide with other ids",
+    (externalEventId) => {
+      const error = rejection({ ...seed, externalEventId });
+
+      expect(error.details).toEqual([
+        {
+          path: "externalEventId",
+          message: "externalEventId must be well-formed Unicode (no lone surrogates)",
+        },
+      ]);
+    },
+  );
+
+  it("refuses a lone surrogate anywhere in the payload, naming where", () => {
+    const error = rejection({
+      ...seed,
+      payload: { sku: "ABC-001", lines: [{ sku: "ok" }, { sku: "B\udc00" }] },
+    });
+
+    expect(error.details).toEqual([
+      { path: "payload.lines.1.sku", message: "must be well-formed Unicode (no lone surrogates)" },
+    ]);
+  });
+
+  it("refuses a lone surrogate in a payload key", () => {
+    const error = rejection({ ...seed, payload: { items: { "\ud83d": 1 } } });
+
+    expect(error.details).toEqual([
+      { path: "payload.items", message: "a key must be well-formed Unicode (no lone surrogates)" },
+    ]);
+  });
+
+  it("refuses the escaped form of a lone surrogate in the body text too", () => {
+    const body = JSON.stringify(seed).replace('"inv-12345"', '"\\ud800-D-T"');
+
+    expect(bodyRejection(body).details[0]?.path).toBe("externalEventId");
+  });
+
+  it("accepts characters outside the BMP (surrogate pairs) in ids and payload", () => {
+    const envelope = validateEnvelope({ ...seed, externalEventId: "inv-😀-𝄞", payload: { sku: "𝄞" } });
+
+    expect(envelope.externalEventId).toBe("inv-😀-𝄞");
+  });
+
+  it("refuses a body that is not UTF-8: two different byte strings must not become one id", () => {
+    const body = Buffer.concat([
+      Buffer.from('{"vendorId":"vendorA","externalEventId":"'),
+      Buffer.from([0xff]),
+      Buffer.from('-D-T","eventType":"inventory_update","occurredAt":"2026-01-30T20:15:12Z","payload":{}}'),
+    ]);
+
+    expect(() => parseEnvelope(body)).toThrow(InvalidJsonError);
+    expect(() => parseEnvelope(body)).toThrow(/UTF-8/);
+  });
+});
+
+describe("occurredAt at second 60", () => {
+  it("refuses a leap second with a message that says so, not as a date in the future", () => {
+    const error = rejection({ ...seed, occurredAt: "2026-01-30T23:59:60Z" });
+
+    expect(error.details).toEqual([
+      {
+        path: "occurredAt",
+        message: "occurredAt must not be a leap second (second 60): send 23:59:59 or the next minute's 00",
+      },
+    ]);
+  });
+});

@@ -21,7 +21,7 @@ export async function startHarness(options: LocalOptions = {}) {
   async function request(
     method: string,
     path: string,
-    init: { body?: string; headers?: Record<string, string> } = {},
+    init: { body?: string | Buffer; headers?: Record<string, string> } = {},
   ) {
     const response = await fetch(`${endpoints.api}${path}`, {
       method,

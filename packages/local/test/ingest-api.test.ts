@@ -16,6 +16,16 @@ const envelope = (externalEventId: string, payload: Record<string, unknown> = se
   payload,
 });
 
+/** The envelope as JSON with its one "@" replaced by the byte 0xFF, which UTF-8 never has. */
+function notUtf8(body: unknown): Buffer {
+  const bytes = Buffer.from(JSON.stringify(body));
+  bytes[bytes.indexOf("@")] = 0xff;
+  return bytes;
+}
+
+/** `{"a":{"a":...1}}`, `levels` objects deep. */
+const deep = (levels: number) => `${'{"a":'.repeat(levels)}1${"}".repeat(levels)}`;
+
 describe("POST /v1/events", () => {
   it("accepts a new event, stores the body byte for byte at the raw key of its ingestId, and records it RECEIVED or later", async () => {
     const body = `{"vendorId":"vendorA", "externalEventId":"accept-1","eventType":"inventory_update",\n "occurredAt":"2026-01-30T20:15:12Z","schemaVersion":"1","payload":{"sku":"ABC-001","qty":12,"warehouse":"ROA"}}`;
@@ -120,6 +130,31 @@ describe("POST /v1/events", () => {
         "PAYLOAD_TOO_LARGE",
       ],
       [
+        "a payload nested 3,000 levels (6 KB)",
+        () =>
+          dvss.post(
+            JSON.stringify(envelope("bad-9", {})).replace('"payload":{}', `"payload":${deep(3_000)}`),
+          ),
+        400,
+        "INVALID_ENVELOPE",
+      ],
+      [
+        "an externalEventId with a lone surrogate",
+        () => dvss.post(envelope("\ud800-bad-10")),
+        400,
+        "INVALID_ENVELOPE",
+      ],
+      [
+        "a body that is not UTF-8",
+        () =>
+          dvss.request("POST", "/v1/events", {
+            body: notUtf8(envelope("bad-11-@")),
+            headers: { "content-type": "application/json", "x-api-key": "local-vendorA-key" },
+          }),
+        400,
+        "INVALID_JSON",
+      ],
+      [
         "a body that is not declared JSON",
         () =>
           dvss.request("POST", "/v1/events", {
@@ -141,6 +176,24 @@ describe("POST /v1/events", () => {
       expect(response.body.error.code).toBe(code);
       expect(await dvss.rawKeys()).toEqual(rawBefore);
       expect((await dvss.records()).length).toBe(recordsBefore);
+    });
+
+    it("answers a payload nested 3,000 levels with INVALID_ENVELOPE naming payload, not a 500", async () => {
+      const response = await dvss.post(
+        JSON.stringify(envelope("deep-1", {})).replace('"payload":{}', `"payload":${deep(3_000)}`),
+      );
+
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({
+        error: {
+          code: "INVALID_ENVELOPE",
+          message: "The envelope breaks 1 rule(s): payload",
+          details: [
+            { path: "payload", message: "payload must not nest objects and arrays more than 64 levels deep" },
+          ],
+        },
+        requestId: response.headers.get("x-request-id"),
+      });
     });
 
     it("names each broken field of an envelope", async () => {
@@ -239,6 +292,20 @@ describe("when a store fails", () => {
 });
 
 describe("idempotency keys", () => {
+  it("refuses externalEventIds with lone surrogates rather than take two of them for one id", async () => {
+    const first = await dvss.post(envelope("\ud800-D-T"));
+    const second = await dvss.post(envelope("\udc00-D-T"));
+
+    for (const response of [first, second]) {
+      expect(response.status).toBe(400);
+      expect(response.body.error).toMatchObject({
+        code: "INVALID_ENVELOPE",
+        details: [{ path: "externalEventId", message: expect.stringContaining("well-formed Unicode") }],
+      });
+    }
+    expect((await dvss.records()).filter((record) => record.externalEventId.endsWith("-D-T"))).toEqual([]);
+  });
+
   it("treats externalEventIds that differ only in case as different events", async () => {
     const upper = await dvss.post(envelope("CASE-1"));
     const lower = await dvss.post(envelope("case-1"));
