@@ -50,12 +50,19 @@ export const ROUTES: Route[] = [
   },
 ];
 
-/** Matches a concrete path against a route template; returns the path parameters or undefined. */
-export function matchRoute(
-  method: string,
-  path: string,
-): { route: Route; pathParameters: Record<string, string> } | { methodNotAllowed: true } | undefined {
-  let pathMatched = false;
+export type RouteMatch =
+  | { route: Route; pathParameters: Record<string, string> }
+  /** The path exists, not for this method: `allow` lists the methods it takes. */
+  | { methodNotAllowed: true; allow: string[] }
+  /** A path parameter is not valid percent-encoded UTF-8 (`%`, `%ZZ`, `%C0%80`). */
+  | { badPath: string };
+
+/**
+ * Matches a concrete path against the route templates; undefined when no route has the path.
+ * Never throws: the path is whatever a client sent.
+ */
+export function matchRoute(method: string, path: string): RouteMatch | undefined {
+  const allow: string[] = [];
   for (const route of ROUTES) {
     const names: string[] = [];
     const pattern = new RegExp(
@@ -66,12 +73,20 @@ export function matchRoute(
     );
     const match = pattern.exec(path);
     if (!match) continue;
-    pathMatched = true;
-    if (route.method !== method) continue;
-    const pathParameters = Object.fromEntries(
-      names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? "")]),
-    );
+    if (route.method !== method) {
+      if (!allow.includes(route.method)) allow.push(route.method);
+      continue;
+    }
+    const pathParameters: Record<string, string> = {};
+    for (const [i, name] of names.entries()) {
+      const segment = match[i + 1] ?? "";
+      try {
+        pathParameters[name] = decodeURIComponent(segment);
+      } catch {
+        return { badPath: `The path is not valid percent-encoded UTF-8: ${JSON.stringify(segment)}` };
+      }
+    }
     return { route, pathParameters };
   }
-  return pathMatched ? { methodNotAllowed: true } : undefined;
+  return allow.length > 0 ? { methodNotAllowed: true, allow } : undefined;
 }

@@ -50,8 +50,17 @@ describe("routes", () => {
     expect(match && "route" in match && match.pathParameters).toEqual({ warehouseId: "ROA", sku: "ABC/001" });
   });
 
-  it("tells an unknown path from a wrong method", () => {
+  it("tells an unknown path from a wrong method, and names the methods the path takes", () => {
     expect(matchRoute("GET", "/nope")).toBeUndefined();
-    expect(matchRoute("DELETE", "/v1/events")).toEqual({ methodNotAllowed: true });
+    expect(matchRoute("DELETE", "/v1/events")).toEqual({ methodNotAllowed: true, allow: ["POST"] });
   });
+
+  it.each(["/v1/events/%", "/v1/state/orders/%ZZ", "/v1/state/inventory/W/%C0%80", "/v1/events/%E2%82"])(
+    "answers a path parameter that is not valid percent-encoded UTF-8 (%s) as a bad path, without throwing",
+    (path) => {
+      expect(matchRoute("GET", path)).toEqual({
+        badPath: expect.stringMatching(/^The path is not valid percent-encoded UTF-8: /),
+      });
+    },
+  );
 });

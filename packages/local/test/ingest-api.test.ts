@@ -239,6 +239,64 @@ describe("GET /v1/events/{ingestId}", () => {
   });
 });
 
+describe("the router's own answers", () => {
+  const expectContractError = (
+    response: Awaited<ReturnType<Harness["request"]>>,
+    status: number,
+    code: string,
+  ) => {
+    expect(response.status).toBe(status);
+    expect(response.body).toEqual({
+      error: { code, message: expect.any(String) },
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
+    expect(response.headers.get("x-request-id")).toBe(response.body.requestId);
+  };
+
+  it("answers an unknown path 404 NOT_FOUND with a requestId", async () => {
+    expectContractError(await dvss.request("GET", "/nope"), 404, "NOT_FOUND");
+  });
+
+  it("answers a wrong method 405 METHOD_NOT_ALLOWED with a requestId and the methods allowed", async () => {
+    const response = await dvss.request("DELETE", "/v1/events");
+
+    expectContractError(response, 405, "METHOD_NOT_ALLOWED");
+    expect(response.headers.get("allow")).toBe("POST");
+  });
+
+  it.each(["/v1/events/%", "/v1/state/orders/%ZZ"])(
+    "answers a malformed percent-encoding (%s) 400 BAD_REQUEST, with or without a key",
+    async (path) => {
+      const anonymous = await dvss.request("GET", path);
+      const withKey = await dvss.request("GET", path, { headers: { "x-api-key": "local-consumer-key" } });
+
+      expectContractError(anonymous, 400, "BAD_REQUEST");
+      expectContractError(withKey, 400, "BAD_REQUEST");
+      expect(anonymous.body.error.message).toMatch(/percent-encoded/);
+    },
+  );
+
+  it("reports the real size of a body far over the limit", async () => {
+    const body = JSON.stringify(envelope("big-1", { blob: "" })).replace(
+      '"blob":""',
+      `"blob":"${"x".repeat(2_097_351 - JSON.stringify(envelope("big-1", { blob: "" })).length)}"`,
+    );
+    expect(Buffer.byteLength(body)).toBe(2_097_351);
+
+    const response = await dvss.post(body);
+
+    expect(response.status).toBe(413);
+    expect(response.body.error.message).toBe("The request body is 2097351 bytes; the limit is 262144");
+  });
+
+  it("answers a body over API Gateway's 10 MB cap 413 with its real size too", async () => {
+    const response = await dvss.post("x".repeat(11 * 1024 * 1024));
+
+    expectContractError(response, 413, "PAYLOAD_TOO_LARGE");
+    expect(response.body.error.message).toBe("The request body is 11534336 bytes; the limit is 262144");
+  });
+});
+
 describe("GET /healthz", () => {
   it("is ok when the stores answer", async () => {
     const response = await dvss.request("GET", "/healthz");
