@@ -11,6 +11,9 @@ export const MAX_FUTURE_SKEW_MS = 24 * 60 * 60 * 1000;
  */
 export const MAX_NESTING_DEPTH = 64;
 
+/** What a vendorId may be: also what keeps `#` out of every key that starts with one. */
+export const VENDOR_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
 // RFC 3339 date-time with a mandatory offset or Z; fractional seconds allowed.
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$/;
 
@@ -50,7 +53,7 @@ export const EnvelopeSchema = v.strictObject(
   {
     vendorId: v.pipe(
       v.string("vendorId must be a string"),
-      v.regex(/^[A-Za-z0-9._-]{1,64}$/, "vendorId must be 1-64 characters of A-Z a-z 0-9 . _ -"),
+      v.regex(VENDOR_ID_PATTERN, "vendorId must be 1-64 characters of A-Z a-z 0-9 . _ -"),
     ),
     externalEventId: v.pipe(
       v.string("externalEventId must be a string"),

@@ -1,4 +1,5 @@
 import { Entity, type EntityConfiguration, type EntityItem } from "electrodb";
+import { keyPart } from "../keys.ts";
 import { CANONICAL_ORDER_STATUSES } from "../state/orders.ts";
 
 /**
@@ -22,6 +23,15 @@ const stateAttributes = {
   updatedAt: { type: "string", required: true },
 } as const;
 
+/**
+ * The key attributes of one (warehouseId, sku): each escaped (keyPart), so that "W" + "x#sku_y"
+ * and "W#sku_x" + "y" are two items. Labelled as the ids, so an id without `#` or `%` gives the
+ * key it always had: `$dvss#warehouseId_<warehouseId>#sku_<sku>`.
+ */
+export function inventoryStateKey(warehouseId: string, sku: string) {
+  return { warehouseKey: keyPart(warehouseId), skuKey: keyPart(sku) };
+}
+
 /** Canonical inventory of one (warehouseId, sku). */
 export const inventoryStateEntity = (config: EntityConfiguration) =>
   new Entity(
@@ -30,13 +40,16 @@ export const inventoryStateEntity = (config: EntityConfiguration) =>
       attributes: {
         warehouseId: { type: "string", required: true, readOnly: true },
         sku: { type: "string", required: true, readOnly: true },
+        // inventoryStateKey(warehouseId, sku): every get, put and patch passes them.
+        warehouseKey: { type: "string", label: "warehouseId", required: true, readOnly: true, hidden: true },
+        skuKey: { type: "string", label: "sku", required: true, readOnly: true, hidden: true },
         quantityOnHand: { type: "number", required: true },
         ...stateAttributes,
       },
       indexes: {
         // Case kept: "abc-001" and "ABC-001" are two SKUs.
         inventory: {
-          pk: { field: "pk", composite: ["warehouseId", "sku"], casing: "none" },
+          pk: { field: "pk", composite: ["warehouseKey", "skuKey"], casing: "none" },
           sk: { field: "sk", composite: [], casing: "none" },
         },
       },

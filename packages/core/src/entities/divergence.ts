@@ -10,7 +10,11 @@ export const divergenceEntity = (config: EntityConfiguration) =>
     {
       model: { entity: "divergence", version: "1", service: "dvss" },
       attributes: {
-        /** inventory, order, or ingest for IDEMPOTENCY_CONFLICT (key `<vendorId>#<externalEventId>`). */
+        /**
+         * inventory, order, or ingest for IDEMPOTENCY_CONFLICT (key `<vendorId>#<externalEventId>`,
+         * composeKey). The key comes last in the partition key and is itself unambiguous
+         * (inventoryKey, an orderId, composeKey), so two entities never share a partition.
+         */
         entityType: { type: ["inventory", "order", "ingest"] as const, required: true, readOnly: true },
         entityKey: { type: "string", required: true, readOnly: true },
         divergenceId: { type: "string", required: true, readOnly: true },

@@ -1,4 +1,5 @@
 import { Entity, type EntityConfiguration, type EntityItem } from "electrodb";
+import { VENDOR_ID_PATTERN } from "../envelope.ts";
 
 export const INGEST_STATUSES = ["RECEIVED", "NORMALIZED", "FAILED_NORMALIZE"] as const;
 export type IngestStatus = (typeof INGEST_STATUSES)[number];
@@ -6,13 +7,18 @@ export type IngestStatus = (typeof INGEST_STATUSES)[number];
 /** Records awaiting processing are spread over this many partitions of the pending index. */
 export const PENDING_SHARDS = 8;
 
-/** One accepted event: the idempotency record, keyed by (vendorId, externalEventId). */
+/**
+ * One accepted event: the idempotency record, keyed by (vendorId, externalEventId). The key is
+ * `$dvss#vendorId_<vendorId>#externalEventId_<externalEventId>`: a vendorId never holds `#`
+ * (VENDOR_ID_PATTERN, checked on every write), so whatever an externalEventId holds, two pairs
+ * never share a key.
+ */
 export const ingestRecordEntity = (config: EntityConfiguration) =>
   new Entity(
     {
       model: { entity: "ingestRecord", version: "1", service: "dvss" },
       attributes: {
-        vendorId: { type: "string", required: true, readOnly: true },
+        vendorId: { type: "string", required: true, readOnly: true, validate: VENDOR_ID_PATTERN },
         externalEventId: { type: "string", required: true, readOnly: true },
         ingestId: { type: "string", required: true, readOnly: true },
         eventType: { type: "string", required: true, readOnly: true },

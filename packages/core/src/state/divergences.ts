@@ -1,3 +1,4 @@
+import { composeKey } from "../keys.ts";
 import { conditionalWrite, type StateEntities } from "./store.ts";
 import { type Divergence, divergenceId } from "./types.ts";
 
@@ -71,7 +72,7 @@ export async function recordIdempotencyConflict(
     entities.divergences
       .create({
         entityType: "ingest",
-        entityKey: `${conflict.vendorId}#${conflict.externalEventId}`,
+        entityKey: composeKey(conflict.vendorId, conflict.externalEventId),
         divergenceId: id,
         kind: "IDEMPOTENCY_CONFLICT",
         ingestId: conflict.ingestId,

@@ -1,4 +1,4 @@
-import { rawKey } from "../keys.ts";
+import { composeKey, rawKey } from "../keys.ts";
 import { compareOrderKeys, insertSorted, instantMillis, type OrderKey, orderKeyOf } from "./order-key.ts";
 import {
   type ApplyOptions,
@@ -44,8 +44,9 @@ export interface InventoryState extends InventoryView {
   fold: InventoryFold;
 }
 
+/** The entity key of CONTRACT §2: `<warehouseId>#<sku>`, each with `%` and `#` escaped (composeKey). */
 export function inventoryKey(warehouseId: string, sku: string): string {
-  return `${warehouseId}#${sku}`;
+  return composeKey(warehouseId, sku);
 }
 
 export function inventoryView(state: InventoryState): InventoryView {

@@ -1,3 +1,4 @@
+import { inventoryStateKey } from "../entities/canonical-state.ts";
 import { isConditionalCheckFailed } from "../entities/conditions.ts";
 import type { Entities } from "../entities/index.ts";
 import { DvssError, StorageUnavailableError } from "../errors.ts";
@@ -89,7 +90,7 @@ export async function readState(
 ): Promise<StoredState | undefined> {
   if (key.type === "inventory") {
     const { data } = await storeCall("Read inventory state", () =>
-      entities.inventoryStates.get({ warehouseId: key.warehouseId, sku: key.sku }).go({ consistent: true }),
+      entities.inventoryStates.get(inventoryStateKey(key.warehouseId, key.sku)).go({ consistent: true }),
     );
     if (!data) return undefined;
     const { warehouseId, sku, quantityOnHand, asOf, version, lastIngestId, sourceVendorId, fold } = data;
@@ -137,7 +138,8 @@ export function writeState(
 ): Promise<boolean> {
   const extra = { change: next.change, changePosition: next.changePosition, updatedAt: now.toISOString() };
   if (key.type === "inventory") {
-    const item = { ...(next.state as InventoryState), ...extra };
+    const state = next.state as InventoryState;
+    const item = { ...inventoryStateKey(state.warehouseId, state.sku), ...state, ...extra };
     return conditionalWrite("Write inventory state", () =>
       expectedVersion === undefined
         ? entities.inventoryStates.create(item).go()
@@ -168,7 +170,7 @@ export function moveChangePosition(
   return conditionalWrite("Move a change's feed position", () =>
     key.type === "inventory"
       ? entities.inventoryStates
-          .patch({ warehouseId: key.warehouseId, sku: key.sku })
+          .patch(inventoryStateKey(key.warehouseId, key.sku))
           .set({ changePosition: position })
           .where(
             ({ version, changePosition }, { eq }) =>

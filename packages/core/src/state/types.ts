@@ -2,7 +2,10 @@ import type { NormalizedDocument } from "../normalized.ts";
 
 export type EntityType = "inventory" | "order";
 
-/** The entity an event belongs to; `key` is `<warehouseId>#<sku>` or the orderId (CONTRACT §2). */
+/**
+ * The entity an event belongs to; `key` is `<warehouseId>#<sku>` (each with `%` and `#` escaped as
+ * `%25` and `%23`, so no two pairs share a key) or the orderId (CONTRACT §2).
+ */
 export interface EntityRef {
   type: EntityType;
   key: string;
