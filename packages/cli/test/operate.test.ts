@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { clearAuthCache, hashApiKey } from "@dvss/core/auth";
 import { REPO_ROOT } from "@dvss/local/lambda";
@@ -325,6 +325,42 @@ describe("dvss mapping check", () => {
     expect(human.stdout).toContain("  data.quantityOnHand: expected 12, got 13");
     expect(json.code).toBe(1);
     expect(json.json()).toMatchObject({ passed: false, total: 1, failed: 1 });
+  });
+
+  /** A copy of the repository's vendorA folder, changed by `change`. */
+  function vendorACopy(change: (vendorDir: string) => void): string {
+    const vendorDir = join(tempDir("dvss-check-"), "vendorA");
+    cpSync(join(REPO_ROOT, "schemas/vendors/vendorA"), vendorDir, { recursive: true });
+    change(vendorDir);
+    return vendorDir;
+  }
+
+  it("fails a vendor folder without vendor.json, naming the file, and exits 1", async () => {
+    const dir = vendorACopy((vendorDir) => rmSync(join(vendorDir, "vendor.json")));
+
+    const result = await dvss.cli("mapping", "check", dir);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("FAIL vendorA\n");
+    expect(result.stdout).toContain(
+      "vendorA/vendor.json: missing; a vendor folder needs one with vendorId, name, priority and rateLimitPerSecond",
+    );
+    expect(result.stdout).not.toContain("PASS");
+  });
+
+  it("fails a vendor.json without priority with one line naming the file and the field, and exits 1", async () => {
+    const dir = vendorACopy((vendorDir) => {
+      const file = join(vendorDir, "vendor.json");
+      const { priority: _priority, ...profile } = JSON.parse(readFileSync(file, "utf8"));
+      writeFileSync(file, JSON.stringify(profile));
+    });
+
+    const result = await dvss.cli("mapping", "check", dir);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      `VendorDefinitionError: ${dir}/vendor.json: priority: required, a whole number (the lower wins ties at the same occurredAt)`,
+    );
   });
 
   it("exits 3 for a folder that does not exist", async () => {

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { VendorDefinitionError } from "../src/errors.ts";
-import { checkExamples, diffJson, formatExampleReport } from "../src/mapping/check.ts";
+import { checkExamples, checkVendorFolders, diffJson, formatExampleReport } from "../src/mapping/check.ts";
 import { createFileSystemSource } from "../src/mapping/fs-source.ts";
 
 let root: string;
@@ -157,6 +157,85 @@ describe("checkExamples", () => {
     expect(report.results[0]?.error?.name).toBe("VendorDefinitionError");
   });
 
+  it("fails a vendor folder without vendor.json, naming the file", async () => {
+    unlinkSync(join(root, "acme/vendor.json"));
+    writeVersion("acme/stock/1", {
+      "examples/basic.input.json": input,
+      "examples/basic.expected.json": expected,
+    });
+
+    const report = await checkExamples(join(root, "acme"));
+
+    expect(report.passed).toBe(false);
+    expect(report.results).toEqual([
+      expect.objectContaining({
+        mapping: "acme",
+        passed: false,
+        error: expect.objectContaining({
+          name: "VendorDefinitionError",
+          message:
+            "acme/vendor.json: missing; a vendor folder needs one with vendorId, name, priority and rateLimitPerSecond",
+        }),
+      }),
+    ]);
+  });
+
+  it("fails a vendor.json without priority with one line naming the file and the field", async () => {
+    const { priority: _priority, ...withoutPriority } = profile;
+    write("acme/vendor.json", withoutPriority);
+    writeVersion("acme/stock/1", {
+      "examples/basic.input.json": input,
+      "examples/basic.expected.json": expected,
+    });
+
+    const report = await checkExamples(join(root, "acme"), undefined, { label: "schemas/vendors/acme" });
+
+    expect(report.passed).toBe(false);
+    expect(report.results[0]?.error).toMatchObject({
+      message:
+        "schemas/vendors/acme/vendor.json: priority: required, a whole number (the lower wins ties at the same occurredAt)",
+      details: [
+        {
+          path: "priority",
+          message: "required, a whole number (the lower wins ties at the same occurredAt)",
+        },
+      ],
+    });
+    expect(formatExampleReport(report).split("\n")).toEqual([
+      "FAIL acme",
+      "  VendorDefinitionError: schemas/vendors/acme/vendor.json: priority: required, a whole number (the lower wins ties at the same occurredAt)",
+      "0 of 1 example(s) passed, 1 failed.",
+    ]);
+  });
+
+  it("checks every vendor of a tree, failing the broken ones, including a folder without vendor.json", async () => {
+    write("acme/vendor.json", { ...profile, name: "", rateLimitPerSecond: "fast", prority: 1 });
+    writeVersion("acme/stock/1", { "examples/a.input.json": input, "examples/a.expected.json": expected });
+    writeVersion("nofile/stock/1", { "examples/a.input.json": input, "examples/a.expected.json": expected });
+    write("zeta/vendor.json", { ...profile, vendorId: "zeta" });
+    const zetaInput = { ...input, vendorId: "zeta" };
+    writeVersion("zeta/stock/1", {
+      "examples/a.input.json": zetaInput,
+      "examples/a.expected.json": { ...expected, vendorId: "zeta" },
+    });
+
+    const report = await checkExamples(root);
+
+    expect(report.results.map((result) => [result.mapping, result.passed, result.error?.message])).toEqual([
+      [
+        "acme",
+        false,
+        "acme/vendor.json: name: must be a non-empty string; rateLimitPerSecond: must be a number of events per second, 0 or more; prority: unknown field (allowed: vendorId, name, priority, rateLimitPerSecond, activeVersions)",
+      ],
+      [
+        "nofile",
+        false,
+        "nofile/vendor.json: missing; a vendor folder needs one with vendorId, name, priority and rateLimitPerSecond",
+      ],
+      ["zeta/stock/1", true, undefined],
+    ]);
+  });
+
   it("refuses a folder that holds no vendor definitions", async () => {
     const empty = join(root, "empty");
     mkdirSync(empty);
@@ -164,6 +243,32 @@ describe("checkExamples", () => {
     const attempt = checkExamples(empty);
 
     await expect(attempt).rejects.toBeInstanceOf(VendorDefinitionError);
+  });
+});
+
+describe("checkVendorFolders", () => {
+  it("answers the vendors that can start and one line for each refused folder", async () => {
+    write("acme/vendor.json", { ...profile, priority: undefined });
+    write("beta/vendor.json", { ...profile, vendorId: "beta" });
+    mkdirSync(join(root, "gamma"));
+    write("delta/vendor.json", "{ not json");
+    write("epsilon/vendor.json", { ...profile, vendorId: "other" });
+
+    const checked = await checkVendorFolders(root, "schemas/vendors");
+
+    expect(checked.vendors.map((vendor) => vendor.profile.vendorId)).toEqual(["beta"]);
+    expect(checked.refused.map((refused) => [refused.vendorId, refused.message])).toEqual([
+      [
+        "acme",
+        "schemas/vendors/acme/vendor.json: priority: required, a whole number (the lower wins ties at the same occurredAt)",
+      ],
+      ["delta", expect.stringMatching(/^schemas\/vendors\/delta\/vendor\.json: not valid JSON: /)],
+      ["epsilon", 'schemas/vendors/epsilon/vendor.json: vendorId: must be the folder name "epsilon"'],
+      [
+        "gamma",
+        "schemas/vendors/gamma/vendor.json: missing; a vendor folder needs one with vendorId, name, priority and rateLimitPerSecond",
+      ],
+    ]);
   });
 });
 
@@ -247,7 +352,8 @@ describe("file system definition source", () => {
 
     await expect(attempt).rejects.toMatchObject({
       name: "VendorDefinitionError",
-      message: "acme/vendor.json is invalid: priority, extra",
+      message:
+        "acme/vendor.json: priority: must be a whole number (the lower wins ties at the same occurredAt); extra: unknown field (allowed: vendorId, name, priority, rateLimitPerSecond, activeVersions)",
     });
   });
 

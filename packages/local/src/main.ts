@@ -1,5 +1,6 @@
 import { localDataDir } from "./clients.ts";
 import { localVendorKey, startLocal } from "./runtime.ts";
+import { vendorsDirLabel } from "./vendors.ts";
 
 /** `npm start`: the whole pipeline on this machine, until Ctrl-C. */
 const dataDir = localDataDir();
@@ -18,6 +19,15 @@ try {
   console.log(`  vendor key ${localVendorKey("<vendorId>")}, e.g. ${localVendorKey("vendorA")}`);
   console.log(`  try        curl -s ${endpoints.api}/healthz`);
   console.log(`  console    ${endpoints.api}/console   (operator CLI: npx dvss --help)`);
+  // One vendor's broken folder does not stop the others: it is refused, loudly.
+  for (const vendor of runtime.refusedVendors) console.error(`  refused    ${vendor.message}`);
+  if (runtime.refusedVendors.length > 0) {
+    const ids = runtime.refusedVendors.map((vendor) => vendor.vendorId).join(", ");
+    console.error(
+      `             not loaded: ${ids}; their events are answered 503 until the folder is fixed and DVSS` +
+        ` restarted (check with: npx dvss mapping check ${vendorsDirLabel(endpoints.vendorsDir)})`,
+    );
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,9 +1,7 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { registerApiKey } from "@dvss/core/auth";
-import { createEntities } from "@dvss/core/entities/index";
 import { buildNormalizeDefinition, TASK_NAMES, type TaskName, WORKFLOW_TASKS } from "@dvss/core/workflow";
 import { LOCAL_CREDENTIALS } from "./clients.ts";
 import { type ExtraRoute, serverUrl, startHttpServer } from "./http-server.ts";
@@ -11,9 +9,9 @@ import { lambdaContext, loadHandler, REPO_ROOT } from "./lambda.ts";
 import { LocalStepFunctions, type TaskInvoker } from "./step-functions.ts";
 import { type RunningStores, startStores } from "./stores.ts";
 import { TaskThread } from "./task-thread.ts";
+import { loadVendorFolders, type RefusedVendor, refusedVendorRoute } from "./vendors.ts";
 
-export const LOCAL_CONSUMER_KEY = "local-consumer-key";
-export const localVendorKey = (vendorId: string) => `local-${vendorId}-key`;
+export { LOCAL_CONSUMER_KEY, localVendorKey, type RefusedVendor } from "./vendors.ts";
 
 export interface LocalOptions {
   /** Where data lives; absent = in memory (tests). */
@@ -55,6 +53,8 @@ export interface LocalRuntime {
   endpoints: LocalEndpoints;
   stepFunctions: LocalStepFunctions;
   stores: RunningStores;
+  /** Vendor folders that failed their check at start: not loaded, their events answered 503. */
+  refusedVendors: RefusedVendor[];
   close(): Promise<void>;
 }
 
@@ -117,48 +117,6 @@ function exportEnvironment(
   env.SST_RESOURCE_Normalize = JSON.stringify({ name: `dvss-${STAGE}-Normalize`, arn: stateMachineArn });
 }
 
-interface VendorFile {
-  vendorId: string;
-  name: string;
-  priority: number;
-  rateLimitPerSecond: number;
-}
-
-/** Loads every `schemas/vendors/<vendorId>/vendor.json` with its local key; returns the vendor ids. */
-async function seedVendors(stores: RunningStores, vendorsDir: string): Promise<string[]> {
-  const dynamodb = new DynamoDBClient({});
-  const entities = createEntities(dynamodb, stores.tables);
-  const vendorIds: string[] = [];
-  for (const entry of readdirSync(vendorsDir, { withFileTypes: true })) {
-    if (!entry.isDirectory()) continue;
-    const vendor = JSON.parse(
-      readFileSync(join(vendorsDir, entry.name, "vendor.json"), "utf8"),
-    ) as VendorFile;
-    await entities.vendors
-      .upsert({
-        vendorId: vendor.vendorId,
-        name: vendor.name,
-        priority: vendor.priority,
-        rateLimitPerSecond: vendor.rateLimitPerSecond,
-        updatedAt: new Date().toISOString(),
-      })
-      .go();
-    await registerApiKey(entities, {
-      apiKey: localVendorKey(vendor.vendorId),
-      vendorId: vendor.vendorId,
-      role: "vendor",
-    });
-    vendorIds.push(vendor.vendorId);
-  }
-  await registerApiKey(entities, {
-    apiKey: LOCAL_CONSUMER_KEY,
-    vendorId: "local-consumer",
-    role: "consumer",
-  });
-  dynamodb.destroy();
-  return vendorIds;
-}
-
 /** Everything DVSS needs, on this machine: stores, workflow endpoint, HTTP API. */
 export async function startLocal(options: LocalOptions = {}): Promise<LocalRuntime> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
@@ -201,11 +159,12 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
   const { clearAuthCache } = await import("@dvss/core/auth");
   clearAuthCache();
 
-  await seedVendors(stores, vendorsDir);
+  // A broken vendor folder is refused on its own: the other vendors still start.
+  const { refused: refusedVendors } = await loadVendorFolders(stores.tables, vendorsDir);
 
   // The console is served by the API's server but needs the endpoints, known once it listens.
   let endpoints: LocalEndpoints | undefined;
-  const routes = [...(options.extraRoutes ?? [])];
+  const routes = [refusedVendorRoute(refusedVendors), ...(options.extraRoutes ?? [])];
   let operatorConsole: { close(): void } | undefined;
   if (options.console) {
     const { consoleRoute } = await import("./console/index.ts");
@@ -253,6 +212,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     endpoints,
     stepFunctions,
     stores,
+    refusedVendors,
     async close() {
       if (reconcileTimer) clearInterval(reconcileTimer);
       operatorConsole?.close();

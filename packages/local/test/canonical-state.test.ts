@@ -261,4 +261,35 @@ describe("canonical state through the pipeline", () => {
       await dvss.close();
     }
   });
+
+  it("keeps W + B#sku_C and W#sku_B + C as two entities through the pipeline: both normalized, nothing quarantined", async () => {
+    const dvss = await startHarness();
+    try {
+      const pairs = [
+        ["k-1", "W", "B#sku_C", 5],
+        ["k-2", "W#sku_B", "C", 7],
+      ] as const;
+      for (const [externalEventId, warehouse, sku, qty] of pairs) {
+        const posted = await dvss.post({
+          vendorId: "vendorA",
+          externalEventId,
+          eventType: "inventory_update",
+          occurredAt: at(0),
+          payload: { sku, qty, warehouse },
+        });
+        expect(posted.status).toBe(202);
+        await dvss.runtime.stepFunctions.drain();
+      }
+
+      for (const [, warehouse, sku, qty] of pairs) {
+        const path = `/v1/state/inventory/${encodeURIComponent(warehouse)}/${encodeURIComponent(sku)}`;
+        const state = await dvss.request("GET", path, { headers: consumer });
+        expect(state.body).toMatchObject({ warehouseId: warehouse, sku, quantityOnHand: qty, version: 1 });
+      }
+      expect((await dvss.entities.quarantine.scan.go()).data).toEqual([]);
+      expect((await dvss.records()).map((record) => record.status)).toEqual(["NORMALIZED", "NORMALIZED"]);
+    } finally {
+      await dvss.close();
+    }
+  });
 });

@@ -38,12 +38,15 @@ export const registerMapping: RegisterCommand = (program: Command, cli: Cli) => 
   )
     .addHelpText(
       "after",
-      "\nNeeds no running DVSS.\nExit codes: 0 every example passed, 1 any mismatch or error, 3 no such folder.",
+      "\nEvery vendor folder needs a vendor.json with vendorId (the folder's name), name, priority and" +
+        "\nrateLimitPerSecond; `npm start` checks the same and refuses a vendor whose folder fails it." +
+        "\nNeeds no running DVSS.\nExit codes: 0 every example passed, 1 any mismatch or error, 3 no such folder.",
     )
     .action(async (dir: string, options: { json?: boolean }) => {
       const path = resolve(cli.io.cwd, dir);
       requireDirectory(path);
-      const report = await checkExamples(path);
+      // Problems name files as the operator typed the folder: schemas/vendors/<vendorId>/vendor.json.
+      const report = await checkExamples(path, undefined, { label: dir.replace(/[\\/]+$/, "") || dir });
       if (!report.passed) cli.exit(EXIT.FAILED);
       cli.print(options, report, () => colouredReport(cli.io, formatExampleReport(report)));
     });

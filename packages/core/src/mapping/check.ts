@@ -4,7 +4,7 @@ import { validateEnvelope } from "../envelope.ts";
 import { DvssError, type FieldIssue, VendorDefinitionError } from "../errors.ts";
 import { buildNormalizedDocument } from "../normalized.ts";
 import { type CompiledMapping, compileMappingVersion, type MappingLimits } from "./compile.ts";
-import { mappingId } from "./definitions.ts";
+import { mappingId, type VendorDefinition } from "./definitions.ts";
 import {
   EXAMPLES_DIR,
   MAPPING_FILE,
@@ -12,6 +12,7 @@ import {
   readDefinitionJson,
   readVendorDir,
   readVersionDir,
+  subdirectories,
   VENDOR_FILE,
 } from "./fs-source.ts";
 
@@ -23,7 +24,7 @@ const EXAMPLE_INGEST_ID = "00000000000000000000000000";
 const EXAMPLE_RAW_REF = { bucket: "example", key: "example" };
 
 export interface ExampleResult {
-  /** `vendorId/eventType/version`. */
+  /** `vendorId/eventType/version`, or the vendor folder's name when the folder itself is broken. */
   mapping: string;
   /** The example's name (`<name>.input.json`); empty when the problem is the version itself. */
   example: string;
@@ -43,17 +44,99 @@ export interface ExampleCheckReport {
   results: ExampleResult[];
 }
 
+/** Where check results and refusals name a folder: as the caller knows it, e.g. `schemas/vendors`. */
+export interface CheckOptions {
+  /** The folder as it should appear in messages (default: the vendor folder's own name). */
+  label?: string;
+}
+
 /**
  * Runs the golden examples of a vendor definitions tree (`schemas/vendors`), of one vendor folder,
  * or of one version folder: each `<name>.input.json` envelope through payload validation and the
- * mapping, compared with `<name>.expected.json`. Backs `dvss mapping check`.
+ * mapping, compared with `<name>.expected.json`. Backs `dvss mapping check`. Each vendor folder is
+ * first checked as the local runtime checks it at start (checkVendorFolder): a broken one is one
+ * FAIL naming the file and the field, and the other vendors are still checked.
  */
-export async function checkExamples(dir: string, limits?: MappingLimits): Promise<ExampleCheckReport> {
+export async function checkExamples(
+  dir: string,
+  limits?: MappingLimits,
+  options: CheckOptions = {},
+): Promise<ExampleCheckReport> {
   const results: ExampleResult[] = [];
-  for (const versionDir of await versionDirsOf(dir))
-    results.push(...(await checkVersionDir(versionDir, limits)));
+  for (const target of await targetsOf(dir, options.label)) {
+    if (target.kind === "version") {
+      results.push(...(await checkVersionDir(target.dir, limits)));
+      continue;
+    }
+    const checked = await checkVendorFolder(target.dir, target.label);
+    if (!checked.vendor) {
+      const error = errorOf(checked.error);
+      results.push({ mapping: checked.vendorId, example: "", passed: false, diff: [], error });
+      continue;
+    }
+    for (const [eventType, versions] of Object.entries(checked.vendor.versions)) {
+      for (const version of versions)
+        results.push(...(await checkVersionDir(join(target.dir, eventType, version), limits)));
+    }
+  }
   const failed = results.filter((result) => !result.passed).length;
   return { passed: failed === 0 && results.length > 0, total: results.length, failed, results };
+}
+
+/** One vendor folder as `mapping check` and the local runtime's start see it. */
+export interface VendorFolderCheck {
+  /** The folder's name: the vendorId its events and key carry. */
+  vendorId: string;
+  /** The definition, when the folder can be used. */
+  vendor?: VendorDefinition;
+  /** Why it cannot: the message is one line naming the file and the field. */
+  error?: VendorDefinitionError;
+}
+
+/**
+ * Checks one vendor folder: vendor.json present, its four fields (vendorId, name, priority,
+ * rateLimitPerSecond) there and of their type, no unknown field, vendorId the folder's name, and
+ * event type and version folders with valid names. Never throws for a broken folder: it says why.
+ */
+export async function checkVendorFolder(
+  vendorDir: string,
+  label: string = basename(vendorDir),
+): Promise<VendorFolderCheck> {
+  const vendorId = basename(vendorDir);
+  try {
+    return { vendorId, vendor: await readVendorDir(vendorDir, label) };
+  } catch (error) {
+    if (error instanceof VendorDefinitionError) return { vendorId, error };
+    const message = `${label}: cannot be read: ${(error as Error).message}`;
+    return { vendorId, error: new VendorDefinitionError(message, { cause: error }) };
+  }
+}
+
+export interface RefusedVendor {
+  vendorId: string;
+  /** One line naming the file and the field: `schemas/vendors/x/vendor.json: priority: required, ...`. */
+  message: string;
+  details: FieldIssue[];
+}
+
+/**
+ * Every vendor folder of a definitions tree, checked with checkVendorFolder: the vendors that can
+ * be used and the refused ones. One broken folder does not stop the others.
+ */
+export async function checkVendorFolders(
+  vendorsDir: string,
+  label?: string,
+): Promise<{ vendors: VendorDefinition[]; refused: RefusedVendor[] }> {
+  const vendors: VendorDefinition[] = [];
+  const refused: RefusedVendor[] = [];
+  for (const name of await subdirectories(vendorsDir)) {
+    const checked = await checkVendorFolder(join(vendorsDir, name), label ? `${label}/${name}` : name);
+    if (checked.vendor) vendors.push(checked.vendor);
+    else if (checked.error) {
+      refused.push({ vendorId: name, message: checked.error.message, details: checked.error.details });
+    }
+  }
+  return { vendors, refused };
 }
 
 async function entriesOf(dir: string) {
@@ -66,26 +149,44 @@ async function entriesOf(dir: string) {
   }
 }
 
-async function versionDirsOf(dir: string): Promise<string[]> {
-  const entries = await entriesOf(dir);
-  const names = new Set(entries.map((entry) => entry.name));
-  if (names.has(MAPPING_FILE) || names.has(PAYLOAD_SCHEMA_FILE)) return [dir];
-  if (names.has(VENDOR_FILE)) {
-    const vendor = await readVendorDir(dir);
-    return Object.entries(vendor.versions).flatMap(([eventType, versions]) =>
-      versions.map((version) => join(dir, eventType, version)),
-    );
+type Target = { kind: "version"; dir: string } | { kind: "vendor"; dir: string; label: string };
+
+async function isVersionDir(dir: string): Promise<boolean> {
+  const names = new Set((await entriesOf(dir)).map((entry) => entry.name));
+  return names.has(MAPPING_FILE) || names.has(PAYLOAD_SCHEMA_FILE);
+}
+
+async function childDirs(dir: string): Promise<string[]> {
+  return (await subdirectories(dir)).map((name) => join(dir, name));
+}
+
+/**
+ * What a folder given to `mapping check` holds: one version folder (it has a mapping or a payload
+ * schema), one event type's versions, one vendor folder (it has vendor.json, or versions two levels
+ * down, so a forgotten vendor.json is reported, not skipped) or a folder of vendor folders, each
+ * of which must then be a vendor folder.
+ */
+async function targetsOf(dir: string, label?: string): Promise<Target[]> {
+  if (await isVersionDir(dir)) return [{ kind: "version", dir }];
+  const vendor = (): Target => ({ kind: "vendor", dir, label: label ?? basename(dir) });
+  if ((await entriesOf(dir)).some((entry) => entry.name === VENDOR_FILE)) return [vendor()];
+  const children = await childDirs(dir);
+  const versionChildren = [];
+  for (const child of children) if (await isVersionDir(child)) versionChildren.push(child);
+  if (versionChildren.length > 0) return versionChildren.map((child) => ({ kind: "version", dir: child }));
+  for (const child of children) {
+    for (const grandchild of await childDirs(child)) if (await isVersionDir(grandchild)) return [vendor()];
   }
-  const vendorDirs = entries
-    .filter((entry) => entry.isDirectory() && !entry.name.startsWith("."))
-    .map((entry) => join(dir, entry.name))
-    .sort();
-  if (vendorDirs.length === 0) {
+  if (children.length === 0) {
     throw new VendorDefinitionError(
       `${basename(dir)} is not a vendor folder (${VENDOR_FILE}), a version folder (${MAPPING_FILE}) or a folder of vendors`,
     );
   }
-  return (await Promise.all(vendorDirs.map(versionDirsOf))).flat();
+  return children.map((child) => ({
+    kind: "vendor",
+    dir: child,
+    label: label ? `${label}/${basename(child)}` : basename(child),
+  }));
 }
 
 function errorOf(error: unknown): NonNullable<ExampleResult["error"]> {
@@ -231,8 +332,13 @@ export function formatExampleReport(report: ExampleCheckReport): string {
     lines.push(`${result.passed ? "PASS" : "FAIL"} ${name}`);
     for (const line of result.diff) lines.push(`  ${line}`);
     if (result.error) {
-      lines.push(`  ${result.error.name}: ${result.error.message}`);
-      for (const detail of result.error.details) lines.push(`    ${detail.path}: ${detail.message}`);
+      const { message } = result.error;
+      lines.push(`  ${result.error.name}: ${message}`);
+      for (const detail of result.error.details) {
+        const line = `${detail.path}: ${detail.message}`;
+        // A vendor.json problem already names each field on its one line.
+        if (!message.includes(line)) lines.push(`    ${line}`);
+      }
     }
   }
   lines.push(

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import * as v from "valibot";
-import { VendorDefinitionError } from "../errors.ts";
+import { type FieldIssue, VendorDefinitionError } from "../errors.ts";
 import {
   EVENT_TYPE_PATTERN,
   type MappingVersionDefinition,
@@ -9,6 +9,7 @@ import {
   VERSION_PATTERN,
   type VendorDefinition,
   type VendorDefinitionSource,
+  type VendorProfile,
   VendorProfileSchema,
 } from "./definitions.ts";
 
@@ -37,7 +38,8 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
-async function subdirectories(dir: string): Promise<string[]> {
+/** The folders of `dir` in name order, leaving out hidden ones (`.git`, `.DS_Store` folders). */
+export async function subdirectories(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   return entries
     .filter((entry) => entry.isDirectory() && !entry.name.startsWith("."))
@@ -61,44 +63,95 @@ export async function readDefinitionJson(path: string, label: string): Promise<u
   }
 }
 
-/** One vendor folder: vendor.json and the versions found under `<eventType>/<version>/`. */
-export async function readVendorDir(vendorDir: string): Promise<VendorDefinition> {
-  const folderName = basename(vendorDir);
-  const label = `${folderName}/${VENDOR_FILE}`;
-  const result = v.safeParse(
-    VendorProfileSchema,
-    await readDefinitionJson(join(vendorDir, VENDOR_FILE), label),
-  );
-  if (!result.success) {
-    const details = result.issues.map((issue) => ({
-      path: (issue.path ?? []).map((item) => String(item.key)).join(".") || "$",
-      message: issue.message,
-    }));
-    throw new VendorDefinitionError(`${label} is invalid: ${details.map((d) => d.path).join(", ")}`, {
-      details,
-    });
+/** What each field of vendor.json must be, as a problem names it (`priority: required, a whole number ...`). */
+const VENDOR_FIELD_RULES: Record<string, string> = {
+  vendorId: "1-64 characters of A-Z a-z 0-9 . _ -, the folder's name",
+  name: "a non-empty string",
+  priority: "a whole number (the lower wins ties at the same occurredAt)",
+  rateLimitPerSecond: "a number of events per second, 0 or more",
+  activeVersions: 'an object {"<eventType>": "<version>"}',
+};
+const REQUIRED_VENDOR_FIELDS = ["vendorId", "name", "priority", "rateLimitPerSecond"];
+
+/** One line for a definition file's problems: `<file>: <field>: <problem>; <field>: <problem>`. */
+function definitionProblem(file: string, details: FieldIssue[], cause?: unknown): VendorDefinitionError {
+  const message = `${file}: ${details.map((d) => (d.path === "$" ? d.message : `${d.path}: ${d.message}`)).join("; ")}`;
+  return new VendorDefinitionError(message, { details, ...(cause !== undefined && { cause }) });
+}
+
+/**
+ * vendor.json of a vendor folder, checked field by field: required, of its type, no unknown
+ * field, vendorId the folder's name. `file` names it in errors (e.g. `schemas/vendors/x/vendor.json`).
+ */
+async function readVendorProfile(vendorDir: string, file: string): Promise<VendorProfile> {
+  let text: string;
+  try {
+    text = await readFile(join(vendorDir, VENDOR_FILE), "utf8");
+  } catch (cause) {
+    if (!isNotFound(cause)) throw cause;
+    const needs = `a vendor folder needs one with ${REQUIRED_VENDOR_FIELDS.slice(0, -1).join(", ")} and ${REQUIRED_VENDOR_FIELDS.at(-1)}`;
+    throw definitionProblem(file, [{ path: "$", message: `missing; ${needs}` }], cause);
   }
-  const profile = result.output;
-  if (profile.vendorId !== folderName) {
-    throw new VendorDefinitionError(
-      `${label} says vendorId "${profile.vendorId}" but its folder is "${folderName}"`,
-      {
-        details: [{ path: "vendorId", message: `must be the folder name "${folderName}"` }],
-      },
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw definitionProblem(
+      file,
+      [{ path: "$", message: `not valid JSON: ${(cause as Error).message}` }],
+      cause,
     );
   }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    const fields = REQUIRED_VENDOR_FIELDS.join(", ");
+    throw definitionProblem(file, [{ path: "$", message: `must be a JSON object with ${fields}` }]);
+  }
+  const result = v.safeParse(VendorProfileSchema, json);
+  if (!result.success) {
+    const details: FieldIssue[] = [];
+    for (const issue of result.issues) {
+      const path = (issue.path ?? []).map((item) => String(item.key));
+      const field = path[0] ?? "$";
+      const rule = VENDOR_FIELD_RULES[field];
+      const message =
+        rule === undefined
+          ? `unknown field (allowed: ${Object.keys(VENDOR_FIELD_RULES).join(", ")})`
+          : path.length === 1 && issue.input === undefined
+            ? `required, ${rule}`
+            : `must be ${rule}`;
+      if (!details.some((detail) => detail.path === field)) details.push({ path: field, message });
+    }
+    throw definitionProblem(file, details);
+  }
+  const profile = result.output;
+  const folderName = basename(vendorDir);
+  if (profile.vendorId !== folderName) {
+    throw definitionProblem(file, [{ path: "vendorId", message: `must be the folder name "${folderName}"` }]);
+  }
+  return profile;
+}
+
+/**
+ * One vendor folder: vendor.json and the versions found under `<eventType>/<version>/`. `label`
+ * names the folder in errors (default its name), so a caller can say `schemas/vendors/<vendorId>`.
+ */
+export async function readVendorDir(
+  vendorDir: string,
+  label: string = basename(vendorDir),
+): Promise<VendorDefinition> {
+  const profile = await readVendorProfile(vendorDir, `${label}/${VENDOR_FILE}`);
   const versions: Record<string, string[]> = {};
   for (const eventType of await subdirectories(vendorDir)) {
     if (!isSegment(eventType, EVENT_TYPE_PATTERN)) {
       throw new VendorDefinitionError(
-        `${folderName}/${eventType} is not a valid event type folder (1-64 characters of a-z 0-9 . _ -)`,
+        `${label}/${eventType}: not a valid event type folder (1-64 characters of a-z 0-9 . _ -)`,
       );
     }
     const eventTypeVersions = await subdirectories(join(vendorDir, eventType));
     for (const version of eventTypeVersions) {
       if (!isSegment(version, VERSION_PATTERN)) {
         throw new VendorDefinitionError(
-          `${folderName}/${eventType}/${version} is not a valid version folder (1-32 characters of A-Z a-z 0-9 . _ -)`,
+          `${label}/${eventType}/${version}: not a valid version folder (1-32 characters of A-Z a-z 0-9 . _ -)`,
         );
       }
     }

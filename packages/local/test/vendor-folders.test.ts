@@ -1,0 +1,83 @@
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../src/lambda.ts";
+import { vendorsDirLabel } from "../src/vendors.ts";
+import { type Harness, seedEnvelope, startHarness, tempDir } from "./harness.ts";
+
+/**
+ * The repository's vendors plus four broken copies of vendorA: vendorW has no vendor.json, vendorX's
+ * has no priority, vendorY's is not JSON, vendorZ's is `{}`.
+ */
+function vendorsWithBrokenFolders(): string {
+  const vendorsDir = tempDir("dvss-vendors-");
+  cpSync(join(REPO_ROOT, "schemas/vendors"), vendorsDir, { recursive: true });
+  for (const vendorId of ["vendorW", "vendorX", "vendorY", "vendorZ"]) {
+    cpSync(join(vendorsDir, "vendorA"), join(vendorsDir, vendorId), { recursive: true });
+  }
+  const profile = JSON.parse(readFileSync(join(vendorsDir, "vendorA/vendor.json"), "utf8"));
+  const { priority: _priority, ...withoutPriority } = { ...profile, vendorId: "vendorX", name: "Vendor X" };
+  rmSync(join(vendorsDir, "vendorW/vendor.json"));
+  writeFileSync(join(vendorsDir, "vendorX/vendor.json"), JSON.stringify(withoutPriority));
+  writeFileSync(join(vendorsDir, "vendorY/vendor.json"), "");
+  writeFileSync(join(vendorsDir, "vendorZ/vendor.json"), "{}");
+  return vendorsDir;
+}
+
+let dvss: Harness;
+let vendorsDir: string;
+
+beforeAll(async () => {
+  vendorsDir = vendorsWithBrokenFolders();
+  dvss = await startHarness({ vendorsDir });
+});
+afterAll(async () => {
+  await dvss?.close();
+});
+
+describe("vendor folders at start", () => {
+  it("starts with the good vendors and refuses each broken one with one line naming the file and the field", async () => {
+    const messages = dvss.runtime.refusedVendors.map((vendor) => [vendor.vendorId, vendor.message]);
+
+    expect(messages).toEqual([
+      [
+        "vendorW",
+        `${vendorsDir}/vendorW/vendor.json: missing; a vendor folder needs one with vendorId, name, priority and rateLimitPerSecond`,
+      ],
+      [
+        "vendorX",
+        `${vendorsDir}/vendorX/vendor.json: priority: required, a whole number (the lower wins ties at the same occurredAt)`,
+      ],
+      ["vendorY", expect.stringMatching(new RegExp(`^${vendorsDir}/vendorY/vendor\\.json: not valid JSON`))],
+      [
+        "vendorZ",
+        `${vendorsDir}/vendorZ/vendor.json: vendorId: required, 1-64 characters of A-Z a-z 0-9 . _ -, the folder's name; name: required, a non-empty string; priority: required, a whole number (the lower wins ties at the same occurredAt); rateLimitPerSecond: required, a number of events per second, 0 or more`,
+      ],
+    ]);
+    const accepted = await dvss.post({ ...seedEnvelope, externalEventId: "good-vendor-1" });
+    expect(accepted).toMatchObject({ status: 202, body: { status: "ACCEPTED" } });
+  });
+
+  it("answers an event of a refused vendor 503 UNAVAILABLE, saying why, and accepts nothing", async () => {
+    const before = await dvss.rawKeys();
+
+    const refused = await dvss.post(
+      { ...seedEnvelope, vendorId: "vendorX", externalEventId: "refused-1" },
+      { authorization: "Bearer local-vendorX-key" },
+    );
+
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.code).toBe("UNAVAILABLE");
+    expect(refused.body.error.message).toContain(
+      "Vendor vendorX is not loaded: its definition was refused at start (",
+    );
+    expect(refused.body.error.message).toContain("/vendorX/vendor.json: priority: required, a whole number");
+    expect(refused.headers.get("x-request-id")).toBe(refused.body.requestId);
+    expect(await dvss.rawKeys()).toEqual(before);
+  });
+
+  it("names the repository's own folder as schemas/vendors", () => {
+    expect(vendorsDirLabel(join(REPO_ROOT, "schemas/vendors"))).toBe("schemas/vendors");
+    expect(vendorsDirLabel(vendorsDir)).toBe(vendorsDir);
+  });
+});
