@@ -167,6 +167,11 @@ describe("checkExamples", () => {
     const report = await checkExamples(join(root, "acme"));
 
     expect(report.passed).toBe(false);
+    expect(formatExampleReport(report).split("\n")).toEqual([
+      "FAIL acme",
+      "  VendorDefinitionError: acme/vendor.json: missing; a vendor folder needs one with vendorId, name, priority and rateLimitPerSecond",
+      "0 of 1 example(s) passed, 1 failed.",
+    ]);
     expect(report.results).toEqual([
       expect.objectContaining({
         mapping: "acme",

@@ -335,9 +335,9 @@ export function formatExampleReport(report: ExampleCheckReport): string {
       const { message } = result.error;
       lines.push(`  ${result.error.name}: ${message}`);
       for (const detail of result.error.details) {
-        const line = `${detail.path}: ${detail.message}`;
+        const line = detail.path === "$" ? detail.message : `${detail.path}: ${detail.message}`;
         // A vendor.json problem already names each field on its one line.
-        if (!message.includes(line)) lines.push(`    ${line}`);
+        if (!message.includes(line)) lines.push(`    ${detail.path}: ${detail.message}`);
       }
     }
   }
