@@ -1,4 +1,4 @@
-import { type BucketName, TABLE_NAMES, TABLES, type TableName } from "@dvss/core/tables";
+import { type BucketName, OBJECT_LOCK_BUCKETS, TABLE_NAMES, TABLES, type TableName } from "@dvss/core/tables";
 import type { StageSettings } from "../stacks/settings.ts";
 
 /**
@@ -28,12 +28,14 @@ export function storage(settings: StageSettings) {
   ) as Record<TableName, sst.aws.Dynamo>;
 
   const objectLock = settings.rawObjectLock;
+  // Only a bucket whose writers send a checksum (OBJECT_LOCK_BUCKETS) may get a default retention.
+  const rawLocked = objectLock.enabled && OBJECT_LOCK_BUCKETS.includes("RawBucket");
   const rawBucket = hardenedBucket("RawBucket", {
     versioning: true,
     forceDestroy: false,
-    objectLock: objectLock.enabled,
+    objectLock: rawLocked,
   });
-  if (objectLock.enabled) {
+  if (objectLock.enabled && rawLocked) {
     // GOVERNANCE: a raw object cannot be overwritten or deleted within the retention, except by an
     // operator holding s3:BypassGovernanceRetention (a legal erasure request, say).
     new aws.s3.BucketObjectLockConfiguration("RawBucketObjectLock", {

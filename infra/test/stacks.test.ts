@@ -1,5 +1,5 @@
 import { ROUTES } from "@dvss/core/routes";
-import { BUCKET_NAMES, TABLE_NAMES, TABLES } from "@dvss/core/tables";
+import { BUCKET_NAMES, OBJECT_LOCK_BUCKETS, TABLE_NAMES, TABLES } from "@dvss/core/tables";
 import { buildNormalizeDefinition, TASK_NAMES, WORKFLOW_TASKS } from "@dvss/core/workflow";
 import { describe, expect, it } from "vitest";
 import { deployStage } from "../../stacks/index.ts";
@@ -363,6 +363,26 @@ describe("storage", () => {
       bucket: "RawBucket.name",
       rule: { defaultRetention: { mode: "GOVERNANCE", days: 365 } },
     });
+  });
+
+  it("locks only the buckets whose every PutObject carries a checksum (OBJECT_LOCK_BUCKETS)", () => {
+    // prepare
+    const { sst } = evaluate("production");
+
+    // act
+    const locked = sst
+      .all("sst.aws.Bucket")
+      .filter((bucket) => bucket.args.transform.bucket.objectLockEnabled)
+      .map((bucket) => bucket.name);
+    const retained = sst
+      .all("aws.s3.BucketObjectLockConfiguration")
+      .filter((lock) => lock.args.rule?.defaultRetention)
+      .map((lock) => String(lock.args.bucket).replace(/\.name$/, ""));
+
+    // assess: S3 refuses a PutObject without Content-MD5 or x-amz-checksum-* into a bucket with a
+    // default retention; the ingest's raw write names CRC32, and the local S3 enforces the rule for these.
+    expect(locked).toEqual([...OBJECT_LOCK_BUCKETS]);
+    expect(retained).toEqual([...OBJECT_LOCK_BUCKETS]);
   });
 });
 

@@ -51,6 +51,8 @@ beforeAll(async () => {
       Bucket: dvss.endpoints.buckets.RawBucket,
       Key: orphanKey,
       Body: JSON.stringify({ ...seedEnvelope, externalEventId: "rp-orphan" }),
+      // The raw bucket is under Object Lock: every write carries a checksum.
+      ChecksumAlgorithm: "CRC32",
     }),
   );
 });

@@ -75,6 +75,14 @@ export const TABLE_NAMES = Object.keys(TABLES) as TableName[];
 export const BUCKET_NAMES = ["RawBucket", "NormalizedBucket"] as const;
 export type BucketName = (typeof BUCKET_NAMES)[number];
 
+/**
+ * Buckets a stage puts under Object Lock with a default retention (infra/storage.ts, the raw
+ * archive in production). S3 refuses a PutObject into such a bucket that carries neither
+ * Content-MD5 nor an x-amz-checksum-* header, so every write into them names a checksum, and the
+ * local S3 refuses such a write into them too (packages/local/src/store-worker.ts).
+ */
+export const OBJECT_LOCK_BUCKETS: readonly BucketName[] = ["RawBucket"];
+
 /** The CreateTable input for one definition: what the local runtime (and any non-SST tool) uses. */
 export function createTableInput(tableName: string, definition: TableDefinition) {
   const attributeNames = new Set<string>([definition.primaryIndex.hashKey, definition.primaryIndex.rangeKey]);

@@ -30,6 +30,9 @@ function ingestPorts(): IngestPorts {
           Body: body,
           ContentType: "application/json",
           IfNoneMatch: "*",
+          // The raw bucket has Object Lock with a default retention in production: S3 refuses a
+          // PutObject there without a checksum, and the client computes none unless asked.
+          ChecksumAlgorithm: "CRC32",
         }),
       );
     },

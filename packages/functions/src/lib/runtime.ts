@@ -53,7 +53,8 @@ export function s3Client(): S3Client {
     maxAttempts: 3,
     // Path-style addressing is an endpoint property (S3-compatible stores need it), set by the environment.
     forcePathStyle: process.env.DVSS_S3_FORCE_PATH_STYLE === "true",
-    // Checksums only where S3 requires them: every body we send is small and buffered.
+    // Checksums only where S3 requires them: every body we send is small and buffered. A write
+    // into a bucket under Object Lock (OBJECT_LOCK_BUCKETS) names its ChecksumAlgorithm itself.
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
   });
