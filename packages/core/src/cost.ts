@@ -144,7 +144,7 @@ export function workflowCounts(definition: AslDefinition): WorkflowCounts {
     } else {
       historyEvents += 2;
     }
-    name = state.Type === "Succeed" ? undefined : state.Next;
+    name = "Next" in state ? state.Next : undefined;
     if (stateTransitions > 100) throw new Error("The definition's happy path does not end");
   }
   return { taskInvocations, stateTransitions, historyEvents };

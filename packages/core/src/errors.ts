@@ -157,7 +157,13 @@ export class BadRequestError extends DvssError {
   }
 }
 
-/** The compare-and-swap on canonical state kept losing after its bounded re-reads. */
+/** The error name the workflow retries as contention on one entity (never quarantined for it). */
+export const WRITE_CONTENTION_ERROR = "WriteContentionError";
+
+/**
+ * The compare-and-swap on canonical state kept losing to other events of the same entity. Not the
+ * event's fault: the workflow waits and retries it (CONTENTION_RETRY), never quarantines it for this.
+ */
 export class WriteContentionError extends DvssError {
   constructor(message: string, options?: DvssErrorOptions) {
     super("RECONCILE_WRITE_CONTENTION", message, options);
@@ -191,4 +197,26 @@ export const TRANSIENT_ERROR_NAMES = [
 
 export function isDvssError(error: unknown): error is DvssError {
   return error instanceof DvssError;
+}
+
+/**
+ * A mapping ran longer than its time limit and was stopped (its evaluator process killed and
+ * replaced): the event's own failure, other events were not held up. `details` name the version.
+ */
+export class MappingTimeoutError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("MAPPING_TIMEOUT", message, options);
+    this.name = "MappingTimeoutError";
+  }
+}
+
+/**
+ * A mapping needed more memory than its evaluator process has, or produced an output larger
+ * than the limit, and was stopped. `details` name the version and the limit.
+ */
+export class MappingResourceError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("MAPPING_RESOURCE_LIMIT", message, options);
+    this.name = "MappingResourceError";
+  }
 }

@@ -22,12 +22,14 @@
  * never a payload. Every task is idempotent: an execution may run twice for one event.
  *
  * Outcomes: a quarantined event is a handled outcome, so that path ends in Succeed. An execution
- * FAILS only when Quarantine or MarkFailed itself fails after its retries, i.e. when the outcome
- * could not be recorded: that is exactly what the failed-executions alarm means, and the
- * reconciler picks the event up again because its record is still RECEIVED.
+ * FAILS only when no outcome could be recorded: Quarantine or MarkFailed itself failed after its
+ * retries, or ApplyState's write of the entity stayed contended past CONTENTION_RETRY (the event
+ * was valid; losing to other events is no reason to quarantine it). That is exactly what the
+ * failed-executions alarm means, and the reconciler picks the event up again because its record
+ * is still RECEIVED.
  */
 
-import { TRANSIENT_ERROR_NAMES } from "./errors.ts";
+import { TRANSIENT_ERROR_NAMES, WRITE_CONTENTION_ERROR } from "./errors.ts";
 import type { ObjectRef } from "./keys.ts";
 
 /** The Lambda-backed tasks, in the order of the happy path, then the failure path. */
@@ -118,6 +120,21 @@ export const TASK_RETRY = {
   maxDelaySeconds: 5,
 } as const;
 
+/**
+ * ApplyState's second retrier: another event won the compare-and-swap on the same entity. That is
+ * a reason to wait, never to quarantine, so the waits grow (with full jitter, so the losers spread
+ * out instead of colliding again in lockstep) for about a minute on average before giving up.
+ */
+export const CONTENTION_RETRY = {
+  intervalSeconds: 1,
+  backoffRate: 1.5,
+  maxAttempts: 15,
+  maxDelaySeconds: 8,
+} as const;
+
+/** The Fail state an execution ends in when contention outlasted CONTENTION_RETRY (see ApplyState). */
+export const CONTENDED_STATE = "ApplyStateContended";
+
 /** A task that hangs (not a handler error) times out and is retried as States.Timeout. */
 export const TASK_TIMEOUT_SECONDS = 60;
 
@@ -160,7 +177,14 @@ export interface AslSucceedState {
   Comment: string;
 }
 
-export type AslState = AslTaskState | AslPassState | AslSucceedState;
+export interface AslFailState {
+  Type: "Fail";
+  Comment: string;
+  Error: string;
+  Cause: string;
+}
+
+export type AslState = AslTaskState | AslPassState | AslSucceedState | AslFailState;
 
 export interface AslDefinition {
   Comment: string;
@@ -169,18 +193,25 @@ export interface AslDefinition {
   States: Record<string, AslState>;
 }
 
-function retry(): AslRetrier[] {
-  return [
-    {
-      ErrorEquals: [...TRANSIENT_ERROR_NAMES],
-      IntervalSeconds: TASK_RETRY.intervalSeconds,
-      BackoffRate: TASK_RETRY.backoffRate,
-      MaxAttempts: TASK_RETRY.maxAttempts,
-      MaxDelaySeconds: TASK_RETRY.maxDelaySeconds,
-      JitterStrategy: "FULL",
-    },
-  ];
+function retrier(
+  errors: readonly string[],
+  policy: { intervalSeconds: number; backoffRate: number; maxAttempts: number; maxDelaySeconds: number },
+): AslRetrier {
+  return {
+    ErrorEquals: [...errors],
+    IntervalSeconds: policy.intervalSeconds,
+    BackoffRate: policy.backoffRate,
+    MaxAttempts: policy.maxAttempts,
+    MaxDelaySeconds: policy.maxDelaySeconds,
+    JitterStrategy: "FULL",
+  };
 }
+
+const contentionCatcher: AslCatcher = {
+  ErrorEquals: [WRITE_CONTENTION_ERROR],
+  ResultPath: "$.error",
+  Next: CONTENDED_STATE,
+};
 
 /** The Pass state a stage's Catch goes to: it names the stage, then quarantines. */
 export const failedStateOf = (stage: CaughtStage) => `${stage}Failed`;
@@ -192,18 +223,26 @@ export const failedStateOf = (stage: CaughtStage) => `${stage}Failed`;
  */
 export function buildNormalizeDefinition(functionArn: (task: TaskName) => string): AslDefinition {
   // `caughtAs` names the stage whose failure is quarantined; without it a failure fails the execution.
-  const task = (name: TaskName, comment: string, next: string, caughtAs?: CaughtStage): AslTaskState => ({
-    Type: "Task",
-    Comment: comment,
-    Resource: functionArn(name),
-    TimeoutSeconds: TASK_TIMEOUT_SECONDS,
-    ResultPath: TASK_RESULT_PATHS[name],
-    Retry: retry(),
-    ...(caughtAs && {
-      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: failedStateOf(caughtAs) }],
-    }),
-    Next: next,
-  });
+  // Only ApplyState writes the compare-and-swap that can be contended.
+  const task = (name: TaskName, comment: string, next: string, caughtAs?: CaughtStage): AslTaskState => {
+    const contended = name === "ApplyState";
+    const transient = retrier(TRANSIENT_ERROR_NAMES, TASK_RETRY);
+    return {
+      Type: "Task",
+      Comment: comment,
+      Resource: functionArn(name),
+      TimeoutSeconds: TASK_TIMEOUT_SECONDS,
+      ResultPath: TASK_RESULT_PATHS[name],
+      Retry: contended ? [transient, retrier([WRITE_CONTENTION_ERROR], CONTENTION_RETRY)] : [transient],
+      ...(caughtAs && {
+        Catch: [
+          ...(contended ? [contentionCatcher] : []),
+          { ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: failedStateOf(caughtAs) },
+        ],
+      }),
+      Next: next,
+    };
+  };
 
   const failed = Object.fromEntries(
     CAUGHT_STAGES.map((stage): [string, AslPassState] => [
@@ -247,6 +286,13 @@ export function buildNormalizeDefinition(functionArn: (task: TaskName) => string
         "OutcomeNormalized",
         "ApplyState",
       ),
+      [CONTENDED_STATE]: {
+        Type: "Fail",
+        Comment:
+          "Other events kept winning the write of this entity past every retry. Not the event's fault, so not quarantined: its record stays RECEIVED and the reconciler starts it again.",
+        Error: WRITE_CONTENTION_ERROR,
+        Cause: "Canonical state write contended past the retries; the reconciler starts the event again.",
+      },
       OutcomeNormalized: {
         Type: "Pass",
         Comment: "The outcome UpdateStatus records.",

@@ -2,6 +2,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type RunningStores, startStores } from "@dvss/local/stores";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEntities, type Entities } from "../src/entities/index.ts";
+import { WRITE_CONTENTION_ERROR } from "../src/errors.ts";
 import type { NormalizedDocument } from "../src/normalized.ts";
 import { applyStateChange, recordIdempotencyConflict } from "../src/state/apply.ts";
 import { takePosition } from "../src/state/feed.ts";
@@ -10,6 +11,7 @@ import { compareOrderKeys, orderKeyOf } from "../src/state/order-key.ts";
 import { type FeedItem, getInventoryState, getOrderState, readFeed } from "../src/state/read.ts";
 import { applyEvent, type EntityState } from "../src/state/rules.ts";
 import type { StateEntities } from "../src/state/store.ts";
+import { CONTENTION_RETRY } from "../src/workflow.ts";
 import { at, inventoryAdjusted, inventoryUpdated, orderCreated, orderStatusChanged } from "./state-events.ts";
 
 const PRIORITIES: Record<string, number> = { vendorA: 10, vendorB: 20, vendorC: 10 };
@@ -388,6 +390,43 @@ describe("crash recovery", () => {
     expect(patient.items.map((item) => item.event.ingestId)).toEqual([first.ingestId]);
     expect(patientAgain).toEqual({ items: [], next: patient.next });
     expect(later.items.map((item) => item.event.ingestId)).toEqual([second.ingestId]);
+  });
+
+  it("lands 64 writers racing for one entity from separate processes, within the workflow's contention retrier", async () => {
+    // No in-process turn-taking here: each call stands for a function in its own container. A lost
+    // race ends in WriteContentionError, which the state machine retries per CONTENTION_RETRY
+    // (waits scaled down 100×, full jitter as deployed).
+    const warehouseId = freshWarehouse();
+    const events = Array.from({ length: 64 }, (_, i) =>
+      inventoryAdjusted(i + 1, { occurredAt: at(i % 24), externalEventId: `race-${i}` }, warehouseId),
+    );
+    let retried = 0;
+    async function asTheWorkflowRuns(event: NormalizedDocument) {
+      for (let retry = 0; ; retry++) {
+        try {
+          return await applyStateChange(entities, event, options(event));
+        } catch (error) {
+          if ((error as Error).name !== WRITE_CONTENTION_ERROR || retry >= CONTENTION_RETRY.maxAttempts)
+            throw error;
+          retried += 1;
+          const wait = Math.min(
+            CONTENTION_RETRY.maxDelaySeconds,
+            CONTENTION_RETRY.intervalSeconds * CONTENTION_RETRY.backoffRate ** retry,
+          );
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * wait * 10));
+        }
+      }
+    }
+
+    const results = await Promise.all(events.map(asTheWorkflowRuns));
+
+    expect(results.map((result) => result.outcome)).toEqual(events.map(() => "APPLIED"));
+    expect(await getInventoryState(entities, warehouseId, "ABC-001")).toMatchObject({
+      quantityOnHand: (64 * 65) / 2,
+      version: 64,
+    });
+    // The race was real: some writers lost more than their in-process attempts and were retried.
+    expect(retried).toBeGreaterThan(0);
   });
 
   it("gives up with RECONCILE_WRITE_CONTENTION after losing every compare-and-swap, leaving no position open", async () => {

@@ -1,12 +1,14 @@
 import validateAsl from "asl-validator";
 import { StateMachine } from "aws-local-stepfunctions";
 import { describe, expect, it } from "vitest";
-import { TRANSIENT_ERROR_NAMES } from "../src/errors.ts";
+import { TRANSIENT_ERROR_NAMES, WRITE_CONTENTION_ERROR } from "../src/errors.ts";
 import {
   type AslDefinition,
   type AslTaskState,
   buildNormalizeDefinition,
   CAUGHT_STAGES,
+  CONTENDED_STATE,
+  CONTENTION_RETRY,
   type NormalizeInput,
   TASK_NAMES,
   type TaskName,
@@ -31,7 +33,7 @@ function taskStates(definition: AslDefinition): [string, AslTaskState][] {
 
 function successorsOf(definition: AslDefinition, name: string): string[] {
   const state = definition.States[name];
-  if (!state || state.Type === "Succeed") return [];
+  if (!state || state.Type === "Succeed" || state.Type === "Fail") return [];
   const catchers = state.Type === "Task" ? (state.Catch ?? []).map((c) => c.Next) : [];
   return [state.Next, ...catchers];
 }
@@ -40,7 +42,7 @@ function successorsOf(definition: AslDefinition, name: string): string[] {
 function pathFrom(definition: AslDefinition, from: string): string[] {
   const path = [from];
   let state = definition.States[from];
-  while (state && state.Type !== "Succeed" && path.length <= Object.keys(definition.States).length) {
+  while (state && "Next" in state && path.length <= Object.keys(definition.States).length) {
     path.push(state.Next);
     state = definition.States[state.Next];
   }
@@ -192,16 +194,14 @@ describe("buildNormalizeDefinition", () => {
     // assess
     expect(tasks).toHaveLength(7);
     for (const [, state] of tasks) {
-      expect(state.Retry).toEqual([
-        {
-          ErrorEquals: [...TRANSIENT_ERROR_NAMES],
-          IntervalSeconds: 1,
-          BackoffRate: 2,
-          MaxAttempts: 3,
-          MaxDelaySeconds: expect.any(Number),
-          JitterStrategy: "FULL",
-        },
-      ]);
+      expect(state.Retry[0]).toEqual({
+        ErrorEquals: [...TRANSIENT_ERROR_NAMES],
+        IntervalSeconds: 1,
+        BackoffRate: 2,
+        MaxAttempts: 3,
+        MaxDelaySeconds: expect.any(Number),
+        JitterStrategy: "FULL",
+      });
       const retrier = state.Retry[0];
       expect(retrier?.ErrorEquals).not.toContain("States.ALL");
       expect(retrier?.ErrorEquals).not.toContain("States.TaskFailed");
@@ -211,6 +211,35 @@ describe("buildNormalizeDefinition", () => {
     }
   });
 
+  it("waits out contention on an entity in ApplyState and never quarantines it", () => {
+    // prepare
+    const definition = buildNormalizeDefinition(arnOf);
+
+    // act
+    const applyState = definition.States.ApplyState as AslTaskState;
+    const others = taskStates(definition).filter(([name]) => name !== "ApplyState");
+
+    // assess: a retrier of its own, long enough to spread hundreds of writers out, with jitter
+    expect(applyState.Retry[1]).toEqual({
+      ErrorEquals: [WRITE_CONTENTION_ERROR],
+      IntervalSeconds: CONTENTION_RETRY.intervalSeconds,
+      BackoffRate: CONTENTION_RETRY.backoffRate,
+      MaxAttempts: CONTENTION_RETRY.maxAttempts,
+      MaxDelaySeconds: CONTENTION_RETRY.maxDelaySeconds,
+      JitterStrategy: "FULL",
+    });
+    expect(CONTENTION_RETRY.maxAttempts).toBeGreaterThanOrEqual(10);
+    // past the retries the execution fails (record still RECEIVED, the reconciler restarts it):
+    // the contention catcher comes before the catch-all that quarantines
+    expect(applyState.Catch?.[0]).toEqual({
+      ErrorEquals: [WRITE_CONTENTION_ERROR],
+      ResultPath: "$.error",
+      Next: CONTENDED_STATE,
+    });
+    expect(definition.States[CONTENDED_STATE]).toMatchObject({ Type: "Fail", Error: WRITE_CONTENTION_ERROR });
+    for (const [, state] of others) expect(state.Retry).toHaveLength(1);
+  });
+
   it("catches every failure of a stage, records the stage and quarantines", () => {
     // prepare
     const definition = buildNormalizeDefinition(arnOf);
@@ -218,9 +247,10 @@ describe("buildNormalizeDefinition", () => {
     // act
     const routes = CAUGHT_STAGES.map((stage) => {
       const state = definition.States[stage] as AslTaskState;
-      const catcher = state.Catch?.[0];
+      const catchAll = state.Catch?.filter((catcher) => catcher.Next !== CONTENDED_STATE) ?? [];
+      const catcher = catchAll[0];
       const failed = catcher ? definition.States[catcher.Next] : undefined;
-      return { stage, catchers: state.Catch?.length, catcher, failed };
+      return { stage, catchers: catchAll.length, catcher, failed };
     });
 
     // assess

@@ -22,6 +22,8 @@ export interface LocalOptions {
   vendorsDir?: string;
   /** Scales the workflow's retry waits (tests use a small factor). */
   retryIntervalScale?: number;
+  /** At most this many workflow executions run at once (default 8; tests of contention raise it). */
+  maxConcurrentExecutions?: number;
   /** How often the reconciler runs; 0 = never (tests drive it). */
   reconcileIntervalMs?: number;
   /** Extra routes served before the API's. */
@@ -149,6 +151,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     table: stores.executionsTable,
     stateMachine: { name: `dvss-${STAGE}-Normalize`, arn: stateMachineArn, definition, tasks },
     ...(options.retryIntervalScale !== undefined && { retryIntervalScale: options.retryIntervalScale }),
+    ...(options.maxConcurrentExecutions !== undefined && { maxConcurrent: options.maxConcurrentExecutions }),
   });
   const sfnEndpoint = await stepFunctions.listen();
   const vendorsDir = options.vendorsDir ?? join(REPO_ROOT, "schemas/vendors");

@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import type { AslDefinition } from "@dvss/core/workflow";
 import { StateMachine } from "aws-local-stepfunctions";
 
 /**
@@ -17,7 +18,7 @@ export type TaskInvoker = (input: Json) => Promise<Json>;
 export interface StateMachineConfig {
   name: string;
   arn: string;
-  definition: object;
+  definition: AslDefinition;
   /** Task state name → the in-process call of its function. */
   tasks: Record<string, TaskInvoker>;
 }
@@ -125,6 +126,28 @@ function historyEventOf(
   }
 }
 
+/**
+ * The same definition with every retrier's waits multiplied by `scale`: backoff and full jitter
+ * keep working as deployed, only faster (tests). Step Functions itself wants whole seconds; the
+ * local interpreter takes fractions.
+ */
+function scaleRetries(definition: AslDefinition, scale: number): AslDefinition {
+  const states = Object.entries(definition.States).map(([name, state]) => [
+    name,
+    state.Type === "Task"
+      ? {
+          ...state,
+          Retry: state.Retry.map((retrier) => ({
+            ...retrier,
+            IntervalSeconds: retrier.IntervalSeconds * scale,
+            MaxDelaySeconds: retrier.MaxDelaySeconds * scale,
+          })),
+        }
+      : state,
+  ]);
+  return { ...definition, States: Object.fromEntries(states) };
+}
+
 export class LocalStepFunctions {
   readonly #documents: DynamoDBDocumentClient;
   readonly #options: StepFunctionsOptions;
@@ -139,9 +162,14 @@ export class LocalStepFunctions {
     this.#documents = DynamoDBDocumentClient.from(options.dynamodb, {
       marshallOptions: { removeUndefinedValues: true },
     });
-    this.#machine = new StateMachine(options.stateMachine.definition as never, {
-      validationOptions: { checkArn: false },
-    });
+    const { definition } = options.stateMachine;
+    const scale = options.retryIntervalScale;
+    this.#machine = new StateMachine(
+      (scale === undefined ? definition : scaleRetries(definition, scale)) as never,
+      {
+        validationOptions: { checkArn: false },
+      },
+    );
   }
 
   async listen(): Promise<string> {
@@ -281,20 +309,10 @@ export class LocalStepFunctions {
   }
 
   async #run(record: ExecutionRecord): Promise<void> {
-    const { stateMachine, retryIntervalScale } = this.#options;
-    const retryIntervalOverrides =
-      retryIntervalScale === undefined
-        ? undefined
-        : Object.fromEntries(
-            Object.keys(stateMachine.tasks).map((name) => [
-              name,
-              [1, 2, 4, 8].map((s) => s * 1000 * retryIntervalScale),
-            ]),
-          );
+    const { stateMachine } = this.#options;
     const execution = this.#machine.run(JSON.parse(record.input), {
       overrides: {
         taskResourceLocalHandlers: stateMachine.tasks,
-        ...(retryIntervalOverrides && { retryIntervalOverrides }),
       },
       context: {
         Execution: {

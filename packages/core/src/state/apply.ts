@@ -8,8 +8,21 @@ import { type DivergenceKind, divergenceId, type EntityRef, type StateRuleOption
 
 export { recordIdempotencyConflict } from "./divergences.ts";
 
-/** Re-reads after a lost compare-and-swap before giving up with WriteContentionError. */
+/**
+ * Re-reads after a lost compare-and-swap before handing the wait to the workflow's contention
+ * retrier with WriteContentionError. Short and in-process first: most losses are won back within
+ * a few milliseconds; a long wait is cheaper in the state machine than in a running function.
+ */
 export const DEFAULT_MAX_ATTEMPTS = 8;
+/** Backoff between in-process attempts: full jitter over base·2^attempt, capped. */
+const BACKOFF_BASE_MS = 4;
+const BACKOFF_CAP_MS = 250;
+
+/** Full-jitter exponential backoff: losers of one race spread out instead of colliding again. */
+const backoff = (attempt: number) =>
+  new Promise((resolve) =>
+    setTimeout(resolve, Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt)),
+  );
 
 export interface ApplyStateOptions {
   /** Priority of the event's vendor: lower sorts first among events with the same occurredAt. */
@@ -42,7 +55,8 @@ export interface ApplyStateResult {
  * Read the item; finish publishing its previous change if a crash left it unpublished; apply the
  * rules; take a feed position; write the item with a compare-and-swap on `version`; publish
  * (divergences, then the feed entry). A lost compare-and-swap closes its position as a gap,
- * re-reads and re-applies, at most `maxAttempts` times, then throws WriteContentionError. Every
+ * waits (full-jitter backoff), re-reads and re-applies, at most `maxAttempts` times, then throws
+ * WriteContentionError, which the workflow retries (never a reason to quarantine). Every
  * step is idempotent, so running the same event again after a crash anywhere completes what is
  * missing and adds nothing else.
  */
@@ -96,8 +110,7 @@ export async function applyStateChange(
     const next = { state: outcome.item, change, changePosition: position };
     if (!(await writeState(entities, key, next, stored?.state.version, now))) {
       await writeGap(entities, position, now);
-      // A little jitter, so writers racing for one hot item stop colliding in lockstep.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      if (attempt < maxAttempts) await backoff(attempt);
       continue;
     }
     const cursor = await publishChange(entities, next, now);

@@ -1,9 +1,11 @@
 import type { NormalizedDocument } from "@dvss/core/normalized";
 import type { NormalizedOutcome } from "@dvss/core/outcomes";
 import { applyStateChange } from "@dvss/core/state/apply";
+import { entityOf } from "@dvss/core/state/rules";
 import { readObject } from "../lib/events.ts";
 import { getEntities, logger } from "../lib/runtime.ts";
 import { taskHandler } from "../lib/task.ts";
+import { inTurn } from "../lib/turns.ts";
 import { vendorPriority } from "../lib/vendors.ts";
 
 /**
@@ -14,10 +16,11 @@ import { vendorPriority } from "../lib/vendors.ts";
 export const handler = taskHandler(async (state) => {
   const { normalizedRef, mappingVersion } = state.normalized as NormalizedOutcome;
   const document = JSON.parse((await readObject(normalizedRef)).toString()) as NormalizedDocument;
-  const result = await applyStateChange(getEntities(), document, {
-    vendorPriority: await vendorPriority(state.vendorId),
-    mappingVersion,
-  });
+  const priority = await vendorPriority(state.vendorId);
+  const entity = entityOf(document);
+  const result = await inTurn(`${entity.type}:${entity.key}`, () =>
+    applyStateChange(getEntities(), document, { vendorPriority: priority, mappingVersion }),
+  );
   if (result.divergences.length > 0) {
     logger.info("divergence", { kinds: result.divergences.map((divergence) => divergence.kind) });
   }
