@@ -13,6 +13,7 @@ import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type CeilingResult, storeCeiling } from "./ceiling.ts";
+import { type HotEntityResult, measureHotEntity } from "./hot-entity.ts";
 import { drive, eventBody, type LoadResult } from "./load.ts";
 import { measureMappingCost } from "./mapping.ts";
 import { type EndToEnd, recordReader } from "./records.ts";
@@ -26,6 +27,9 @@ const LABEL = process.env.BENCH_LABEL ?? "";
 const API_KEY = "local-vendorA-key";
 /** Paced runs, as shares of the rate the workflow sustains alone. */
 const PACED_SHARES = [0.4, 0.7];
+/** One warehouse/sku under concurrent events: how many, at what concurrency. */
+const HOT_EVENTS = Number(process.env.BENCH_HOT_EVENTS ?? 1_000);
+const HOT_CONNECTIONS = Number(process.env.BENCH_HOT_CONNECTIONS ?? 64);
 /** How long the workflow may take to catch up after a run before its backlog is reported as such. */
 const DRAIN_TIMEOUT_MS = Math.max(150_000, SECONDS * 15_000);
 
@@ -114,6 +118,7 @@ async function main() {
     endToEnd: Omit<EndToEnd, "ingestIds">;
     backlogAfterDrain: number;
   }[] = [];
+  let hotEntity: HotEntityResult | undefined;
   let taskDurations: Awaited<ReturnType<typeof records.taskDurations>> = {
     byState: {},
     bytesPerHistoryEvent: 0,
@@ -207,6 +212,14 @@ async function main() {
         backlogAfterDrain,
       });
     }
+
+    log(`one hot entity: ${HOT_EVENTS} events at concurrency ${HOT_CONNECTIONS}...`);
+    hotEntity = await measureHotEntity(endpoints, records, `${runId}-hot`, {
+      events: HOT_EVENTS,
+      connections: HOT_CONNECTIONS,
+      apiKey: API_KEY,
+      drainTimeoutMs: DRAIN_TIMEOUT_MS,
+    });
   } catch (error) {
     log(`the run failed; the runtime's output is in ${runtime.logFile}`);
     await runtime.stop();
@@ -228,6 +241,7 @@ async function main() {
     levels,
     sustained,
     mapping,
+    hotEntity,
     taskDurationsMs: taskDurations.byState,
     bytesPerHistoryEvent: round(taskDurations.bytesPerHistoryEvent),
     peakRssMiB: round(peakRssBytes / 1024 / 1024),
@@ -299,6 +313,9 @@ async function main() {
       ]),
     ),
     "",
+    hotEntity
+      ? `one hot entity (one warehouse/sku): ${hotEntity.events} events at concurrency ${hotEntity.connections}: ${hotEntity.normalized} NORMALIZED, ${hotEntity.failed} failed, ${hotEntity.stillReceived} left RECEIVED, ${round(hotEntity.normalizedPerSecond)} events/s; quantity ${hotEntity.quantity.actual} (fold ${hotEntity.quantity.expected}), version ${hotEntity.version}`
+      : "",
     `validate + map (vendorA seed, CPU per event): engine ${round(mapping.engineMicros)} µs, compiled version ${round(mapping.compiledMicros)} µs, hand-written ${round(mapping.handWrittenMicros, 2)} µs (engine ${round(mapping.engineVsHand)}×, compiled ${round(mapping.compiledVsHand)}× hand-written)`,
     `task durations in the ${(PACED_SHARES[0] ?? 0) * 100}% paced run (mean ms): ${Object.entries(
       taskDurations.byState,

@@ -25,7 +25,7 @@ const backoff = (attempt: number) =>
   );
 
 export interface ApplyStateOptions {
-  /** Priority of the event's vendor: lower sorts first among events with the same occurredAt. */
+  /** Priority of the event's vendor: at the same occurredAt the lower number is preferred (applied last, wins). */
   vendorPriority: number;
   /** The mapping version that produced the document, carried into the feed entry. */
   mappingVersion: string;
