@@ -114,7 +114,10 @@ function structureIssues(body: Record<string, unknown>): FieldIssue[] {
       const item = stack.pop() as { value: unknown; depth: number; path: string };
       if (typeof item.value === "string") {
         // The envelope's own fields say it in their rules' words (EnvelopeSchema).
-        if (!item.value.isWellFormed() && !(item.path === field && field in EnvelopeSchema.entries)) {
+        if (
+          !item.value.isWellFormed() &&
+          !(item.path === field && Object.hasOwn(EnvelopeSchema.entries, field))
+        ) {
           issue = { path: item.path, message: `must be ${WELL_FORMED}` };
         }
         continue;
@@ -153,7 +156,8 @@ export function validateEnvelope(body: unknown): Envelope {
   const structure = structureIssues(body);
   // valibot stops at the first unknown key; a vendor fixing a body wants all of them at once.
   const unknownFields: FieldIssue[] = Object.keys(body)
-    .filter((key) => !(key in EnvelopeSchema.entries))
+    // Own keys only: "constructor" or "__proto__" is an unknown field like any other.
+    .filter((key) => !Object.hasOwn(EnvelopeSchema.entries, key))
     .filter((key) => !structure.some((issue) => issue.path.split(".")[0] === key))
     .map((key) => ({ path: key, message: `unknown field "${key}"` }));
   const result = v.safeParse(EnvelopeSchema, body, { abortPipeEarly: true });

@@ -89,6 +89,15 @@ describe("envelope rules", () => {
     expect(error.details[0]?.message).toMatch(/unknown field/);
   });
 
+  it.each(["constructor", "toString", "__proto__", "hasOwnProperty"])(
+    "names %s as an unknown field, like any other (not a rejection without details)",
+    (field) => {
+      const body = JSON.parse(JSON.stringify(seed).replace("{", `{"${field}":1,`));
+
+      expect(rejection(body).details).toEqual([{ path: field, message: `unknown field "${field}"` }]);
+    },
+  );
+
   it("reports every broken field at once", () => {
     const error = rejection({ ...seed, vendorId: "", eventType: "BAD", payload: 3 });
     expect(error.details.map((d) => d.path).sort()).toEqual(["eventType", "payload", "vendorId"]);
