@@ -3,6 +3,7 @@ import type { Envelope } from "../src/envelope.ts";
 import {
   type DvssError,
   MappingError,
+  MappingTimeoutError,
   SchemaValidationError,
   UnknownSchemaVersionError,
   VendorDefinitionError,
@@ -298,13 +299,14 @@ describe("mapping", () => {
     ]);
   });
 
-  it("stops a mapping that runs longer than its time limit", async () => {
+  it("stops a mapping that runs longer than its time limit, saying so", async () => {
     const engine = engineFor("($loop := function($n) { $loop($n + 1) }; $loop(0))", { timeoutMs: 50 });
 
     const error = await failure(engine.mapEvent(envelope(), "1"));
 
-    expect(error).toBeInstanceOf(MappingError);
-    expect(error.message).toMatch(/D1012 .*Evaluation timeout after 50 milliseconds/);
+    expect(error).toBeInstanceOf(MappingTimeoutError);
+    expect(error.code).toBe("MAPPING_TIMEOUT");
+    expect(error.message).toBe("Mapping acme/stock/1 ran longer than 50 ms and was stopped");
   });
 
   it.each(["$now()", "$millis()", "$random()", '$eval("1 + 1")'])(

@@ -1,24 +1,35 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
-import jsonata from "jsonata";
+import type jsonata from "jsonata";
 import type { Envelope } from "../envelope.ts";
 import { type FieldIssue, MappingError, SchemaValidationError, VendorDefinitionError } from "../errors.ts";
 import { type StandardEventData, type StandardEventType, validateStandardEvent } from "../standard-events.ts";
 import { type MappingVersionDefinition, mappingId } from "./definitions.ts";
+import { createExpression, FORBIDDEN_FUNCTIONS } from "./evaluator.ts";
+import { type MappingPool, mappingProgram, sharedMappingPool } from "./isolation.ts";
+import { mappingRegexIssues, schemaRegexIssues } from "./regex-check.ts";
+
+export { FORBIDDEN_FUNCTIONS };
 
 // The CommonJS module is the plugin itself; its typings only describe the `default` property.
 const addFormats = ((addFormatsModule as { default?: unknown }).default ?? addFormatsModule) as (
   ajv: Ajv2020,
 ) => void;
 
-/** Bounds on one JSONata evaluation, enforced by JSONata 2.x's own guardrails. */
+/**
+ * Bounds on one JSONata evaluation. The time limit holds on the wall clock: the evaluation runs
+ * in its own process (isolation.ts), killed when the time is up, even inside one regex or
+ * built-in call; JSONata's own guardrails also check it, and depth and sequences, at every step.
+ */
 export interface MappingLimits {
-  /** Wall-clock time one evaluation may take (checked at every step of the evaluation). */
+  /** Wall-clock time one evaluation may take before it is stopped. */
   timeoutMs: number;
   /** How deeply expressions may nest while evaluating (runaway recursion). */
   maxDepth: number;
   /** Longest sequence an evaluation may build. */
   maxSequence: number;
+  /** Largest output, in characters of its strings and keys (a standard event is a few hundred). */
+  maxOutputChars: number;
 }
 
 // A mapping of a 256 KiB payload takes milliseconds; these only stop a runaway expression.
@@ -26,13 +37,19 @@ export const DEFAULT_MAPPING_LIMITS: MappingLimits = {
   timeoutMs: 1_000,
   maxDepth: 500,
   maxSequence: 100_000,
+  maxOutputChars: 1_048_576,
 };
 
-/**
- * JSONata functions a mapping may not use: the clock and randomness would make a replay produce
- * different bytes, and $eval would turn text from the request into an expression.
- */
-export const FORBIDDEN_FUNCTIONS = ["now", "millis", "random", "eval"] as const;
+export interface CompileOptions {
+  /** Where the mapping is evaluated; default the process's shared pool. */
+  pool?: MappingPool;
+  /**
+   * Refuse regexes (mapping literals, schema patterns) that repeat a repetition, such as
+   * `/^(a+)+$/` (regex-check.ts). Default on: publish and check refuse them. The engine turns it
+   * off: a version already published keeps working, bounded by the evaluator at run time.
+   */
+  refuseNestedRepetition?: boolean;
+}
 
 export type MappedEvent = {
   [T in StandardEventType]: { standardEventType: T; data: StandardEventData<T>; mappingVersion: string };
@@ -115,14 +132,11 @@ function forbiddenReferences(node: unknown, found: { name: string; position: num
   return found;
 }
 
-function compileExpression(id: string, source: string, limits: MappingLimits): jsonata.Expression {
+/** Parses the mapping and refuses what it may not use; the evaluator compiles the same source again. */
+function checkExpression(id: string, source: string, limits: MappingLimits, refuseNested: boolean): void {
   let expression: jsonata.Expression;
   try {
-    expression = jsonata(source, {
-      timeout: limits.timeoutMs,
-      stack: limits.maxDepth,
-      sequence: limits.maxSequence,
-    });
+    expression = createExpression(source, limits);
   } catch (cause) {
     throw new VendorDefinitionError(`Mapping ${id} does not compile: ${describeJsonataError(cause)}`, {
       cause,
@@ -139,13 +153,13 @@ function compileExpression(id: string, source: string, limits: MappingLimits): j
       details,
     });
   }
-  // Belt and braces behind the check above: shadow them so no path can reach the real ones.
-  for (const name of FORBIDDEN_FUNCTIONS) {
-    expression.registerFunction(name, () => {
-      throw { code: "DVSS0001", message: `$${name} is not allowed in a mapping` };
-    });
+  const nested = refuseNested ? mappingRegexIssues(expression.ast()) : [];
+  if (nested.length > 0) {
+    throw new VendorDefinitionError(
+      `Mapping ${id} uses a regular expression that can take exponential time: ${nested.map((d) => d.message).join("; ")}`,
+      { details: nested },
+    );
   }
-  return expression;
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
@@ -155,11 +169,22 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 export function compileMappingVersion(
   definition: MappingVersionDefinition,
   limits: MappingLimits = DEFAULT_MAPPING_LIMITS,
+  options: CompileOptions = {},
 ): CompiledMapping {
   const { vendorId, eventType, version } = definition;
   const id = mappingId(vendorId, eventType, version);
+  const refuseNested = options.refuseNestedRepetition ?? true;
+  const nestedInSchema = refuseNested ? schemaRegexIssues(definition.payloadSchema) : [];
+  if (nestedInSchema.length > 0) {
+    throw new VendorDefinitionError(
+      `Payload schema ${id} uses a regular expression that can take exponential time: ${nestedInSchema.map((d) => `${d.path} ${d.message}`).join("; ")}`,
+      { details: nestedInSchema },
+    );
+  }
   const validator = compilePayloadSchema(id, definition.payloadSchema);
-  const expression = compileExpression(id, definition.mapping, limits);
+  checkExpression(id, definition.mapping, limits, refuseNested);
+  const { timeoutMs, maxDepth, maxSequence, maxOutputChars } = limits;
+  const program = mappingProgram(definition.mapping, { timeoutMs, maxDepth, maxSequence });
 
   return {
     id,
@@ -177,16 +202,22 @@ export function compileMappingVersion(
     },
 
     async map(envelope) {
-      let output: unknown;
-      try {
-        output = await expression.evaluate(envelope);
-      } catch (cause) {
-        const reason = describeJsonataError(cause);
+      // Stops (time, memory, output size) are thrown as MappingTimeoutError / MappingResourceError.
+      const evaluation = await (options.pool ?? sharedMappingPool()).evaluate({
+        mappingId: id,
+        vendorId,
+        program,
+        maxOutputChars,
+        input: envelope,
+      });
+      if (!evaluation.ok) {
+        const reason = describeJsonataError(evaluation.failure);
         throw new MappingError(`Mapping ${id} failed: ${reason}`, {
-          cause,
+          cause: evaluation.failure,
           details: [{ path: "mapping", message: reason }],
         });
       }
+      const output = evaluation.output;
       if (!isPlainObject(output)) {
         throw new MappingError(`Mapping ${id} must produce an object {eventType, data}`, {
           details: [

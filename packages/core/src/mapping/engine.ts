@@ -8,10 +8,13 @@ import {
   type MappingLimits,
 } from "./compile.ts";
 import { mappingId, selectMappingVersion, type VendorDefinitionSource } from "./definitions.ts";
+import type { MappingPool } from "./isolation.ts";
 
 export interface MappingEngineOptions {
   source: VendorDefinitionSource;
   limits?: Partial<MappingLimits>;
+  /** Where mappings are evaluated (isolation.ts); default the process's shared pool. */
+  pool?: MappingPool;
 }
 
 /** Validates vendor payloads and maps them to standard events, from whatever source holds the definitions. */
@@ -45,7 +48,12 @@ export function createMappingEngine(options: MappingEngineOptions): MappingEngin
         details: [{ path: "schemaVersion", message: `unknown version "${version}" of "${eventType}"` }],
       });
     }
-    return compileMappingVersion(definition, limits);
+    // Nested repetitions in regexes are refused at publish and check, not here: a version already
+    // published keeps working, each evaluation bounded in time and memory by its evaluator.
+    return compileMappingVersion(definition, limits, {
+      refuseNestedRepetition: false,
+      ...(options.pool && { pool: options.pool }),
+    });
   }
 
   const engine: MappingEngine = {

@@ -1,6 +1,10 @@
 import { normalizedKey } from "@dvss/core/keys";
+import { sharedMappingPool } from "@dvss/core/mapping/isolation";
 import { mappingEngine, readRawEnvelope } from "../lib/events.ts";
 import { taskHandler } from "../lib/task.ts";
+
+// Mappings run in an evaluator process (isolation.ts): start it while the function initializes.
+sharedMappingPool().prestart();
 
 /**
  * Runs the vendor's mapping and checks the result against the standard event. Only the outcome

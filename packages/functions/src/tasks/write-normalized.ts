@@ -1,8 +1,12 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { sharedMappingPool } from "@dvss/core/mapping/isolation";
 import { buildNormalizedDocument, serializeNormalized } from "@dvss/core/normalized";
 import { mappingEngine, readRawEnvelope } from "../lib/events.ts";
 import { resourceName, s3Client } from "../lib/runtime.ts";
 import { taskHandler } from "../lib/task.ts";
+
+// Mappings run in an evaluator process (isolation.ts): start it while the function initializes.
+sharedMappingPool().prestart();
 
 /**
  * Writes the standard event at its contract key. The key and the bytes derive from the ingestId

@@ -1,0 +1,148 @@
+import jsonata from "jsonata";
+
+/**
+ * The process that evaluates JSONata mappings, apart from the one that runs the tasks (see
+ * isolation.ts for the side that starts, feeds and stops it). A mapping runs on request data
+ * with the JavaScript regex engine and JSONata's built-ins, which cannot be interrupted from
+ * inside: only a process that can be killed bounds them in time, and only a process boundary
+ * contains a heap exhausted by one huge allocation (V8 then aborts the whole process).
+ *
+ * This module is both the library the parent imports and the child's program: the child is
+ * started on `EVALUATOR_ENTRY` with `EVALUATOR_ENV` set, and serves when it sees that variable.
+ * When the functions are bundled into one file, `import.meta.url` is that file, so the child
+ * runs the same bundle and serves from the same code.
+ */
+
+/** What the child is started on: this module, or the bundle it was bundled into. */
+export const EVALUATOR_ENTRY = import.meta.url;
+
+/** Set (to "1") in the child's environment only. */
+export const EVALUATOR_ENV = "DVSS_MAPPING_EVALUATOR";
+
+/**
+ * JSONata functions a mapping may not use: the clock and randomness would make a replay produce
+ * different bytes, and $eval would turn text from the request into an expression.
+ */
+export const FORBIDDEN_FUNCTIONS = ["now", "millis", "random", "eval"] as const;
+
+/** JSONata's own guardrails, checked between evaluation steps (never inside one call). */
+export interface ExpressionLimits {
+  timeoutMs: number;
+  maxDepth: number;
+  maxSequence: number;
+}
+
+/** Parses a mapping with the guardrails on and the forbidden functions shadowed; throws JSONata's error. */
+export function createExpression(source: string, limits: ExpressionLimits): jsonata.Expression {
+  const expression = jsonata(source, {
+    timeout: limits.timeoutMs,
+    stack: limits.maxDepth,
+    sequence: limits.maxSequence,
+  });
+  // Belt and braces behind the check at load (compile.ts): no path can reach the real ones.
+  for (const name of FORBIDDEN_FUNCTIONS) {
+    expression.registerFunction(name, () => {
+      throw { code: "DVSS0001", message: `$${name} is not allowed in a mapping` };
+    });
+  }
+  return expression;
+}
+
+/** A JSONata error as it crosses the process boundary. */
+export interface JsonataFailure {
+  code?: string;
+  position?: number;
+  token?: string;
+  message?: string;
+}
+
+/** Parent → child: evaluate `program` on `input`. The source travels once per child and program. */
+export interface EvaluateRequest {
+  job: number;
+  program: number;
+  source?: string;
+  limits: ExpressionLimits;
+  /** Largest output, counted in characters of its strings and keys, the child sends back. */
+  maxOutputChars: number;
+  input: unknown;
+}
+
+/** Child → parent. `json` is the output as JSON text (absent when the mapping produced nothing). */
+export type EvaluateReply =
+  | { job: number; ok: true; json?: string }
+  | { job: number; ok: false; failure: JsonataFailure }
+  | { job: number; ok: false; outputTooLarge: number };
+
+/** Sent once the child can take requests. */
+export const EVALUATOR_READY = "dvss-mapping-evaluator-ready";
+
+/** The output's size in characters (strings and keys), counting no further than `limit`. */
+export function outputChars(value: unknown, limit: number): number {
+  let total = 0;
+  const pending: unknown[] = [value];
+  while (pending.length > 0 && total <= limit) {
+    const item = pending.pop();
+    if (typeof item === "string") {
+      // A string's length is known without flattening it: a $pad of 300,000,000 is counted, not built.
+      total += item.length;
+    } else if (Array.isArray(item)) {
+      total += item.length;
+      for (const element of item) pending.push(element);
+    } else if (typeof item === "object" && item !== null) {
+      for (const [key, child] of Object.entries(item)) {
+        total += key.length;
+        pending.push(child);
+      }
+    } else {
+      total += 1;
+    }
+  }
+  return total;
+}
+
+function describeFailure(error: unknown): JsonataFailure {
+  if (typeof error !== "object" || error === null) return { message: String(error) };
+  const { code, position, token, message } = error as Record<string, unknown>;
+  return {
+    ...(typeof code === "string" && { code }),
+    ...(typeof position === "number" && { position }),
+    ...(token !== undefined && { token: String(token) }),
+    message: typeof message === "string" ? message : String(error),
+  };
+}
+
+/** The child's loop: one request at a time, compiled programs kept for the child's life. */
+function serve(send: (reply: unknown) => void): void {
+  const programs = new Map<number, jsonata.Expression>();
+
+  async function evaluate(request: EvaluateRequest): Promise<EvaluateReply> {
+    const { job } = request;
+    try {
+      let expression = programs.get(request.program);
+      if (!expression) {
+        if (request.source === undefined) throw new Error(`program ${request.program} was never sent`);
+        expression = createExpression(request.source, request.limits);
+        programs.set(request.program, expression);
+      }
+      const output = await expression.evaluate(request.input);
+      const chars = outputChars(output, request.maxOutputChars);
+      if (chars > request.maxOutputChars) return { job, ok: false, outputTooLarge: chars };
+      const json = JSON.stringify(output);
+      return json === undefined ? { job, ok: true } : { job, ok: true, json };
+    } catch (error) {
+      return { job, ok: false, failure: describeFailure(error) };
+    }
+  }
+
+  process.on("message", (request: EvaluateRequest) => {
+    void evaluate(request).then(send);
+  });
+  // The parent is gone (or closed the pool): nothing left to serve.
+  process.on("disconnect", () => process.exit(0));
+  send(EVALUATOR_READY);
+}
+
+if (process.env[EVALUATOR_ENV] === "1" && typeof process.send === "function") {
+  const send = process.send.bind(process);
+  serve((reply) => send(reply));
+}

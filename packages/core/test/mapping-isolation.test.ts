@@ -1,0 +1,218 @@
+import { setTimeout as delay } from "node:timers/promises";
+import { afterAll, describe, expect, it } from "vitest";
+import type { Envelope } from "../src/envelope.ts";
+import {
+  type DvssError,
+  MappingResourceError,
+  MappingTimeoutError,
+  VendorDefinitionError,
+} from "../src/errors.ts";
+import { compileMappingVersion } from "../src/mapping/compile.ts";
+import type { MappingVersionDefinition } from "../src/mapping/definitions.ts";
+import { createMappingEngine, type MappingEngine } from "../src/mapping/engine.ts";
+import { MappingPool } from "../src/mapping/isolation.ts";
+import { createInMemorySource } from "../src/mapping/memory-source.ts";
+import { nestedRepetition } from "../src/mapping/regex-check.ts";
+
+// Mappings run in evaluator processes; this file's pool is its own and is closed at the end.
+const pool = new MappingPool({ size: 2 });
+afterAll(() => pool.close());
+
+const dataWith = (warehouseId: string) =>
+  `{"eventType": "InventoryUpdated", "data": {"warehouseId": ${warehouseId}, "sku": payload.sku, "quantityOnHand": payload.qty}}`;
+
+/** One vendor with one version of one event type, mapped by `mapping`. */
+function engineFor(vendorId: string, mapping: string, limits?: { timeoutMs: number }): MappingEngine {
+  const version: MappingVersionDefinition = {
+    vendorId,
+    eventType: "inventory_update",
+    version: "1",
+    payloadSchema: { type: "object" },
+    mapping,
+  };
+  return createMappingEngine({
+    source: createInMemorySource({
+      vendors: [{ vendorId, name: vendorId, priority: 50, rateLimitPerSecond: 100 }],
+      versions: [version],
+    }),
+    pool,
+    ...(limits && { limits }),
+  });
+}
+
+function envelope(vendorId: string, warehouse: string): Envelope {
+  return {
+    vendorId,
+    externalEventId: "e-1",
+    eventType: "inventory_update",
+    occurredAt: "2026-01-30T20:15:12Z",
+    payload: { sku: "ABC-001", qty: 12, warehouse },
+  };
+}
+
+/** Settles with the error (or fails the test if the mapping succeeded), noting when it ended. */
+async function settle(promise: Promise<unknown>, finished: string[], name: string): Promise<DvssError> {
+  try {
+    await promise;
+  } catch (error) {
+    finished.push(name);
+    return error as DvssError;
+  }
+  finished.push(name);
+  throw new Error(`${name} was expected to fail`);
+}
+
+// 2^33 backtracking steps: about 140 s of one core if nothing stops it.
+const CATASTROPHIC_REGEX = dataWith('$contains(payload.warehouse, /^(a+)+$/) ? "ROA" : "OTHER"');
+const HOSTILE_INPUT = `${"a".repeat(32)}!`;
+
+describe("mapping isolation", () => {
+  it("stops a catastrophic regex at the time limit with a truthful error, while another vendor's mapping runs first", async () => {
+    // prepare
+    const hostile = engineFor("vendorH", CATASTROPHIC_REGEX);
+    const normal = engineFor("vendorN", dataWith("payload.warehouse"));
+    const finished: string[] = [];
+    const started = Date.now();
+
+    // act
+    const hostileOutcome = settle(
+      hostile.mapEvent(envelope("vendorH", HOSTILE_INPUT), "1"),
+      finished,
+      "hostile",
+    );
+    await delay(200); // the hostile mapping is inside its regex by now
+    const mapped = await normal.mapEvent(envelope("vendorN", "ROA"), "1");
+    finished.push("normal");
+    const error = await hostileOutcome;
+
+    // assess
+    expect(mapped.data).toEqual({ warehouseId: "ROA", sku: "ABC-001", quantityOnHand: 12 });
+    expect(finished).toEqual(["normal", "hostile"]);
+    expect(error.code).toBe("MAPPING_TIMEOUT");
+    expect(error).toBeInstanceOf(MappingTimeoutError);
+    expect(error.message).toBe("Mapping vendorH/inventory_update/1 ran longer than 1000 ms and was stopped");
+    expect(error.details).toContainEqual({ path: "mappingVersion", message: "vendorH/inventory_update/1" });
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it("refuses a $pad bomb's output by its size, and the next event of the same mapping still maps", async () => {
+    // prepare
+    const bomb = engineFor("vendorP", dataWith('$pad("", 300000000)'));
+    const finished: string[] = [];
+
+    // act
+    const error = await settle(bomb.mapEvent(envelope("vendorP", "ROA"), "1"), finished, "bomb");
+
+    // assess
+    expect(error.code).toBe("MAPPING_RESOURCE_LIMIT");
+    expect(error).toBeInstanceOf(MappingResourceError);
+    expect(error.message).toBe(
+      "Mapping vendorP/inventory_update/1 produced an output of more than 1048576 characters and was stopped",
+    );
+    expect(error.details).toContainEqual({ path: "mappingVersion", message: "vendorP/inventory_update/1" });
+  });
+
+  it("stops a mapping that exhausts its evaluator's memory, replaces the evaluator, and keeps mapping", async () => {
+    // prepare: $length splits the 300,000,000 characters into an array, far beyond the evaluator's heap
+    const bomb = engineFor("vendorM", dataWith('$string($length($pad("", 300000000)))'), {
+      timeoutMs: 20_000,
+    });
+    const normal = engineFor("vendorN", dataWith("payload.warehouse"));
+    const finished: string[] = [];
+
+    // act
+    const error = await settle(bomb.mapEvent(envelope("vendorM", "ROA"), "1"), finished, "bomb");
+    const after = await normal.mapEvent(envelope("vendorN", "CDG"), "1");
+
+    // assess
+    expect(error.code).toBe("MAPPING_RESOURCE_LIMIT");
+    expect(error).toBeInstanceOf(MappingResourceError);
+    expect(error.message).toBe(
+      `Mapping vendorM/inventory_update/1 needed more than its ${pool.heapMb} MiB of memory and was stopped`,
+    );
+    expect(after.data).toMatchObject({ warehouseId: "CDG" });
+  });
+
+  it("keeps one vendor's slow events to part of the pool, so another vendor's event is not queued behind them", async () => {
+    // prepare
+    const hostile = engineFor("vendorH", CATASTROPHIC_REGEX, { timeoutMs: 500 });
+    const normal = engineFor("vendorN", dataWith("payload.warehouse"));
+    const finished: string[] = [];
+
+    // act: three hostile events at once, then one of another vendor
+    const hostileOutcomes = [1, 2, 3].map((n) =>
+      settle(hostile.mapEvent(envelope("vendorH", HOSTILE_INPUT), "1"), finished, `hostile-${n}`),
+    );
+    await delay(100);
+    await normal.mapEvent(envelope("vendorN", "ROA"), "1");
+    finished.push("normal");
+    const errors = await Promise.all(hostileOutcomes);
+
+    // assess
+    expect(finished[0]).toBe("normal");
+    expect(errors.map((error) => error.code)).toEqual([
+      "MAPPING_TIMEOUT",
+      "MAPPING_TIMEOUT",
+      "MAPPING_TIMEOUT",
+    ]);
+  });
+});
+
+describe("regexes that repeat a repetition", () => {
+  it.each([
+    ["^(a+)+$", "(a+)+"],
+    ["(\\w+\\s?)*$", "(\\w+\\s?)*"],
+    ["^(?:x*){2,}", "(?:x*){2,}"],
+    ["^(\\d{1,3})+$", "(\\d{1,3})+"],
+    ["^(a+b?)+$", "(a+b?)+"],
+    ["^(?:a|b+)+$", "(?:a|b+)+"],
+    ["^[a-z]+(-[a-z]+)*$", undefined],
+    ["((ab)+c)*", undefined],
+    ["^(\\d+,)*\\d+$", undefined],
+    ["^(\\d{3})+$", undefined],
+    ["^(\\w+\\.)+com$", undefined],
+    ["^[1-9][0-9]{0,14}$", undefined],
+    ["[(a+)]+", undefined],
+    ["\\(a+\\)+", undefined],
+  ])("finds the nested repetition of /%s/: %s", (source, nested) => {
+    expect(nestedRepetition(source)).toBe(nested);
+  });
+
+  const definition = (mapping: string, payloadSchema: Record<string, unknown> = { type: "object" }) => ({
+    vendorId: "vendorH",
+    eventType: "inventory_update",
+    version: "1",
+    payloadSchema,
+    mapping,
+  });
+
+  it("are refused when a version is compiled for publish or check, naming the regex", () => {
+    // act
+    const inMapping = () => compileMappingVersion(definition(CATASTROPHIC_REGEX));
+    const inSchema = () =>
+      compileMappingVersion(
+        definition(dataWith("payload.warehouse"), {
+          type: "object",
+          properties: { warehouse: { type: "string", pattern: "^(\\w+\\s?)*$" } },
+        }),
+      );
+
+    // assess
+    expect(inMapping).toThrow(VendorDefinitionError);
+    expect(inMapping).toThrow(
+      "Mapping vendorH/inventory_update/1 uses a regular expression that can take exponential time: /^(a+)+$/ repeats (a+)+",
+    );
+    expect(inSchema).toThrow(VendorDefinitionError);
+    expect(inSchema).toThrow(
+      /payloadSchema\.properties\.warehouse\.pattern \/\^\(\\w\+\\s\?\)\*\$\/ repeats/,
+    );
+  });
+
+  it("are still loaded by the engine, so a version already published keeps mapping, bounded at run time", async () => {
+    // act
+    const mapped = await engineFor("vendorH", CATASTROPHIC_REGEX).mapEvent(envelope("vendorH", "aaa"), "1");
+
+    // assess
+    expect(mapped.data).toMatchObject({ warehouseId: "ROA" });
+  });
+});

@@ -1,0 +1,102 @@
+import { cpSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../src/lambda.ts";
+import { type Harness, seedEnvelope, startHarness, tempDir } from "./harness.ts";
+
+// A copy of the vendor definitions plus vendorH, whose published mapping backtracks for minutes
+// on a 33-character warehouse code ("aaaa...a!") unless something stops it.
+const vendorsDir = tempDir("dvss-vendors-");
+cpSync(join(REPO_ROOT, "schemas/vendors"), vendorsDir, { recursive: true });
+const vendorH = join(vendorsDir, "vendorH");
+mkdirSync(join(vendorH, "inventory_update/1"), { recursive: true });
+writeFileSync(
+  join(vendorH, "vendor.json"),
+  JSON.stringify({ vendorId: "vendorH", name: "Hostile mapping", priority: 50, rateLimitPerSecond: 100 }),
+);
+writeFileSync(
+  join(vendorH, "inventory_update/1/payload.schema.json"),
+  JSON.stringify({ $schema: "https://json-schema.org/draft/2020-12/schema", type: "object" }),
+);
+writeFileSync(
+  join(vendorH, "inventory_update/1/mapping.jsonata"),
+  '{"eventType": "InventoryUpdated", "data": {"warehouseId": $contains(payload.warehouse, /^(a+)+$/) ? "AAA" : payload.warehouse, "sku": payload.sku, "quantityOnHand": payload.qty}}',
+);
+
+let dvss: Harness;
+beforeAll(async () => {
+  dvss = await startHarness({ vendorsDir });
+});
+afterAll(async () => {
+  await dvss?.close();
+});
+
+const keyOf = (vendorId: string) => ({ "x-api-key": `local-${vendorId}-key` });
+
+async function post(envelope: Record<string, unknown>): Promise<string> {
+  const response = await dvss.post(envelope, keyOf(String(envelope.vendorId)));
+  expect(response.status).toBe(202);
+  return response.body.ingestId;
+}
+
+async function statusOf(vendorId: string, ingestId: string): Promise<string> {
+  const event = await dvss.request("GET", `/v1/events/${ingestId}`, { headers: keyOf(vendorId) });
+  return event.body.status;
+}
+
+/** Polls until the event leaves RECEIVED; answers its status and when it was seen. */
+async function settled(vendorId: string, ingestId: string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await statusOf(vendorId, ingestId);
+    if (status !== "RECEIVED" || Date.now() > deadline) return { status, at: Date.now() };
+    await delay(20);
+  }
+}
+
+describe("a hostile vendor mapping", () => {
+  it("quarantines its own event as MAPPING_TIMEOUT while another vendor's event, posted after it, normalizes first", async () => {
+    // prepare
+    const hostile = {
+      ...seedEnvelope,
+      vendorId: "vendorH",
+      externalEventId: "hostile-1",
+      payload: { sku: "ABC-001", qty: 1, warehouse: `${"a".repeat(32)}!` },
+    };
+    const normal = { ...seedEnvelope, externalEventId: "while-hostile-1" };
+    // A warm pipeline (task thread, handlers, mapping evaluators started), as in steady operation.
+    const warmUp = await post({ ...seedEnvelope, externalEventId: "warm-up-1" });
+    expect((await settled("vendorA", warmUp, 20_000)).status).toBe("NORMALIZED");
+
+    // act
+    const hostileId = await post(hostile);
+    await delay(300); // the hostile event is in its mapping by now
+    const postedAt = Date.now();
+    const normalId = await post(normal);
+    const normalOutcome = await settled("vendorA", normalId, 20_000);
+    const hostileStatusThen = await statusOf("vendorH", hostileId);
+    const hostileOutcome = await settled("vendorH", hostileId, 20_000);
+    await dvss.runtime.stepFunctions.drain();
+
+    // assess
+    expect(normalOutcome.status).toBe("NORMALIZED");
+    expect(hostileStatusThen).toBe("RECEIVED");
+    expect(hostileOutcome.status).toBe("FAILED_NORMALIZE");
+    expect(normalOutcome.at).toBeLessThan(hostileOutcome.at);
+    expect(normalOutcome.at - postedAt).toBeLessThan(5_000);
+    const { data: entry } = await dvss.entities.quarantine.get({ ingestId: hostileId }).go();
+    expect(entry).toMatchObject({
+      stage: "Map",
+      reason: "MAPPING_TIMEOUT",
+      errorName: "MappingTimeoutError",
+      message: "Mapping vendorH/inventory_update/1 ran longer than 1000 ms and was stopped",
+    });
+    expect(entry?.details).toContainEqual({ path: "mappingVersion", message: "vendorH/inventory_update/1" });
+    const { data: record } = await dvss.entities.ingestRecords
+      .get({ vendorId: "vendorH", externalEventId: "hostile-1" })
+      .go();
+    // A permanent failure of the event: quarantined once, not retried as a store failure.
+    expect(record).toMatchObject({ status: "FAILED_NORMALIZE", attempts: 1 });
+  });
+});
