@@ -8,12 +8,36 @@ import { markFailed, recordQuarantine } from "@dvss/core/outcomes";
 import middy from "@middy/core";
 import { getEntities, logger, metrics, sfnClient, stateMachineArn } from "./lib/runtime.ts";
 
-/** A record still RECEIVED this long after it arrived has lost its execution. */
+/** A record still RECEIVED this long after its last execution started has lost that execution. */
 const stuckAfterMs = () => Number(process.env.DVSS_RECONCILE_AFTER_SECONDS ?? 120) * 1000;
 /** Executions started for one event before it is quarantined as STUCK. */
 const maxAttempts = () => Number(process.env.DVSS_RECONCILE_MAX_ATTEMPTS ?? 3);
 /** Records handled per shard per run, so one run stays short whatever the backlog. */
-const BATCH_PER_SHARD = 25;
+const batchPerShard = () => Number(process.env.DVSS_RECONCILE_BATCH_PER_SHARD ?? 25);
+/** Records claimed and restarted at once. */
+const concurrency = () => Math.max(1, Number(process.env.DVSS_RECONCILE_CONCURRENCY ?? 8));
+/**
+ * Every execution started before this moment (ISO) is known to be gone, whatever the threshold:
+ * the local runtime sets its own start time, since an earlier process's executions died with it.
+ */
+const executionsLostBefore = () => process.env.DVSS_EXECUTIONS_LOST_BEFORE;
+
+/** Records older than this are stuck: the threshold, or the moment executions were lost if later. */
+function stuckCutoff(now: number): string {
+  const threshold = new Date(now - stuckAfterMs()).toISOString();
+  const lost = executionsLostBefore();
+  return lost && lost > threshold && lost <= new Date(now).toISOString() ? lost : threshold;
+}
+
+/** Runs `work` on every item, at most `limit` at once. */
+async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
+}
 
 export interface ReconcileReport {
   restarted: string[];
@@ -32,64 +56,71 @@ export const handler = middy()
   .use(logMetrics(metrics))
   .handler(async (): Promise<ReconcileReport> => {
     const entities = getEntities();
-    const cutoff = new Date(Date.now() - stuckAfterMs()).toISOString();
+    const cutoff = stuckCutoff(Date.now());
     const report: ReconcileReport = { restarted: [], quarantined: [], backlog: 0 };
-    for (let shard = 0; shard < PENDING_SHARDS; shard++) {
-      const { data: stuck } = await entities.ingestRecords.query
-        .pending({ pendingShard: String(shard) })
-        .lt({ receivedAt: cutoff })
-        .go({ limit: BATCH_PER_SHARD });
-      report.backlog += stuck.length;
-      for (const record of stuck) {
-        const key = { vendorId: record.vendorId, externalEventId: record.externalEventId };
-        const rawRef = { bucket: record.rawBucket, key: record.rawKey };
-        const attempts = record.attempts ?? 0;
-        if (attempts >= maxAttempts()) {
-          const message = `Still RECEIVED after ${attempts} executions; the last started before ${cutoff}`;
-          await recordQuarantine(entities, {
-            ingestId: record.ingestId,
-            ...key,
-            eventType: record.eventType,
-            stage: "Reconciler",
-            reason: "STUCK",
-            errorName: "StuckEventError",
-            message,
-            details: [],
-            rawRef,
-            attempts,
-          });
-          await markFailed(entities, key, { code: "STUCK", message });
-          report.quarantined.push(record.ingestId);
-          continue;
-        }
-        try {
-          await entities.ingestRecords
-            .patch(key)
-            .set({ attempts: attempts + 1, updatedAt: new Date().toISOString() })
-            .where(
-              ({ attempts: current, status }, { eq }) =>
-                `${eq(current, attempts)} AND ${eq(status, "RECEIVED")}`,
-            )
-            .go();
-        } catch (error) {
-          // Another run claimed it, or it finished meanwhile; anything else is a real failure.
-          if (isConditionalCheckFailed(error)) continue;
-          throw error;
-        }
-        await sfnClient()
-          .send(
-            new StartExecutionCommand({
-              stateMachineArn: stateMachineArn(),
-              name: `${record.ingestId}-reconcile-${attempts + 1}`,
-              input: JSON.stringify({ ingestId: record.ingestId, ...key, rawRef }),
-            }),
+    const shards = await Promise.all(
+      Array.from({ length: PENDING_SHARDS }, (_, shard) =>
+        entities.ingestRecords.query
+          .pending({ pendingShard: String(shard) })
+          .lt({ receivedAt: cutoff })
+          // Its last execution (first start, or the last claim of a restart) started before the cutoff.
+          .where(
+            ({ updatedAt }, { notExists, lte }) => `${notExists(updatedAt)} OR ${lte(updatedAt, cutoff)}`,
           )
-          .then(() => report.restarted.push(record.ingestId))
-          .catch((error: unknown) =>
-            logger.warn("restart failed", { ingestId: record.ingestId, error: String(error) }),
-          );
+          .go({ count: batchPerShard() }),
+      ),
+    );
+    const stuck = shards.flatMap(({ data }) => data);
+    report.backlog = stuck.length;
+    await eachLimited(stuck, concurrency(), async (record) => {
+      const key = { vendorId: record.vendorId, externalEventId: record.externalEventId };
+      const rawRef = { bucket: record.rawBucket, key: record.rawKey };
+      const attempts = record.attempts ?? 0;
+      if (attempts >= maxAttempts()) {
+        const message = `Still RECEIVED after ${attempts} executions; the last started before ${cutoff}`;
+        await recordQuarantine(entities, {
+          ingestId: record.ingestId,
+          ...key,
+          eventType: record.eventType,
+          stage: "Reconciler",
+          reason: "STUCK",
+          errorName: "StuckEventError",
+          message,
+          details: [],
+          rawRef,
+          attempts,
+        });
+        await markFailed(entities, key, { code: "STUCK", message });
+        report.quarantined.push(record.ingestId);
+        return;
       }
-    }
+      try {
+        await entities.ingestRecords
+          .patch(key)
+          .set({ attempts: attempts + 1, updatedAt: new Date().toISOString() })
+          .where(
+            ({ attempts: current, status }, { eq }) =>
+              `${eq(current, attempts)} AND ${eq(status, "RECEIVED")}`,
+          )
+          .go();
+      } catch (error) {
+        // Another run claimed it, or it finished meanwhile; anything else is a real failure.
+        if (isConditionalCheckFailed(error)) return;
+        throw error;
+      }
+      await sfnClient()
+        .send(
+          new StartExecutionCommand({
+            stateMachineArn: stateMachineArn(),
+            name: `${record.ingestId}-reconcile-${attempts + 1}`,
+            input: JSON.stringify({ ingestId: record.ingestId, ...key, rawRef }),
+          }),
+        )
+        .then(() => report.restarted.push(record.ingestId))
+        .catch((error: unknown) =>
+          logger.warn("restart failed", { ingestId: record.ingestId, error: String(error) }),
+        );
+    });
     // The backlog alarm watches this: records found stuck in this run, restarted or quarantined.
     metrics.addMetric("dvss.reconciler.backlog", MetricUnit.Count, report.backlog);
     metrics.addMetric("dvss.reconciler.quarantined", MetricUnit.Count, report.quarantined.length);

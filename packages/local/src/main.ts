@@ -10,8 +10,14 @@ try {
   const runtime = await startLocal({
     dataDir,
     port,
-    reconcileIntervalMs: Number(process.env.DVSS_RECONCILE_INTERVAL_MS ?? 60_000),
+    // Every 10 s: after a crash, the events it left unfinished are restarted within seconds.
+    reconcileIntervalMs: Number(process.env.DVSS_RECONCILE_INTERVAL_MS ?? 10_000),
     console: true,
+    onFatal(error) {
+      // Exit so a supervisor (or the developer) starts DVSS again, with fresh ports in endpoints.json.
+      console.error(`DVSS local cannot recover by itself and stops: ${error.message}`);
+      process.exit(1);
+    },
   });
   const { endpoints } = runtime;
   console.log(`DVSS local ready ${endpoints.api}`);

@@ -31,6 +31,11 @@ export interface LocalOptions {
   /** Serve the operator console at /console (console/index.ts). */
   console?: boolean;
   /**
+   * The runtime cannot recover in place (a store thread died and its port was taken by another
+   * process). Default: log it; `npm start` exits so a supervisor can start it again.
+   */
+  onFatal?(error: Error): void;
+  /**
    * Fault injection: the next N calls of a task fail with a transient StorageUnavailableError
    * before reaching the handler, to watch the workflow's Retry at work.
    */
@@ -61,6 +66,13 @@ export interface LocalRuntime {
 }
 
 const STAGE = "local";
+/**
+ * Records per pending-index shard a local reconciler run restarts (8 shards): 800 per run, every
+ * 10 s with `npm start`, more than the workflow drains, so recovery after a crash is bounded by
+ * the workflow, while each run's restarts are through the queue well within the 120 s after which
+ * the reconciler would start them again.
+ */
+const LOCAL_RECONCILE_BATCH_PER_SHARD = 100;
 const REGION = "us-east-1";
 
 /** A task state calls its handler on the task thread; a thrown error reaches the state machine as Lambda reports it. */
@@ -122,7 +134,13 @@ function exportEnvironment(
 /** Everything DVSS needs, on this machine: stores, workflow endpoint, HTTP API. */
 export async function startLocal(options: LocalOptions = {}): Promise<LocalRuntime> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const stores = await startStores({ stage: STAGE, ...(options.dataDir && { dataDir: options.dataDir }) });
+  // Executions started before this moment belong to an earlier process: they died with it.
+  const startedAt = new Date().toISOString();
+  const stores = await startStores({
+    stage: STAGE,
+    ...(options.dataDir && { dataDir: options.dataDir }),
+    ...(options.onFatal && { onFatal: options.onFatal }),
+  });
   const stateMachineArn = `arn:aws:states:${REGION}:000000000000:stateMachine:dvss-${STAGE}-Normalize`;
   const functionArn = (task: TaskName) =>
     `arn:aws:lambda:${REGION}:000000000000:function:${WORKFLOW_TASKS[task].functionName}`;
@@ -156,6 +174,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
   const sfnEndpoint = await stepFunctions.listen();
   const vendorsDir = options.vendorsDir ?? join(REPO_ROOT, "schemas/vendors");
   exportEnvironment(stores, sfnEndpoint, stateMachineArn, vendorsDir);
+  // Their records are still RECEIVED: the reconciler restarts them at its first run rather than
+  // after its usual threshold (an execution of this runtime may still be queued that long).
+  process.env.DVSS_EXECUTIONS_LOST_BEFORE = startedAt;
+  process.env.DVSS_RECONCILE_BATCH_PER_SHARD ??= String(LOCAL_RECONCILE_BATCH_PER_SHARD);
   // Handlers of an earlier runtime in this process hold clients for old endpoints.
   const { resetRuntime } = await import("@dvss/functions/lib/runtime");
   resetRuntime();
@@ -186,13 +208,26 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
   }
 
   let reconcileTimer: NodeJS.Timeout | undefined;
+  let firstReconcile: NodeJS.Timeout | undefined;
   if (options.reconcileIntervalMs) {
-    reconcileTimer = setInterval(() => {
-      void loadHandler("packages/functions/src/reconciler.handler")
-        .then((reconcile) => reconcile({}, lambdaContext("Reconciler")))
-        .catch((error: unknown) => console.error("reconciler run failed", error));
-    }, options.reconcileIntervalMs);
+    let reconciling = false;
+    const reconcile = async () => {
+      if (reconciling) return; // a long run is not overlapped by the next one
+      reconciling = true;
+      try {
+        const handler = await loadHandler("packages/functions/src/reconciler.handler");
+        await handler({}, lambdaContext("Reconciler"));
+      } catch (error) {
+        console.error("reconciler run failed", error);
+      } finally {
+        reconciling = false;
+      }
+    };
+    reconcileTimer = setInterval(() => void reconcile(), options.reconcileIntervalMs);
     reconcileTimer.unref();
+    // Soon after start, so what a stopped runtime left unfinished is restarted at once.
+    firstReconcile = setTimeout(() => void reconcile(), Math.min(options.reconcileIntervalMs, 2_000));
+    firstReconcile.unref();
   }
 
   endpoints = {
@@ -218,6 +253,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     refusedVendors,
     async close() {
       if (reconcileTimer) clearInterval(reconcileTimer);
+      if (firstReconcile) clearTimeout(firstReconcile);
       operatorConsole?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

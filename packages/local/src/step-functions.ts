@@ -1,7 +1,13 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from "@aws-sdk/lib-dynamodb";
 import type { AslDefinition } from "@dvss/core/workflow";
 import { StateMachine } from "aws-local-stepfunctions";
 
@@ -46,6 +52,22 @@ export interface HistoryEvent {
   type: string;
   details: Record<string, unknown>;
 }
+
+/** Why an execution a stopped runtime left RUNNING ended ABORTED when the next one started. */
+export const RUNTIME_STOPPED = {
+  error: "LocalRuntimeStopped",
+  cause: "The local runtime stopped before this execution finished; the reconciler starts the event again",
+};
+
+/**
+ * Index partition (gsi1pk) of the executions still RUNNING: finding them at start is one small
+ * query. An execution moves to its state machine's partition when it ends.
+ */
+const runningPartition = (stateMachineArn: string) => `${stateMachineArn}#RUNNING`;
+/** Marks the executions table as searched once for RUNNING executions written before that partition. */
+const LEGACY_RUNNING_SEARCHED = { pk: "local-stepfunctions", sk: "legacy-running-searched" };
+/** Tries of the end-of-execution write while a store is down (about 40 s in all). */
+const FINAL_WRITE_TRIES = 10;
 
 class SfnError extends Error {
   readonly type: string;
@@ -172,7 +194,9 @@ export class LocalStepFunctions {
     );
   }
 
+  /** Ends what a previous process left RUNNING (abortOrphans), then takes requests. */
   async listen(): Promise<string> {
+    await this.abortOrphans();
     this.#server = createServer(async (req, res) => {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -241,6 +265,7 @@ export class LocalStepFunctions {
     if (event.type === "ExecutionStarted") return { ...base, executionStartedEventDetails: details };
     if (event.type === "ExecutionSucceeded") return { ...base, executionSucceededEventDetails: details };
     if (event.type === "ExecutionFailed") return { ...base, executionFailedEventDetails: details };
+    if (event.type === "ExecutionAborted") return { ...base, executionAbortedEventDetails: details };
     if (event.type.endsWith("StateEntered")) return { ...base, stateEnteredEventDetails: details };
     if (event.type.endsWith("StateExited")) return { ...base, stateExitedEventDetails: details };
     // AWS reports a task's error as taskFailedEventDetails {error, cause}; so does this endpoint.
@@ -290,7 +315,11 @@ export class LocalStepFunctions {
       if (existing.input === input) return { executionArn, startDate: existing.startDate / 1000 };
       throw new SfnError("ExecutionAlreadyExists", `Execution already exists: ${executionArn}`);
     }
-    const run = this.#schedule(() => this.#run(record));
+    const run = this.#schedule(() => this.#run(record)).catch((error: unknown) => {
+      // Never an unhandled rejection, which would end the runtime: the execution stays RUNNING in
+      // the table and the next start ends it ABORTED.
+      console.error(`execution ${executionName} could not be recorded`, error);
+    });
     this.#running.add(run);
     void run.finally(() => this.#running.delete(run));
     return { executionArn, startDate: startDate / 1000 };
@@ -346,14 +375,113 @@ export class LocalStepFunctions {
     }
     await collecting.catch(() => undefined);
     record.stopDate = Date.now();
-    await this.#documents.send(new PutCommand({ TableName: this.#options.table, Item: this.#item(record) }));
+    // A store thread that died is started again within seconds (stores.ts): wait for it.
+    for (let tries = 1; ; tries++) {
+      try {
+        await this.#documents.send(
+          new PutCommand({ TableName: this.#options.table, Item: this.#item(record) }),
+        );
+        return;
+      } catch (error) {
+        if (tries >= FINAL_WRITE_TRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** tries, 5_000)));
+      }
+    }
+  }
+
+  /** Every item of one gsi1 partition, page by page, with only the attributes an abort needs. */
+  async #queryPartition(partition: string, status?: ExecutionStatus): Promise<ExecutionRecord[]> {
+    const records: ExecutionRecord[] = [];
+    let ExclusiveStartKey: QueryCommandInput["ExclusiveStartKey"];
+    do {
+      const page = await this.#documents.send(
+        new QueryCommand({
+          TableName: this.#options.table,
+          IndexName: "gsi1",
+          KeyConditionExpression: "gsi1pk = :partition",
+          ProjectionExpression: "executionArn, stateMachineArn, #name, #status, #input, startDate",
+          ExpressionAttributeNames: { "#name": "name", "#status": "status", "#input": "input" },
+          ExpressionAttributeValues: { ":partition": partition, ...(status && { ":status": status }) },
+          ...(status && { FilterExpression: "#status = :status" }),
+          ExclusiveStartKey,
+        }),
+      );
+      records.push(
+        ...(page.Items ?? []).map((item) => ({ ...item, history: [] }) as unknown as ExecutionRecord),
+      );
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return records;
+  }
+
+  /**
+   * Ends ABORTED every execution a previous process left RUNNING (killed, or stopped before they
+   * finished): nothing will ever run them again. Their history records why; their events are
+   * still RECEIVED, so the reconciler starts them again. Only one runtime uses a data directory at
+   * a time (the stores lock it), so every RUNNING execution found before this endpoint listens is
+   * such an orphan. Returns how many were ended.
+   */
+  async abortOrphans(): Promise<number> {
+    const { table, stateMachine } = this.#options;
+    const orphans = await this.#queryPartition(runningPartition(stateMachine.arn));
+    const { Item: searched } = await this.#documents.send(
+      new GetCommand({ TableName: table, Key: LEGACY_RUNNING_SEARCHED }),
+    );
+    // Data written before RUNNING executions had their own partition: searched once.
+    if (!searched) orphans.push(...(await this.#queryPartition(stateMachine.arn, "RUNNING")));
+    const stopDate = Date.now();
+    const abort = async (orphan: ExecutionRecord) => {
+      const aborted: ExecutionRecord = {
+        ...orphan,
+        status: "ABORTED",
+        ...RUNTIME_STOPPED,
+        stopDate,
+        history: [
+          {
+            id: 1,
+            previousEventId: 0,
+            timestamp: orphan.startDate,
+            type: "ExecutionStarted",
+            details: { input: orphan.input },
+          },
+          {
+            id: 2,
+            previousEventId: 1,
+            timestamp: stopDate,
+            type: "ExecutionAborted",
+            details: RUNTIME_STOPPED,
+          },
+        ],
+      };
+      await this.#documents.send(
+        new PutCommand({
+          TableName: table,
+          Item: this.#item(aborted),
+          ConditionExpression: "#status = :running",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: { ":running": "RUNNING" },
+        }),
+      );
+    };
+    for (let next = 0; next < orphans.length; next += 16) {
+      await Promise.all(orphans.slice(next, next + 16).map(abort));
+    }
+    if (!searched) {
+      await this.#documents.send(new PutCommand({ TableName: table, Item: LEGACY_RUNNING_SEARCHED }));
+    }
+    if (orphans.length > 0) {
+      console.log(
+        `Ended ${orphans.length} executions the previous run left RUNNING (ABORTED: ${RUNTIME_STOPPED.cause})`,
+      );
+    }
+    return orphans.length;
   }
 
   #item(record: ExecutionRecord): Record<string, unknown> {
     return {
       pk: record.executionArn,
       sk: "execution",
-      gsi1pk: record.stateMachineArn,
+      gsi1pk: record.status === "RUNNING" ? runningPartition(record.stateMachineArn) : record.stateMachineArn,
       gsi1sk: `${String(record.startDate).padStart(15, "0")}#${record.name}`,
       ...record,
       // One string, not a list of maps: marshalling ~30 nested events cost more than the rest of the write.
@@ -381,16 +509,29 @@ export class LocalStepFunctions {
     stateMachineArn: string,
     options: { status?: ExecutionStatus | undefined; limit?: number; namePrefix?: string } = {},
   ): Promise<ExecutionRecord[]> {
-    const { Items = [] } = await this.#documents.send(
-      new QueryCommand({
-        TableName: this.#options.table,
-        IndexName: "gsi1",
-        KeyConditionExpression: "gsi1pk = :arn",
-        ExpressionAttributeValues: { ":arn": stateMachineArn },
-        ScanIndexForward: false,
-      }),
+    const { status } = options;
+    const running = runningPartition(stateMachineArn);
+    const partitions =
+      status === "RUNNING" ? [running] : status ? [stateMachineArn] : [running, stateMachineArn];
+    const pages = await Promise.all(
+      partitions.map((partition) =>
+        this.#documents.send(
+          new QueryCommand({
+            TableName: this.#options.table,
+            IndexName: "gsi1",
+            KeyConditionExpression: "gsi1pk = :partition",
+            ExpressionAttributeValues: { ":partition": partition },
+            ScanIndexForward: false,
+          }),
+        ),
+      ),
     );
-    return Items.map((item) => this.#record(item))
+    // Newest first across both partitions, as one partition's index order has it.
+    const items = pages
+      .flatMap((page) => page.Items ?? [])
+      .sort((a, b) => String(b.gsi1sk).localeCompare(String(a.gsi1sk)));
+    return items
+      .map((item) => this.#record(item))
       .filter((item) => !options.status || item.status === options.status)
       .filter((item) => !options.namePrefix || item.name.startsWith(options.namePrefix))
       .slice(0, options.limit ?? 100);

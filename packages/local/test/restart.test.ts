@@ -1,4 +1,12 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { GetExecutionHistoryCommand, ListExecutionsCommand } from "@aws-sdk/client-sfn";
 import { describe, expect, it } from "vitest";
+import { localClients } from "../src/clients.ts";
+import { lambdaContext, loadHandler, REPO_ROOT } from "../src/lambda.ts";
+import type { LocalEndpoints } from "../src/runtime.ts";
+import { RUNTIME_STOPPED } from "../src/step-functions.ts";
 import { seedEnvelope, startHarness, tempDir } from "./harness.ts";
 
 // Its own file: each runtime re-points the process's handlers at its stores.
@@ -19,6 +27,96 @@ describe("restarting the local runtime", () => {
       expect(again.body).toEqual({ status: "DUPLICATE", ingestId: accepted.body.ingestId });
     } finally {
       await second.close();
+    }
+  });
+});
+
+/** `npm start` in its own process on `dataDir`, as a developer runs it; resolves once it is ready. */
+async function startProcess(dataDir: string): Promise<{ child: ChildProcess; endpoints: LocalEndpoints }> {
+  const child = spawn(process.execPath, ["packages/local/src/main.ts"], {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH,
+      DVSS_DATA_DIR: dataDir,
+      PORT: "0",
+      DVSS_RECONCILE_INTERVAL_MS: "0",
+      POWERTOOLS_LOG_LEVEL: "CRITICAL",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk;
+      if (output.includes("DVSS local ready")) resolve();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      output += chunk;
+    });
+    child.once("exit", (code) => reject(new Error(`npm start exited ${code}: ${output}`)));
+  });
+  const endpoints = JSON.parse(readFileSync(join(dataDir, "endpoints.json"), "utf8")) as LocalEndpoints;
+  return { child, endpoints };
+}
+
+describe("a runtime killed while executions run", () => {
+  it("ends them ABORTED on restart, with the cause in their history, and the reconciler finishes their events", async () => {
+    const dataDir = tempDir("dvss-killed-");
+    const { child, endpoints } = await startProcess(dataDir);
+    const { sfn } = localClients(endpoints);
+    const running = async () =>
+      (
+        await sfn.send(
+          new ListExecutionsCommand({ stateMachineArn: endpoints.stateMachineArn, statusFilter: "RUNNING" }),
+        )
+      ).executions ?? [];
+    let seenRunning = 0;
+    for (let round = 0; round < 20 && seenRunning < 3; round++) {
+      await Promise.all(
+        Array.from({ length: 16 }, (_, n) =>
+          fetch(`${endpoints.api}/v1/events`, {
+            method: "POST",
+            headers: { "content-type": "application/json", "x-api-key": "local-vendorA-key" },
+            body: JSON.stringify(envelope(`killed-${round}-${n}`)),
+          }),
+        ),
+      );
+      seenRunning = (await running()).length;
+    }
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+    sfn.destroy();
+
+    const dvss = await startHarness({ dataDir });
+    const after = localClients(dvss.endpoints);
+    try {
+      const executions = await dvss.runtime.stepFunctions.listExecutions(dvss.endpoints.stateMachineArn, {
+        limit: 1000,
+      });
+      const aborted = executions.filter((execution) => execution.status === "ABORTED");
+
+      expect(seenRunning).toBeGreaterThan(0);
+      expect(executions.filter((execution) => execution.status === "RUNNING")).toEqual([]);
+      expect(aborted.length).toBeGreaterThan(0);
+      expect(aborted[0]).toMatchObject(RUNTIME_STOPPED);
+      // What `dvss status` reads: the history ends with the abort and its cause.
+      const history = await after.sfn.send(
+        new GetExecutionHistoryCommand({ executionArn: aborted[0]?.executionArn }),
+      );
+      expect(history.events?.map((event) => event.type)).toEqual(["ExecutionStarted", "ExecutionAborted"]);
+      expect(history.events?.[1]?.executionAbortedEventDetails).toEqual(RUNTIME_STOPPED);
+
+      // Every event the killed runtime left unfinished is restarted at the reconciler's first run.
+      const reconcile = await loadHandler("packages/functions/src/reconciler.handler");
+      const report = await reconcile({}, lambdaContext("Reconciler"));
+      await dvss.runtime.stepFunctions.drain();
+      const records = await dvss.records();
+      expect(report.restarted.length).toBeGreaterThan(0);
+      expect(records.filter((record) => record.status !== "NORMALIZED")).toEqual([]);
+    } finally {
+      after.sfn.destroy();
+      await dvss.close();
     }
   });
 });

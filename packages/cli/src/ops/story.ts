@@ -146,6 +146,9 @@ export function stepsOf(events: HistoryEvent[]): { steps: ExecutionStep[]; error
       if (current) current.status = "caught";
     } else if (type === "ExecutionFailed") {
       executionError = errorOfDetails(event.executionFailedEventDetails);
+    } else if (type === "ExecutionAborted") {
+      // Stopped from outside (StopExecution, or the local runtime stopped before it finished).
+      executionError = errorOfDetails(event.executionAbortedEventDetails);
     }
   }
   // A failed step's error may only show in what the Catch passed on to the next state.
