@@ -11,6 +11,8 @@ const text = (description: string) =>
     v.string("must be a string"),
     v.nonEmpty("must not be empty"),
     v.regex(/^\S(?:[\s\S]*\S)?$/, "must not have leading or trailing whitespace"),
+    // Ingest refuses lone surrogates, but a mapping can still cut a pair in two ($substring).
+    v.check((value) => value.isWellFormed(), "must be well-formed Unicode (no lone surrogates)"),
     v.description(description),
   );
 

@@ -92,6 +92,18 @@ describe("validateStandardEvent", () => {
       "data.warehouseId",
       "must not have leading or trailing whitespace",
     ],
+    [
+      "InventoryUpdated",
+      { ...valid.InventoryUpdated, sku: "ABC-\ud83d" },
+      "data.sku",
+      "must be well-formed Unicode (no lone surrogates)",
+    ],
+    [
+      "OrderStatusChanged",
+      { orderId: "\ude00SO-1", status: "ACKED" },
+      "data.orderId",
+      "must be well-formed Unicode (no lone surrogates)",
+    ],
     ["InventoryUpdated", { sku: "A", quantityOnHand: 1 }, "data.warehouseId", "is required"],
     ["InventoryUpdated", { ...valid.InventoryUpdated, note: "x" }, "data.note", "unknown field"],
     [
