@@ -12,6 +12,8 @@ import { getEntities, logger, metrics, sfnClient, stateMachineArn } from "./lib/
 const stuckAfterMs = () => Number(process.env.DVSS_RECONCILE_AFTER_SECONDS ?? 120) * 1000;
 /** Executions started for one event before it is quarantined as STUCK. */
 const maxAttempts = () => Number(process.env.DVSS_RECONCILE_MAX_ATTEMPTS ?? 3);
+/** Executions lost with a stopped local runtime (lostExecutions) that do not count toward that maximum. */
+const maxLost = () => Number(process.env.DVSS_RECONCILE_MAX_LOST ?? 5);
 /** Records handled per shard per run, so one run stays short whatever the backlog. */
 const batchPerShard = () => Number(process.env.DVSS_RECONCILE_BATCH_PER_SHARD ?? 25);
 /** Records claimed and restarted at once. */
@@ -76,8 +78,11 @@ export const handler = middy()
       const key = { vendorId: record.vendorId, externalEventId: record.externalEventId };
       const rawRef = { bucket: record.rawBucket, key: record.rawKey };
       const attempts = record.attempts ?? 0;
-      if (attempts >= maxAttempts()) {
-        const message = `Still RECEIVED after ${attempts} executions; the last started before ${cutoff}`;
+      const lost = Math.min(record.lostExecutions ?? 0, maxLost());
+      if (attempts - lost >= maxAttempts()) {
+        const message =
+          `Still RECEIVED after ${attempts} executions` +
+          `${lost > 0 ? ` (${lost} lost with a stopped runtime)` : ""}; the last started before ${cutoff}`;
         await recordQuarantine(entities, {
           ingestId: record.ingestId,
           ...key,

@@ -2,11 +2,19 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { buildNormalizeDefinition, TASK_NAMES, type TaskName, WORKFLOW_TASKS } from "@dvss/core/workflow";
+import { isConditionalCheckFailed } from "@dvss/core/entities/conditions";
+import { createEntities } from "@dvss/core/entities/index";
+import {
+  buildNormalizeDefinition,
+  type NormalizeInput,
+  TASK_NAMES,
+  type TaskName,
+  WORKFLOW_TASKS,
+} from "@dvss/core/workflow";
 import { LOCAL_CREDENTIALS } from "./clients.ts";
 import { type ExtraRoute, serverUrl, startHttpServer } from "./http-server.ts";
 import { lambdaContext, loadHandler, REPO_ROOT } from "./lambda.ts";
-import { LocalStepFunctions, type TaskInvoker } from "./step-functions.ts";
+import { type ExecutionRecord, LocalStepFunctions, type TaskInvoker } from "./step-functions.ts";
 import { type RunningStores, startStores } from "./stores.ts";
 import { TaskThread } from "./task-thread.ts";
 import { loadVendorFolders, type RefusedVendor, refusedVendorRoute } from "./vendors.ts";
@@ -131,6 +139,40 @@ function exportEnvironment(
   env.SST_RESOURCE_Normalize = JSON.stringify({ name: `dvss-${STAGE}-Normalize`, arn: stateMachineArn });
 }
 
+/**
+ * Adds each aborted execution to its event's lostExecutions, while the event is still RECEIVED:
+ * the reconciler does not count an execution lost with the runtime toward its maximum attempts.
+ */
+async function countLostExecutions(stores: RunningStores, aborted: ExecutionRecord[]): Promise<void> {
+  if (aborted.length === 0) return;
+  const dynamodb = new DynamoDBClient({
+    endpoint: stores.dynamodbEndpoint,
+    region: REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const entities = createEntities(dynamodb, stores.tables);
+  try {
+    for (let next = 0; next < aborted.length; next += 16) {
+      await Promise.all(
+        aborted.slice(next, next + 16).map(async (execution) => {
+          const { vendorId, externalEventId } = JSON.parse(execution.input) as Partial<NormalizeInput>;
+          if (!vendorId || !externalEventId) return;
+          await entities.ingestRecords
+            .update({ vendorId, externalEventId })
+            .add({ lostExecutions: 1 })
+            .where(({ status }, { eq }) => eq(status, "RECEIVED"))
+            .go()
+            .catch((error: unknown) => {
+              if (!isConditionalCheckFailed(error)) throw error;
+            });
+        }),
+      );
+    }
+  } finally {
+    dynamodb.destroy();
+  }
+}
+
 /** Everything DVSS needs, on this machine: stores, workflow endpoint, HTTP API. */
 export async function startLocal(options: LocalOptions = {}): Promise<LocalRuntime> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
@@ -171,6 +213,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     ...(options.retryIntervalScale !== undefined && { retryIntervalScale: options.retryIntervalScale }),
     ...(options.maxConcurrentExecutions !== undefined && { maxConcurrent: options.maxConcurrentExecutions }),
   });
+  // Executions a previous process left RUNNING end ABORTED; their events are restarted by the
+  // reconciler, and the lost execution does not count against them.
+  await countLostExecutions(stores, await stepFunctions.abortOrphans());
   const sfnEndpoint = await stepFunctions.listen();
   const vendorsDir = options.vendorsDir ?? join(REPO_ROOT, "schemas/vendors");
   exportEnvironment(stores, sfnEndpoint, stateMachineArn, vendorsDir);

@@ -194,9 +194,8 @@ export class LocalStepFunctions {
     );
   }
 
-  /** Ends what a previous process left RUNNING (abortOrphans), then takes requests. */
+  /** Takes requests; call abortOrphans first. */
   async listen(): Promise<string> {
-    await this.abortOrphans();
     this.#server = createServer(async (req, res) => {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -419,9 +418,9 @@ export class LocalStepFunctions {
    * finished): nothing will ever run them again. Their history records why; their events are
    * still RECEIVED, so the reconciler starts them again. Only one runtime uses a data directory at
    * a time (the stores lock it), so every RUNNING execution found before this endpoint listens is
-   * such an orphan. Returns how many were ended.
+   * such an orphan. Call it before listen. Returns the executions it ended.
    */
-  async abortOrphans(): Promise<number> {
+  async abortOrphans(): Promise<ExecutionRecord[]> {
     const { table, stateMachine } = this.#options;
     const orphans = await this.#queryPartition(runningPartition(stateMachine.arn));
     const { Item: searched } = await this.#documents.send(
@@ -430,6 +429,7 @@ export class LocalStepFunctions {
     // Data written before RUNNING executions had their own partition: searched once.
     if (!searched) orphans.push(...(await this.#queryPartition(stateMachine.arn, "RUNNING")));
     const stopDate = Date.now();
+    const ended: ExecutionRecord[] = [];
     const abort = async (orphan: ExecutionRecord) => {
       const aborted: ExecutionRecord = {
         ...orphan,
@@ -462,6 +462,7 @@ export class LocalStepFunctions {
           ExpressionAttributeValues: { ":running": "RUNNING" },
         }),
       );
+      ended.push(aborted);
     };
     for (let next = 0; next < orphans.length; next += 16) {
       await Promise.all(orphans.slice(next, next + 16).map(abort));
@@ -469,12 +470,12 @@ export class LocalStepFunctions {
     if (!searched) {
       await this.#documents.send(new PutCommand({ TableName: table, Item: LEGACY_RUNNING_SEARCHED }));
     }
-    if (orphans.length > 0) {
+    if (ended.length > 0) {
       console.log(
-        `Ended ${orphans.length} executions the previous run left RUNNING (ABORTED: ${RUNTIME_STOPPED.cause})`,
+        `Ended ${ended.length} executions the previous run left RUNNING (ABORTED: ${RUNTIME_STOPPED.cause})`,
       );
     }
-    return orphans.length;
+    return ended;
   }
 
   #item(record: ExecutionRecord): Record<string, unknown> {

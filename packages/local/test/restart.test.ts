@@ -114,8 +114,53 @@ describe("a runtime killed while executions run", () => {
       const records = await dvss.records();
       expect(report.restarted.length).toBeGreaterThan(0);
       expect(records.filter((record) => record.status !== "NORMALIZED")).toEqual([]);
+      expect(records.filter((record) => record.lostExecutions === 1).length).toBeGreaterThan(0);
     } finally {
       after.sfn.destroy();
+      await dvss.close();
+    }
+  });
+});
+
+describe("the reconciler after runtime stops", () => {
+  it("does not count executions lost with a stopped runtime toward its maximum, up to DVSS_RECONCILE_MAX_LOST (5)", async () => {
+    const dvss = await startHarness();
+    const { resetRuntime } = await import("@dvss/functions/lib/runtime");
+    const reconcile = await loadHandler("packages/functions/src/reconciler.handler");
+    const sfnEndpoint = process.env.AWS_ENDPOINT_URL_SFN;
+    try {
+      // No execution starts: the records stay RECEIVED, as a stopped runtime leaves them.
+      process.env.AWS_ENDPOINT_URL_SFN = "http://127.0.0.1:9";
+      resetRuntime();
+      const lostTwice = await dvss.post(envelope("lost-twice"));
+      const lostTooOften = await dvss.post(envelope("lost-too-often"));
+      for (const [externalEventId, attempts, lostExecutions] of [
+        ["lost-twice", 3, 2],
+        ["lost-too-often", 8, 8],
+      ] as const) {
+        await dvss.entities.ingestRecords
+          .patch({ vendorId: "vendorA", externalEventId })
+          .set({ attempts, lostExecutions })
+          .go();
+      }
+      process.env.AWS_ENDPOINT_URL_SFN = sfnEndpoint;
+      process.env.DVSS_RECONCILE_AFTER_SECONDS = "0";
+      resetRuntime();
+
+      const report = await reconcile({}, lambdaContext("Reconciler"));
+      await dvss.runtime.stepFunctions.drain();
+
+      // 3 executions, 2 lost: 1 counts. 8 executions, 8 lost: 5 forgiven, 3 count, the maximum.
+      expect(report.restarted).toEqual([lostTwice.body.ingestId]);
+      expect(report.quarantined).toEqual([lostTooOften.body.ingestId]);
+      const { data: entry } = await dvss.entities.quarantine
+        .get({ ingestId: lostTooOften.body.ingestId })
+        .go();
+      expect(entry?.message).toMatch(/after 8 executions \(5 lost with a stopped runtime\)/);
+    } finally {
+      process.env.AWS_ENDPOINT_URL_SFN = sfnEndpoint;
+      delete process.env.DVSS_RECONCILE_AFTER_SECONDS;
+      resetRuntime();
       await dvss.close();
     }
   });

@@ -38,6 +38,13 @@ export const ingestRecordEntity = (config: EntityConfiguration) =>
         mappingVersion: { type: "string" },
         /** Executions started for this event (first start, reconciler restarts, redrives, replays). */
         attempts: { type: "number", default: 0 },
+        /**
+         * Of those, executions lost with a local runtime that stopped before they finished (counted
+         * when the next one starts): the event did nothing wrong, so the reconciler does not count
+         * them toward its maximum (up to DVSS_RECONCILE_MAX_LOST, so an event that keeps ending the
+         * runtime is still quarantined in the end).
+         */
+        lostExecutions: { type: "number" },
         lastError: { type: "map", properties: { code: { type: "string" }, message: { type: "string" } } },
         updatedAt: { type: "string" },
         ttl: { type: "number" },
