@@ -91,7 +91,8 @@ export function monitoring(thresholds: AlarmThresholds, monitored: Monitored) {
 
   const ingest5xx = new aws.cloudwatch.MetricAlarm("Ingest5xxAlarm", {
     ...common,
-    alarmDescription: "The HTTP API answers 5xx (503 UNAVAILABLE: stores did not answer)",
+    alarmDescription:
+      "The HTTP API answers 5xx (503 UNAVAILABLE: a store did not answer, or errorCode ACCESS_DENIED in the log: a missing grant)",
     comparisonOperator: "GreaterThanThreshold",
     threshold: thresholds.ingest5xx,
     namespace: "AWS/ApiGateway",

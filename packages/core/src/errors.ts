@@ -1,8 +1,46 @@
 /**
  * Every error DVSS raises on purpose. Each has a stable `name` (what Step Functions matches in
  * Retry/Catch), a `code` (what an API caller or an operator sees) and an optional cause.
- * `permanent` errors are never retried: the same input would fail the same way.
+ * `permanent` errors are never retried: the same input would fail the same way. Whether an error
+ * DVSS did not raise (an AWS SDK error, a bug) is transient is decided in failures.ts.
  */
+
+/**
+ * Every code a DvssError carries. A code is what a caller (CONTRACT §2), the quarantine (its
+ * reason) or the CLI shows; the HTTP status table (functions/src/lib/http.ts) has a row for each.
+ */
+export const ERROR_CODES = [
+  // CONTRACT §2: answered to API callers.
+  "INVALID_JSON",
+  "INVALID_ENVELOPE",
+  "BAD_REQUEST",
+  "UNAUTHORIZED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "IDEMPOTENCY_CONFLICT",
+  "PAYLOAD_TOO_LARGE",
+  "UNSUPPORTED_MEDIA_TYPE",
+  "RATE_LIMITED",
+  "UNAVAILABLE",
+  // A configuration error: a grant refused. A quarantine reason; an API caller gets UNAVAILABLE.
+  "ACCESS_DENIED",
+  // Quarantine reasons, raised by the workflow.
+  "SCHEMA_VALIDATION_FAILED",
+  "UNKNOWN_SCHEMA_VERSION",
+  "MAPPING_FAILED",
+  "MAPPING_TIMEOUT",
+  "MAPPING_RESOURCE_LIMIT",
+  "INVALID_VENDOR_DEFINITION",
+  "MISSING_RECORD",
+  "QUANTITY_OUT_OF_RANGE",
+  "RECONCILE_WRITE_CONTENTION",
+  "FEED_INCONSISTENT",
+  // Operator tools.
+  "MAPPING_VERSION_CONFLICT",
+  "USAGE",
+  "REFUSED",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export interface FieldIssue {
   path: string;
@@ -15,11 +53,11 @@ export interface DvssErrorOptions {
 }
 
 export class DvssError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly permanent: boolean = true;
   readonly details: FieldIssue[];
 
-  constructor(code: string, message: string, options: DvssErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: DvssErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "DvssError";
     this.code = code;
@@ -106,6 +144,18 @@ export class StorageUnavailableError extends DvssError {
   }
 }
 
+/**
+ * AWS refused a call for want of a grant: a configuration error (the function's role, a bucket or
+ * key policy), not the event's fault and not cured by a retry. `details` name the action and the
+ * resource when AWS said them. An operator fixes the grant, then redrives.
+ */
+export class AccessDeniedError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("ACCESS_DENIED", message, options);
+    this.name = "AccessDeniedError";
+  }
+}
+
 /** The vendor payload fails the vendor's JSON Schema for that event type and version. */
 export class SchemaValidationError extends DvssError {
   constructor(message: string, options?: DvssErrorOptions) {
@@ -165,6 +215,8 @@ export const WRITE_CONTENTION_ERROR = "WriteContentionError";
  * event's fault: the workflow waits and retries it (CONTENTION_RETRY), never quarantines it for this.
  */
 export class WriteContentionError extends DvssError {
+  // Retried by its own retrier (CONTENTION_RETRY), not the transient one.
+  override readonly permanent = false;
   constructor(message: string, options?: DvssErrorOptions) {
     super("RECONCILE_WRITE_CONTENTION", message, options);
     this.name = "WriteContentionError";
@@ -189,6 +241,11 @@ export const TRANSIENT_ERROR_NAMES = [
   "Lambda.AWSLambdaException",
   "Lambda.SdkClientException",
   "Lambda.TooManyRequestsException",
+  // Lambda's names for a failure outside the handler, which therefore decided nothing: the
+  // function ran out of memory or its runtime crashed (Lambda.Unknown), or the call to Lambda
+  // timed out (Lambda.ClientExecutionTimeoutException). AWS's recommended Lambda retrier lists both.
+  "Lambda.Unknown",
+  "Lambda.ClientExecutionTimeoutException",
   // A task that ran out of time: the handlers are bounded (JSONata has its own timeout), so a
   // timeout means a slow store or a cold start, which a retry cures.
   "Sandbox.Timedout",
@@ -218,5 +275,17 @@ export class MappingResourceError extends DvssError {
   constructor(message: string, options?: DvssErrorOptions) {
     super("MAPPING_RESOURCE_LIMIT", message, options);
     this.name = "MappingResourceError";
+  }
+}
+
+/**
+ * Adding up an entity's inventory events would take its quantity beyond ±(2^53−1), past what a
+ * JSON number (and DynamoDB through the SDK) holds exactly. The event's own quantities are safe
+ * integers; their sum is not, so the same event always fails the same way. `details` name the entity.
+ */
+export class QuantityOutOfRangeError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("QUANTITY_OUT_OF_RANGE", message, options);
+    this.name = "QuantityOutOfRangeError";
   }
 }

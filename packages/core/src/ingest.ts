@@ -3,7 +3,8 @@ import { isConditionalCheckFailed } from "./entities/conditions.ts";
 import type { Entities, IngestRecordItem } from "./entities/index.ts";
 import { pendingShardOf } from "./entities/index.ts";
 import { type Envelope, parseEnvelope } from "./envelope.ts";
-import { ForbiddenError, IdempotencyConflictError, StorageUnavailableError } from "./errors.ts";
+import { DvssError, ForbiddenError, IdempotencyConflictError, StorageUnavailableError } from "./errors.ts";
+import { explainFailure } from "./failures.ts";
 import { contentHash, decideIdempotency } from "./hash.ts";
 import { newIngestId } from "./ids.ts";
 import { rawKey } from "./keys.ts";
@@ -37,17 +38,12 @@ export type IngestResult =
   | { status: "ACCEPTED"; ingestId: string; envelope: Envelope; executionStarted: boolean }
   | { status: "DUPLICATE"; ingestId: string; envelope: Envelope };
 
-function unavailable(what: string, cause: unknown): StorageUnavailableError {
-  return new StorageUnavailableError(`Storage is unavailable (${what}); nothing was accepted, retry later`, {
-    cause,
-  });
-}
-
 /**
  * DESIGN §1 steps 2–6 for an authenticated vendor: validate, fast duplicate read, raw object,
  * conditional record, start. The record is the commit point: before it nothing is accepted (a
- * failure answers 503 and leaves at most an orphan raw object under a fresh ingestId, which no
- * retry can mistake for a duplicate); after it the event is accepted even if the start fails.
+ * failure, as explainFailure reports it, answers 5xx and leaves at most an orphan raw object under
+ * a fresh ingestId, which no retry can mistake for a duplicate); after it the event is accepted
+ * even if the start fails.
  */
 export async function ingestEvent(
   ports: IngestPorts,
@@ -79,7 +75,7 @@ export async function ingestEvent(
   try {
     existing = (await ports.entities.ingestRecords.get(recordKey).go()).data;
   } catch (cause) {
-    throw unavailable("idempotency read", cause);
+    throw explainFailure(cause, "idempotency read");
   }
   if (existing) return resolveExisting(existing);
 
@@ -89,7 +85,7 @@ export async function ingestEvent(
   try {
     await ports.putRawObject(rawRef.key, body);
   } catch (cause) {
-    throw unavailable("raw archive write", cause);
+    throw explainFailure(cause, "raw archive write");
   }
 
   try {
@@ -114,10 +110,23 @@ export async function ingestEvent(
     await ports.deleteRawObject(rawRef.key).catch((error: unknown) => {
       ports.log?.warn("orphan raw object not deleted", { rawKey: rawRef.key, error: String(error) });
     });
-    if (!isConditionalCheckFailed(cause)) throw unavailable("idempotency write", cause);
+    if (!isConditionalCheckFailed(cause)) throw explainFailure(cause, "idempotency write");
     // Lost the race to a concurrent copy of this event: answer as if we had read its record first.
-    const winner = (await ports.entities.ingestRecords.get(recordKey).go()).data;
-    if (!winner) throw unavailable("idempotency re-read", cause);
+    let winner: IngestRecordItem | null;
+    try {
+      winner = (await ports.entities.ingestRecords.get(recordKey).go()).data;
+    } catch (error) {
+      throw explainFailure(error, "idempotency re-read");
+    }
+    // The read is eventually consistent: the record that refused our write may not show yet.
+    if (!winner) {
+      throw new StorageUnavailableError(
+        "A store did not answer (idempotency re-read): the record is not readable yet",
+        {
+          cause,
+        },
+      );
+    }
     return resolveExisting(winner);
   }
 
@@ -130,7 +139,12 @@ export async function ingestEvent(
   } catch (error) {
     // Accepted all the same: the record stays RECEIVED and the reconciler starts it again.
     executionStarted = false;
-    ports.log?.warn("workflow start failed; left for the reconciler", { ingestId, error: String(error) });
+    const failure = explainFailure(error, "workflow start");
+    ports.log?.warn("workflow start failed; left for the reconciler", {
+      ingestId,
+      errorCode: failure instanceof DvssError ? failure.code : "INTERNAL",
+      error: failure.message,
+    });
   }
   return { status: "ACCEPTED", ingestId, envelope, executionStarted };
 }

@@ -193,6 +193,18 @@ describe("buildNormalizeDefinition", () => {
 
     // assess
     expect(tasks).toHaveLength(7);
+    // Pinned on purpose: a name added or dropped here changes what is retried instead of quarantined.
+    expect(TRANSIENT_ERROR_NAMES).toEqual([
+      "StorageUnavailableError",
+      "Lambda.ServiceException",
+      "Lambda.AWSLambdaException",
+      "Lambda.SdkClientException",
+      "Lambda.TooManyRequestsException",
+      "Lambda.Unknown",
+      "Lambda.ClientExecutionTimeoutException",
+      "Sandbox.Timedout",
+      "States.Timeout",
+    ]);
     for (const [, state] of tasks) {
       expect(state.Retry[0]).toEqual({
         ErrorEquals: [...TRANSIENT_ERROR_NAMES],
@@ -417,6 +429,57 @@ describe("the normalize definition, executed", () => {
     expect(attempts).toBe(3);
     expect(calls.filter((call) => call.state === "Quarantine")).toEqual([]);
     expect(output?.normalized).toEqual({ key: "normalized/x.json" });
+  });
+
+  // What Lambda reports when the function itself failed (out of memory, a crashed runtime) or the
+  // call to it timed out: the handler decided nothing, so the task is retried, not quarantined.
+  it.each(["Lambda.Unknown", "Lambda.ClientExecutionTimeoutException"])(
+    "retries %s, then goes on",
+    async (name) => {
+      let attempts = 0;
+      const handlers = {
+        ApplyState: () => {
+          attempts += 1;
+          if (attempts < 3) throw namedError(name);
+          return { applied: true };
+        },
+      };
+
+      const { output, calls } = await execute(handlers);
+
+      expect(attempts).toBe(3);
+      expect(calls.filter((call) => call.state === "Quarantine")).toEqual([]);
+      expect(output?.outcome).toBe("NORMALIZED");
+    },
+  );
+
+  it("quarantines a refused grant (AccessDeniedError) at once, with its reason", async () => {
+    let attempts = 0;
+    const handlers = {
+      WriteNormalized: () => {
+        attempts += 1;
+        throw namedError(
+          "AccessDeniedError",
+          '{"code":"ACCESS_DENIED","message":"Access denied","details":[]}',
+        );
+      },
+    };
+
+    const { output, calls } = await execute(handlers);
+
+    expect(attempts).toBe(1);
+    expect(calls.map((call) => call.state)).toEqual([
+      "Validate",
+      "Map",
+      "WriteNormalized",
+      "Quarantine",
+      "MarkFailed",
+    ]);
+    expect(calls[3]?.input).toMatchObject({
+      failure: { stage: "WriteNormalized" },
+      error: { Error: "AccessDeniedError" },
+    });
+    expect(output?.outcome).toBe("FAILED_NORMALIZE");
   });
 
   it("quarantines a transient error once its retries are exhausted", async () => {

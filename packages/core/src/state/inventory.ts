@@ -1,3 +1,4 @@
+import { QuantityOutOfRangeError } from "../errors.ts";
 import { composeKey, rawKey } from "../keys.ts";
 import { compareOrderKeys, insertSorted, instantMillis, type OrderKey, orderKeyOf } from "./order-key.ts";
 import {
@@ -54,11 +55,31 @@ export function inventoryView(state: InventoryState): InventoryView {
   return { warehouseId, sku, quantityOnHand, asOf, version, lastIngestId, sourceVendorId };
 }
 
-function foldQuantity(start: number, entries: readonly InventoryEntry[]): number {
-  return entries.reduce(
-    (quantity, entry) => (entry.op === "set" ? entry.value : quantity + entry.value),
-    start,
-  );
+/** The event being applied, named if the fold cannot take it. */
+interface Applying {
+  entity: EntityRef;
+  ingestId: string;
+}
+
+/**
+ * The quantity after `entries`, from `start`. Every step must stay a safe integer: past 2^53−1 a sum
+ * is no longer exact (and the store would refuse it), so the event being applied is refused before
+ * anything is written, with a permanent QUANTITY_OUT_OF_RANGE naming the entity. Checking every
+ * step, not only the end, keeps every stored history foldable again.
+ */
+function foldQuantity(start: number, entries: readonly InventoryEntry[], applying: Applying): number {
+  let quantity = start;
+  for (const entry of entries) {
+    quantity = entry.op === "set" ? entry.value : quantity + entry.value;
+    if (!Number.isSafeInteger(quantity)) {
+      const { entity, ingestId } = applying;
+      throw new QuantityOutOfRangeError(
+        `Inventory ${entity.key}: with event ${ingestId} the quantity passes ±${Number.MAX_SAFE_INTEGER} (2^53−1), beyond what is stored exactly`,
+        { details: [{ path: "entity", message: `${entity.type} ${entity.key}` }] },
+      );
+    }
+  }
+  return quantity;
 }
 
 function describe(entry: InventoryEntry, warehouseId: string, sku: string): DivergentEvent {
@@ -80,7 +101,7 @@ function describe(entry: InventoryEntry, warehouseId: string, sku: string): Dive
  * Folds what is older than the watermark (newest occurredAt minus watermarkMs), and anything beyond
  * maxEntries, into the base. What is folded is forgotten: the item stays bounded.
  */
-function compact(fold: InventoryFold, rules: StateRuleOptions): InventoryFold {
+function compact(fold: InventoryFold, rules: StateRuleOptions, applying: Applying): InventoryFold {
   const { entries } = fold;
   const newest = entries.at(-1);
   if (!newest) return fold;
@@ -92,7 +113,7 @@ function compact(fold: InventoryFold, rules: StateRuleOptions): InventoryFold {
   const folded = entries.slice(0, cut);
   return {
     base: {
-      quantity: foldQuantity(fold.base.quantity, folded),
+      quantity: foldQuantity(fold.base.quantity, folded, applying),
       through: (folded.at(-1) as InventoryEntry).key,
     },
     entries: entries.slice(cut),
@@ -108,6 +129,7 @@ function compact(fold: InventoryFold, rules: StateRuleOptions): InventoryFold {
  *   snapshot is already there it cannot change the quantity: STALE_EVENT (BEFORE_SNAPSHOT), yet it
  *   counts, so the version does not depend on whether it came before or after that snapshot.
  * - A quantity below zero is kept: NEGATIVE_QUANTITY_RESULT.
+ * - A quantity beyond ±(2^53−1), at any step of the fold, is refused: QuantityOutOfRangeError.
  * - Two vendors' snapshots within conflictWindowMs that disagree: CONFLICTING_SOURCE, on the later one.
  */
 export function applyInventoryEvent(
@@ -188,14 +210,15 @@ export function applyInventoryEvent(
     }
   }
 
-  const quantityOnHand = foldQuantity(fold.base.quantity, entries);
+  const applying = { entity, ingestId: doc.ingestId };
+  const quantityOnHand = foldQuantity(fold.base.quantity, entries, applying);
   if (!laterSnapshot && quantityOnHand < 0) {
     divergences.push(
       divergence("NEGATIVE_QUANTITY_RESULT", `The quantity is ${quantityOnHand} after the event`),
     );
   }
 
-  const compacted = compact({ base: fold.base, entries }, rules);
+  const compacted = compact({ base: fold.base, entries }, rules, applying);
   const newest = compacted.entries.at(-1) as InventoryEntry;
   return {
     item: {

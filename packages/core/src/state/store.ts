@@ -1,7 +1,7 @@
 import { inventoryStateKey } from "../entities/canonical-state.ts";
 import { isConditionalCheckFailed } from "../entities/conditions.ts";
 import type { Entities } from "../entities/index.ts";
-import { DvssError, StorageUnavailableError } from "../errors.ts";
+import { explainFailure } from "../failures.ts";
 import type { NormalizedDocument } from "../normalized.ts";
 import type { InventoryFold, InventoryState } from "./inventory.ts";
 import type { OrderFold, OrderState } from "./orders.ts";
@@ -46,22 +46,16 @@ export function stateKeyOf(doc: NormalizedDocument): StateKey {
 }
 
 /**
- * Runs one store call. A store that did not answer becomes StorageUnavailableError, which the
- * workflow retries; a lost condition and anything else (a bug, an item too large, a number the
- * client cannot serialize) are rethrown as they are.
+ * Runs one store call; a failure is reported as explainFailure decides (failures.ts): a store that
+ * did not answer as StorageUnavailableError (retried), a refused grant as AccessDeniedError, a lost
+ * condition and anything else (a bug, an item too large, a number the client cannot serialize) as
+ * they are.
  */
 export async function storeCall<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (error instanceof DvssError) throw error;
-    const cause = (error as { cause?: { name?: string } } | undefined)?.cause;
-    // ElectroDB wraps whatever the client threw (code 4001). Only what the SDK sent, or tried to
-    // send, carries $metadata: an error without it never left the process and no retry cures it.
-    const sdkError = (error as { code?: unknown } | undefined)?.code === 4001 ? cause : error;
-    const fromStore = (sdkError as { $metadata?: unknown } | undefined)?.$metadata !== undefined;
-    if (isConditionalCheckFailed(error) || !fromStore || cause?.name === "ValidationException") throw error;
-    throw new StorageUnavailableError(`${what}: the store did not answer`, { cause: error });
+    throw explainFailure(error, what);
   }
 }
 

@@ -1,6 +1,7 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
-import { DvssError, RateLimitedError, UnsupportedMediaTypeError } from "@dvss/core/errors";
+import { DvssError, type ErrorCode, RateLimitedError, UnsupportedMediaTypeError } from "@dvss/core/errors";
+import { explainFailure } from "@dvss/core/failures";
 import middy, { type MiddlewareObj } from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { logger, metrics } from "./runtime.ts";
@@ -8,8 +9,13 @@ import { logger, metrics } from "./runtime.ts";
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
-/** The HTTP status of each error code of CONTRACT §2: one table, used by every route. */
-const STATUS_BY_CODE: Record<string, number> = {
+/**
+ * The HTTP status of every error code: one table, used by every route, with a row for each code
+ * (a new code does not compile without one). A 5xx answer carries no internal detail: its body is
+ * ANSWER_5XX's, and the log line has the code, message, details and cause.
+ */
+const STATUS_BY_CODE = {
+  // CONTRACT §2.
   INVALID_JSON: 400,
   INVALID_ENVELOPE: 400,
   BAD_REQUEST: 400,
@@ -21,6 +27,32 @@ const STATUS_BY_CODE: Record<string, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
+  // A grant is missing: the operator's to fix, not the caller's. Nothing was accepted, so the
+  // caller's retry is the right move and goes through once it is fixed; answered as UNAVAILABLE.
+  ACCESS_DENIED: 503,
+  // Raised by the workflow or the CLI: reaching a route is a bug, answered as INTERNAL.
+  SCHEMA_VALIDATION_FAILED: 500,
+  UNKNOWN_SCHEMA_VERSION: 500,
+  MAPPING_FAILED: 500,
+  MAPPING_TIMEOUT: 500,
+  MAPPING_RESOURCE_LIMIT: 500,
+  INVALID_VENDOR_DEFINITION: 500,
+  MISSING_RECORD: 500,
+  QUANTITY_OUT_OF_RANGE: 500,
+  RECONCILE_WRITE_CONTENTION: 500,
+  FEED_INCONSISTENT: 500,
+  MAPPING_VERSION_CONFLICT: 500,
+  USAGE: 500,
+  REFUSED: 500,
+} as const satisfies Record<ErrorCode, number>;
+
+/** The body of a 5xx, by status: what the caller may do, not what failed inside. */
+const ANSWER_5XX: Record<number, { code: string; message: string }> = {
+  503: {
+    code: "UNAVAILABLE",
+    message: "A store did not answer; nothing was accepted or changed, retry later",
+  },
+  500: { code: "INTERNAL", message: "An unexpected error occurred" },
 };
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
@@ -72,12 +104,13 @@ function errorResponses(): MiddlewareObj<HttpEvent, HttpResult> {
     },
     after: (request) => withRequestId(request as never),
     onError: (request) => {
-      const error = request.error;
+      // A store call a route made without wrapping it is explained like any other (failures.ts).
+      const error = explainFailure(request.error);
       let response: HttpResult;
-      if (error instanceof DvssError && STATUS_BY_CODE[error.code]) {
-        const status = STATUS_BY_CODE[error.code] ?? 500;
+      if (error instanceof DvssError) {
+        const status = STATUS_BY_CODE[error.code];
         const body: Record<string, unknown> = {
-          error: {
+          error: ANSWER_5XX[status] ?? {
             code: error.code,
             message: error.message,
             ...(error.details.length > 0 && { details: error.details }),
@@ -87,12 +120,13 @@ function errorResponses(): MiddlewareObj<HttpEvent, HttpResult> {
         const headers: Record<string, string> =
           error instanceof RateLimitedError ? { "retry-after": String(error.retryAfterSeconds) } : {};
         // errorMessage, not message: "message" is the log line's own and Powertools drops it.
-        if (status >= 500) logger.error("request failed", { errorCode: error.code, error });
-        else logger.info("request rejected", { errorCode: error.code, errorMessage: error.message });
+        const logged = { errorCode: error.code, errorMessage: error.message, details: error.details };
+        if (status >= 500) logger.error("request failed", { ...logged, error });
+        else logger.info("request rejected", logged);
         response = json(status, body, headers);
       } else {
-        logger.error("unexpected error", { error: error as Error });
-        response = json(500, { error: { code: "INTERNAL", message: "An unexpected error occurred" } });
+        logger.error("unexpected error", { error });
+        response = json(500, { error: ANSWER_5XX[500] });
       }
       request.response = response;
       withRequestId(request as never);

@@ -1,6 +1,7 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
-import { DvssError, type FieldIssue, StorageUnavailableError } from "@dvss/core/errors";
+import { DvssError, type FieldIssue } from "@dvss/core/errors";
+import { explainFailure } from "@dvss/core/failures";
 import type { NormalizeState } from "@dvss/core/workflow";
 import middy, { type MiddlewareObj } from "@middy/core";
 import type { Context } from "aws-lambda";
@@ -13,31 +14,11 @@ export interface TaskFailure {
   details: FieldIssue[];
 }
 
-/** SDK errors that a retry can cure: throttling, 5xx, timeouts, connection resets. */
-function isTransientSdkError(error: unknown): boolean {
-  // Most errors have no cause: reading one's properties must not become the task's failure.
-  if (typeof error !== "object" || error === null) return false;
-  const failure = error as {
-    $metadata?: { httpStatusCode?: number };
-    $retryable?: unknown;
-    name?: string;
-    code?: string;
-  };
-  const status = failure.$metadata?.httpStatusCode ?? 0;
-  return (
-    status >= 500 ||
-    status === 429 ||
-    failure.$retryable !== undefined ||
-    /Throttl|TooManyRequests|RequestLimitExceeded|ProvisionedThroughputExceeded|TimeoutError|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT/.test(
-      `${failure.name} ${failure.code}`,
-    )
-  );
-}
-
 /**
  * Makes a task's failure legible to Step Functions: the error's `name` is what Retry and Catch
- * match (so transient store errors become StorageUnavailableError and are retried), and the
- * message carries code and field details as JSON so the Quarantine task can record them precisely.
+ * match (explainFailure makes a store that did not answer StorageUnavailableError, which is retried,
+ * and a refused grant AccessDeniedError, which is not), and the message carries code and field
+ * details as JSON so the Quarantine task can record them precisely.
  */
 function taskErrors(): MiddlewareObj<NormalizeState, unknown> {
   return {
@@ -46,11 +27,7 @@ function taskErrors(): MiddlewareObj<NormalizeState, unknown> {
       logger.appendKeys({ ingestId, vendorId, externalEventId });
     },
     onError: (request) => {
-      let error: Error = request.error instanceof Error ? request.error : new Error(String(request.error));
-      const cause = (error as { cause?: unknown }).cause;
-      if (!(error instanceof DvssError) && (isTransientSdkError(error) || isTransientSdkError(cause))) {
-        error = new StorageUnavailableError(`A store did not answer: ${error.message}`, { cause: error });
-      }
+      const error = explainFailure(request.error);
       const failure: TaskFailure =
         error instanceof DvssError
           ? { code: error.code, message: error.message, details: error.details }
