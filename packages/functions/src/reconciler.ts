@@ -1,7 +1,7 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
-import { StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { ListExecutionsCommand, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { isConditionalCheckFailed } from "@dvss/core/entities/conditions";
 import { PENDING_SHARDS } from "@dvss/core/entities/index";
 import { markFailed, recordQuarantine } from "@dvss/core/outcomes";
@@ -24,6 +24,32 @@ const concurrency = () => Math.max(1, Number(process.env.DVSS_RECONCILE_CONCURRE
  */
 const executionsLostBefore = () => process.env.DVSS_EXECUTIONS_LOST_BEFORE;
 
+/**
+ * Ask Step Functions which executions still run and leave their events alone, however long ago
+ * they started: the local runtime sets it, whose executions can wait in its queue longer than the
+ * threshold. (Express executions, as deployed, cannot be listed.)
+ */
+const skipRunning = () => process.env.DVSS_RECONCILE_SKIP_RUNNING === "true";
+
+/** The ingestIds of the RUNNING executions (named `<ingestId>` or `<ingestId>-<kind>-<n>`). */
+async function runningIngestIds(): Promise<Set<string>> {
+  const ingestIds = new Set<string>();
+  let nextToken: string | undefined;
+  do {
+    const page = await sfnClient().send(
+      new ListExecutionsCommand({
+        stateMachineArn: stateMachineArn(),
+        statusFilter: "RUNNING",
+        maxResults: 1000,
+        ...(nextToken && { nextToken }),
+      }),
+    );
+    for (const execution of page.executions ?? []) ingestIds.add((execution.name ?? "").split("-")[0] ?? "");
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return ingestIds;
+}
+
 /** Records older than this are stuck: the threshold, or the moment executions were lost if later. */
 function stuckCutoff(now: number): string {
   const threshold = new Date(now - stuckAfterMs()).toISOString();
@@ -45,6 +71,8 @@ export interface ReconcileReport {
   restarted: string[];
   quarantined: string[];
   backlog: number;
+  /** Past the cut-off but with an execution still RUNNING (only with DVSS_RECONCILE_SKIP_RUNNING): left alone. */
+  running: number;
 }
 
 /**
@@ -59,7 +87,16 @@ export const handler = middy()
   .handler(async (): Promise<ReconcileReport> => {
     const entities = getEntities();
     const cutoff = stuckCutoff(Date.now());
-    const report: ReconcileReport = { restarted: [], quarantined: [], backlog: 0 };
+    const report: ReconcileReport = { restarted: [], quarantined: [], backlog: 0, running: 0 };
+    // Listed before the records are read: an execution that ends in between leaves its record
+    // final, or RECEIVED after a failure, which is then rightly restarted.
+    const running = skipRunning()
+      ? await runningIngestIds().catch((error: unknown) => {
+          // Without the list the threshold alone decides, as for Express.
+          logger.warn("running executions not listed", { error: String(error) });
+          return new Set<string>();
+        })
+      : new Set<string>();
     const shards = await Promise.all(
       Array.from({ length: PENDING_SHARDS }, (_, shard) =>
         entities.ingestRecords.query
@@ -72,7 +109,9 @@ export const handler = middy()
           .go({ count: batchPerShard() }),
       ),
     );
-    const stuck = shards.flatMap(({ data }) => data);
+    const pastCutoff = shards.flatMap(({ data }) => data);
+    const stuck = pastCutoff.filter((record) => !running.has(record.ingestId));
+    report.running = pastCutoff.length - stuck.length;
     report.backlog = stuck.length;
     await eachLimited(stuck, concurrency(), async (record) => {
       const key = { vendorId: record.vendorId, externalEventId: record.externalEventId };

@@ -77,8 +77,8 @@ const STAGE = "local";
 /**
  * Records per pending-index shard a local reconciler run restarts (8 shards): 800 per run, every
  * 10 s with `npm start`, more than the workflow drains, so recovery after a crash is bounded by
- * the workflow, while each run's restarts are through the queue well within the 120 s after which
- * the reconciler would start them again.
+ * the workflow. Restarts wait in the executions queue; the reconciler leaves an event whose
+ * execution is queued alone (DVSS_RECONCILE_SKIP_RUNNING), however long it waits.
  */
 const LOCAL_RECONCILE_BATCH_PER_SHARD = 100;
 const REGION = "us-east-1";
@@ -223,6 +223,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
   // after its usual threshold (an execution of this runtime may still be queued that long).
   process.env.DVSS_EXECUTIONS_LOST_BEFORE = startedAt;
   process.env.DVSS_RECONCILE_BATCH_PER_SHARD ??= String(LOCAL_RECONCILE_BATCH_PER_SHARD);
+  // An execution waiting in this runtime's queue is not lost, however long it waits.
+  process.env.DVSS_RECONCILE_SKIP_RUNNING ??= "true";
   // Handlers of an earlier runtime in this process hold clients for old endpoints.
   const { resetRuntime } = await import("@dvss/functions/lib/runtime");
   resetRuntime();

@@ -238,6 +238,13 @@ export class LocalStepFunctions {
         };
       }
       case "ListExecutions": {
+        if (body.statusFilter === "RUNNING") {
+          const page = await this.listRunning(String(body.stateMachineArn), {
+            limit: Number(body.maxResults ?? 100),
+            ...(body.nextToken && { nextToken: String(body.nextToken) }),
+          });
+          return { executions: page.executions.map(executionSummary), nextToken: page.nextToken };
+        }
         const executions = await this.listExecutions(String(body.stateMachineArn), {
           status: body.statusFilter as ExecutionStatus | undefined,
           limit: Number(body.maxResults ?? 100),
@@ -453,15 +460,39 @@ export class LocalStepFunctions {
           },
         ],
       };
-      await this.#documents.send(
-        new PutCommand({
-          TableName: table,
-          Item: this.#item(aborted),
-          ConditionExpression: "#status = :running",
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: { ":running": "RUNNING" },
-        }),
+      const put = (record: ExecutionRecord, onlyIfRunning = false) =>
+        this.#documents.send(
+          new PutCommand({
+            TableName: table,
+            Item: this.#item(record),
+            ...(onlyIfRunning && {
+              ConditionExpression: "#status = :running",
+              ExpressionAttributeNames: { "#status": "status" },
+              ExpressionAttributeValues: { ":running": "RUNNING" },
+            }),
+          }),
+        );
+      try {
+        await put(aborted, true);
+        ended.push(aborted);
+        return;
+      } catch (error) {
+        if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
+      }
+      // The index says RUNNING, the item does not: the process was killed inside a write, which
+      // dynalite applies to the index before the item (a StartExecution whose item was never
+      // written, say). Writing the item RUNNING takes over that index entry; the next write
+      // moves it where the item's status says.
+      const { Item } = await this.#documents.send(
+        new GetCommand({ TableName: table, Key: { pk: orphan.executionArn, sk: "execution" } }),
       );
+      const current = Item ? this.#record(Item) : undefined;
+      await put({ ...(current ?? orphan), status: "RUNNING" });
+      if (current && current.status !== "RUNNING") {
+        await put(current);
+        return;
+      }
+      await put(aborted);
       ended.push(aborted);
     };
     for (let next = 0; next < orphans.length; next += 16) {
@@ -536,6 +567,38 @@ export class LocalStepFunctions {
       .filter((item) => !options.status || item.status === options.status)
       .filter((item) => !options.namePrefix || item.name.startsWith(options.namePrefix))
       .slice(0, options.limit ?? 100);
+  }
+
+  /**
+   * The RUNNING executions (started, or waiting their turn), newest first, page by page: what
+   * the reconciler asks before it restarts an event whose execution is only queued.
+   */
+  async listRunning(
+    stateMachineArn: string,
+    options: { limit?: number; nextToken?: string } = {},
+  ): Promise<{ executions: ExecutionRecord[]; nextToken?: string }> {
+    const page = await this.#documents.send(
+      new QueryCommand({
+        TableName: this.#options.table,
+        IndexName: "gsi1",
+        KeyConditionExpression: "gsi1pk = :partition",
+        ExpressionAttributeValues: { ":partition": runningPartition(stateMachineArn) },
+        ScanIndexForward: false,
+        Limit: Math.min(Math.max(1, options.limit ?? 100), 1000),
+        ...(options.nextToken && {
+          ExclusiveStartKey: JSON.parse(Buffer.from(options.nextToken, "base64url").toString()),
+        }),
+      }),
+    );
+    return {
+      // A kill inside a write can leave an index entry behind its item: only what still runs.
+      executions: (page.Items ?? [])
+        .map((item) => this.#record(item))
+        .filter((item) => item.status === "RUNNING"),
+      ...(page.LastEvaluatedKey && {
+        nextToken: Buffer.from(JSON.stringify(page.LastEvaluatedKey)).toString("base64url"),
+      }),
+    };
   }
 
   /** Resolves when every execution started so far has finished (tests, clean shutdown). */

@@ -165,3 +165,31 @@ describe("the reconciler after runtime stops", () => {
     }
   });
 });
+
+describe("the reconciler and the local executions queue", () => {
+  it("leaves an event alone while its execution waits in the queue, however long past the threshold", async () => {
+    const dvss = await startHarness({ maxConcurrentExecutions: 1 });
+    const reconcile = await loadHandler("packages/functions/src/reconciler.handler");
+    process.env.DVSS_RECONCILE_AFTER_SECONDS = "0";
+    try {
+      const posted = await Promise.all(
+        Array.from({ length: 6 }, (_, n) => dvss.post(envelope(`queued-${n}`))),
+      );
+
+      const report = await reconcile({}, lambdaContext("Reconciler"));
+      await dvss.runtime.stepFunctions.drain();
+      const records = await dvss.records();
+
+      expect(posted.every((response) => response.status === 202)).toBe(true);
+      expect(report.running).toBeGreaterThan(0);
+      expect(report.restarted).toEqual([]);
+      // Each event ran once: no second execution of an event that was only waiting.
+      expect(records.map((record) => [record.status, record.attempts])).toEqual(
+        records.map(() => ["NORMALIZED", 1]),
+      );
+    } finally {
+      delete process.env.DVSS_RECONCILE_AFTER_SECONDS;
+      await dvss.close();
+    }
+  });
+});
