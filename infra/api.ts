@@ -4,7 +4,7 @@ import type { FunctionName, Stores } from "./access.ts";
 import { dvssFunction } from "./function.ts";
 
 /**
- * The HTTP API of CONTRACT §2, from the one route list the local server also serves: one function
+ * The HTTP API of the HTTP API contract, docs/contract, from the one route list the local server also serves: one function
  * per handler (routes sharing a handler share its function), stage throttling, access logs.
  */
 export function api(settings: StageSettings, stores: Stores) {

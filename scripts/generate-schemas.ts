@@ -55,7 +55,7 @@ function envelopeSchema(): JsonSchema {
   const schema = document(EnvelopeSchema, {
     title: "DVSS ingest envelope",
     description:
-      `The body of POST /v1/events (CONTRACT.md §1). The whole body is at most ${MAX_BODY_BYTES} bytes of UTF-8; ` +
+      `The body of POST /v1/events (the envelope contract, docs/contract). The whole body is at most ${MAX_BODY_BYTES} bytes of UTF-8; ` +
       `objects and arrays nest at most ${MAX_NESTING_DEPTH} levels in the payload (the payload is level 1) ` +
       "and in any other field; every string and key is well-formed Unicode (no lone surrogates).",
   });
@@ -95,7 +95,7 @@ export function generateSchemaFiles(): Record<string, string> {
       {
         title: `Normalized document, schemaVersion ${STANDARD_SCHEMA_VERSION}`,
         description:
-          "What the normalized bucket holds at normalized/<eventType>/YYYY/MM/DD/<ingestId>.json and the feed carries (CONTRACT.md §3).",
+          "What the normalized bucket holds at normalized/<eventType>/YYYY/MM/DD/<ingestId>.json and the feed carries (docs/spec/canonical-state.md).",
       },
       { ...conversion, definitions: { ...StandardEventSchemas, OrderLine: OrderLineSchema } },
     ),

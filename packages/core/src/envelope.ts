@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { EnvelopeError, type FieldIssue, InvalidJsonError, PayloadTooLargeError } from "./errors.ts";
 
-/** The whole request body, in bytes (CONTRACT §1). */
+/** The whole request body, in bytes (the envelope contract, docs/contract). */
 export const MAX_BODY_BYTES = 262_144;
 /** How far in the future occurredAt may be: vendors' clocks drift, but not by days. */
 export const MAX_FUTURE_SKEW_MS = 24 * 60 * 60 * 1000;

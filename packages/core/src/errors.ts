@@ -6,11 +6,11 @@
  */
 
 /**
- * Every code a DvssError carries. A code is what a caller (CONTRACT §2), the quarantine (its
+ * Every code a DvssError carries. A code is what a caller (the HTTP API contract, docs/contract), the quarantine (its
  * reason) or the CLI shows; the HTTP status table (functions/src/lib/http.ts) has a row for each.
  */
 export const ERROR_CODES = [
-  // CONTRACT §2: answered to API callers.
+  // the HTTP API contract, docs/contract: answered to API callers.
   "INVALID_JSON",
   "INVALID_ENVELOPE",
   "BAD_REQUEST",

@@ -39,7 +39,7 @@ export type IngestResult =
   | { status: "DUPLICATE"; ingestId: string; envelope: Envelope };
 
 /**
- * DESIGN §1 steps 2–6 for an authenticated vendor: validate, fast duplicate read, raw object,
+ * docs/architecture steps 2–6 for an authenticated vendor: validate, fast duplicate read, raw object,
  * conditional record, start. The record is the commit point: before it nothing is accepted (a
  * failure, as explainFailure reports it, answers 5xx and leaves at most an orphan raw object under
  * a fresh ingestId, which no retry can mistake for a duplicate); after it the event is accepted

@@ -14,7 +14,7 @@ import {
 } from "./standard-events.ts";
 
 /**
- * The normalized document of CONTRACT §3, as published: what the normalized bucket holds and the
+ * The normalized document of docs/spec/canonical-state.md, as published: what the normalized bucket holds and the
  * feed carries. One variant per standard event type so `data` is checked against its own schema.
  */
 const documentOf = <T extends StandardEventType, S extends v.GenericSchema>(eventType: T, data: S) =>

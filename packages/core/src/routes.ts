@@ -1,5 +1,5 @@
 /**
- * The HTTP routes of CONTRACT §2 and the handler behind each: the API Gateway stack and the local
+ * The HTTP routes of the HTTP API contract, docs/contract and the handler behind each: the API Gateway stack and the local
  * HTTP server both read this list.
  */
 export interface Route {

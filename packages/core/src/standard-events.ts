@@ -1,10 +1,10 @@
 import * as v from "valibot";
 import { type FieldIssue, MappingError } from "./errors.ts";
 
-/** The version of the standard event formats below (CONTRACT §3). */
+/** The version of the standard event formats below (docs/spec/canonical-state.md). */
 export const STANDARD_SCHEMA_VERSION = "1.0";
 
-// Non-empty and trimmed (CONTRACT §3). Two actions so each failure says which rule it broke; both
+// Non-empty and trimmed (docs/spec/canonical-state.md). Two actions so each failure says which rule it broke; both
 // convert to JSON Schema (minLength, pattern).
 const text = (description: string) =>
   v.pipe(

@@ -112,7 +112,7 @@ export const TASK_RESULT_PATHS: Readonly<Record<TaskName, string>> = {
   Quarantine: "$.quarantine",
 };
 
-/** Retry policy of every task (see DESIGN §1: transient errors only; the rest is caught). */
+/** Retry policy of every task (see docs/architecture: transient errors only; the rest is caught). */
 export const TASK_RETRY = {
   intervalSeconds: 1,
   backoffRate: 2,

@@ -1,4 +1,4 @@
-/** The seed example of CONTRACT §1: vendorA's inventory update, the envelope most tests start from. */
+/** The seed example of the envelope contract, docs/contract: vendorA's inventory update, the envelope most tests start from. */
 export const seedEnvelope = {
   vendorId: "vendorA",
   externalEventId: "inv-12345",

@@ -121,7 +121,7 @@ const view = (state: EntityState) =>
 const views = (r: Run) => new Map([...r.states].map(([key, state]) => [key, view(state)]));
 
 /**
- * The fold order of CONTRACT §3 written out plainly, as the oracle: by instant; at the same instant
+ * The fold order of docs/spec/canonical-state.md written out plainly, as the oracle: by instant; at the same instant
  * the preferred event last (the last applied wins): the lower priority number, then the smaller
  * externalEventId, then the smaller vendorId.
  */

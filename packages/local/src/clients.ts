@@ -6,7 +6,7 @@ import { SFNClient } from "@aws-sdk/client-sfn";
 /** s3rver's fixed credentials (dynalite takes any): what every local client signs with, never real ones. */
 export const LOCAL_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
 
-/** Where local data lives (CONTRACT §5): DVSS_DATA_DIR, else `.dvss` in the working directory. */
+/** Where local data lives (README, "Run it"): DVSS_DATA_DIR, else `.dvss` in the working directory. */
 export function localDataDir(
   env: Record<string, string | undefined> = process.env,
   cwd = process.cwd(),

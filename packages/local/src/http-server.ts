@@ -28,7 +28,7 @@ function readBody(req: IncomingMessage): Promise<{ body: Buffer; bytes: number }
   });
 }
 
-/** An error answered by the local gateway itself, in the contract's shape (CONTRACT §2). */
+/** An error answered by the local gateway itself, in the contract's shape (the HTTP API contract, docs/contract). */
 export function gatewayError(
   requestId: string,
   statusCode: number,

@@ -12,7 +12,7 @@ import {
 import { findRecord } from "./story.ts";
 
 /**
- * Redrive: a new execution for a quarantined event (DESIGN §1: Express executions cannot be
+ * Redrive: a new execution for a quarantined event (docs/architecture: Express executions cannot be
  * redriven by Step Functions, so this is our own operation). The quarantine entry is marked
  * `redriven` before the start, so a failure of the new run reopens it; a run that normalizes the
  * event resolves it (when waited for). A NORMALIZED event is refused: replay is for those.

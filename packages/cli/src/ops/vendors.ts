@@ -4,7 +4,7 @@ import { NotFoundError } from "@dvss/core/errors";
 import type { OpsContext } from "../context.ts";
 import { OperationRefusedError, UsageError } from "../exit.ts";
 
-/** Same rule as the envelope's vendorId (CONTRACT §1). */
+/** Same rule as the envelope's vendorId (the envelope contract, docs/contract). */
 const VENDOR_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 export interface NewVendor {

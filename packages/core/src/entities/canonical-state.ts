@@ -3,7 +3,7 @@ import { keyPart } from "../keys.ts";
 import { CANONICAL_ORDER_STATUSES } from "../state/orders.ts";
 
 /**
- * What inventory and order items share: the consumer fields of CONTRACT §2, the fold the rules
+ * What inventory and order items share: the consumer fields of the HTTP API contract, docs/contract, the fold the rules
  * recompute from, and the latest change until it is in the feed. `version` is the compare-and-swap
  * guard of every write (docs/spec/canonical-state.md).
  */

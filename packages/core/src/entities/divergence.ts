@@ -2,7 +2,7 @@ import { Entity, type EntityConfiguration, type EntityItem } from "electrodb";
 import { DIVERGENCE_KINDS } from "../state/types.ts";
 
 /**
- * A valid event that was not applied or disagrees with canonical state (DESIGN §3). Keyed by
+ * A valid event that was not applied or disagrees with canonical state (docs/spec/canonical-state.md). Keyed by
  * divergenceId (ingestId, kind, the other event of a pair), so writing it again changes nothing.
  */
 export const divergenceEntity = (config: EntityConfiguration) =>
@@ -27,7 +27,7 @@ export const divergenceEntity = (config: EntityConfiguration) =>
         rawKey: { type: "string" },
         /** What the event said (its data; for IDEMPOTENCY_CONFLICT both content hashes). */
         said: { type: "any" },
-        /** The entity as consumers saw it before (CONTRACT §2 shape), null for a new entity. */
+        /** The entity as consumers saw it before (the HTTP API contract, docs/contract shape), null for a new entity. */
         stateBefore: { type: "any" },
         /** The other event of a pair kind, described like the event itself. */
         related: { type: "any" },

@@ -27,7 +27,7 @@ export const outboxEntryEntity = (config: EntityConfiguration) =>
         entityKey: { type: "string", readOnly: true },
         version: { type: "number", readOnly: true },
         ingestId: { type: "string", readOnly: true },
-        /** The normalized document of the change (CONTRACT §3), as the feed returns it. */
+        /** The normalized document of the change (docs/spec/canonical-state.md), as the feed returns it. */
         event: { type: "any", readOnly: true },
         mappingVersion: { type: "string", readOnly: true },
         appliedAt: { type: "string", readOnly: true },

@@ -8,7 +8,7 @@ export const vendorEntity = (config: EntityConfiguration) =>
       attributes: {
         vendorId: { type: "string", required: true, readOnly: true },
         name: { type: "string", required: true },
-        /** Lower wins ties between events with the same occurredAt (CONTRACT §3). */
+        /** Lower wins ties between events with the same occurredAt (docs/spec/canonical-state.md). */
         priority: { type: "number", required: true },
         rateLimitPerSecond: { type: "number", required: true },
         /** Active mapping version per vendor event type; absent = the highest published. */

@@ -5,7 +5,7 @@ import { UnknownSchemaVersionError, VendorDefinitionError } from "../errors.ts";
 export const EVENT_TYPE_PATTERN = /^[a-z0-9._-]{1,64}$/;
 export const VERSION_PATTERN = /^[A-Za-z0-9._-]{1,32}$/;
 
-/** `vendor.json` (CONTRACT §4), plus the optional choice of active version per event type. */
+/** `vendor.json` (docs/spec/mappings.md), plus the optional choice of active version per event type. */
 export const VendorProfileSchema = v.strictObject({
   vendorId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}$/)),
   name: v.pipe(v.string(), v.nonEmpty()),

@@ -144,7 +144,7 @@ export interface FeedItem {
   event: NormalizedDocument;
 }
 
-/** CONTRACT §2, GET /v1/feed. */
+/** the HTTP API contract, docs/contract, GET /v1/feed. */
 export interface FeedPage {
   items: FeedItem[];
   next: string;

@@ -30,7 +30,7 @@ export interface InventoryFold {
   entries: InventoryEntry[];
 }
 
-/** CONTRACT §2, GET /v1/state/inventory/{warehouseId}/{sku}. */
+/** the HTTP API contract, docs/contract, GET /v1/state/inventory/{warehouseId}/{sku}. */
 export interface InventoryView {
   warehouseId: string;
   sku: string;
@@ -45,7 +45,7 @@ export interface InventoryState extends InventoryView {
   fold: InventoryFold;
 }
 
-/** The entity key of CONTRACT §2: `<warehouseId>#<sku>`, each with `%` and `#` escaped (composeKey). */
+/** The entity key of the HTTP API contract, docs/contract: `<warehouseId>#<sku>`, each with `%` and `#` escaped (composeKey). */
 export function inventoryKey(warehouseId: string, sku: string): string {
   return composeKey(warehouseId, sku);
 }
@@ -121,7 +121,7 @@ function compact(fold: InventoryFold, rules: StateRuleOptions, applying: Applyin
 }
 
 /**
- * Applies one inventory event (CONTRACT §3). Pure: the same state and event give the same outcome.
+ * Applies one inventory event (docs/spec/canonical-state.md). Pure: the same state and event give the same outcome.
  *
  * - Already in the item (same ingestId): nothing changes, nothing is reported.
  * - At or before what the watermark forgot: STALE_EVENT (BEFORE_WATERMARK), state and version unchanged.

@@ -1,7 +1,7 @@
 import { EnvelopeError } from "../errors.ts";
 
 /**
- * Where an event sits in its entity's fold (CONTRACT §3): occurredAt as an instant; among events at
+ * Where an event sits in its entity's fold (docs/spec/canonical-state.md): occurredAt as an instant; among events at
  * the same instant the preferred one applies last, so it is the one that wins: the lower priority
  * number, then the smaller externalEventId, then the smaller vendorId (so two vendors' events with
  * the same id still have one order). Stored with the event, so the priority is the one the vendor

@@ -42,7 +42,7 @@ export interface OrderFold {
   events: OrderEntry[];
 }
 
-/** CONTRACT §2, GET /v1/state/orders/{orderId}. */
+/** the HTTP API contract, docs/contract, GET /v1/state/orders/{orderId}. */
 export interface OrderView {
   orderId: string;
   status: CanonicalOrderStatus;
@@ -108,7 +108,7 @@ interface OrderFoldResult {
 }
 
 /**
- * The order rules of CONTRACT §3 over events in fold order. OrderCreated gives the lines (the last
+ * The order rules of docs/spec/canonical-state.md over events in fold order. OrderCreated gives the lines (the last
  * one in fold order wins) and CREATED if there is no status yet; a status of higher rank applies;
  * lower is STATUS_REGRESSION, equal is skipped silently; CANCELED applies from any status (over
  * DELIVERED it is CONFLICTING_TERMINAL_STATES); once DELIVERED anything else is
@@ -172,7 +172,7 @@ function foldOrder(events: readonly OrderEntry[]): OrderFoldResult {
 }
 
 /**
- * Applies one order event (CONTRACT §3). Pure. A new event always joins the order's history
+ * Applies one order event (docs/spec/canonical-state.md). Pure. A new event always joins the order's history
  * (version + 1), even when the rules skip its status; the state is recomputed from all events.
  * Divergences reported are those of the new fold that the previous fold did not have: a late event
  * can reveal a divergence on another event (e.g. make a stored status a regression).

@@ -8,7 +8,7 @@ export type StateReaders = Pick<StateEntities, "inventoryStates" | "orderStates"
 
 export { type FeedItem, type FeedPage, type ReadFeedOptions, readFeed } from "./feed.ts";
 
-/** CONTRACT §2 GET /v1/state/inventory/{warehouseId}/{sku}; NotFoundError (404) if never seen. */
+/** the HTTP API contract, docs/contract GET /v1/state/inventory/{warehouseId}/{sku}; NotFoundError (404) if never seen. */
 export async function getInventoryState(
   entities: StateReaders,
   warehouseId: string,
@@ -19,7 +19,7 @@ export async function getInventoryState(
   return inventoryView(stored.state as InventoryState);
 }
 
-/** CONTRACT §2 GET /v1/state/orders/{orderId}; NotFoundError (404) if never seen. */
+/** the HTTP API contract, docs/contract GET /v1/state/orders/{orderId}; NotFoundError (404) if never seen. */
 export async function getOrderState(entities: StateReaders, orderId: string): Promise<OrderView> {
   const stored = await readState(entities, { type: "order", orderId });
   if (!stored) throw new NotFoundError(`No order state for ${orderId}`);

@@ -4,7 +4,7 @@ export type EntityType = "inventory" | "order";
 
 /**
  * The entity an event belongs to; `key` is `<warehouseId>#<sku>` (each with `%` and `#` escaped as
- * `%25` and `%23`, so no two pairs share a key) or the orderId (CONTRACT §2).
+ * `%25` and `%23`, so no two pairs share a key) or the orderId (the HTTP API contract, docs/contract).
  */
 export interface EntityRef {
   type: EntityType;

@@ -4,7 +4,7 @@ import { getInventoryState, getOrderState, readFeed } from "@dvss/core/state/rea
 import { headersOf, httpHandler, json } from "../lib/http.ts";
 import { getEntities } from "../lib/runtime.ts";
 
-/** Downstream teams read canonical state and the change feed with a consumer key (CONTRACT §2). */
+/** Downstream teams read canonical state and the change feed with a consumer key (the HTTP API contract, docs/contract). */
 export const handler = httpHandler(async (event) => {
   const entities = getEntities();
   requireRole(await authenticate(entities, apiKeyFromHeaders(headersOf(event))), "consumer");

@@ -53,7 +53,7 @@ function ingestPorts(): IngestPorts {
   };
 }
 
-/** POST /v1/events: DESIGN §1 steps 1–6. */
+/** POST /v1/events: docs/architecture steps 1–6. */
 export const handler = httpHandler(
   async (event) => {
     const started = Date.now();

@@ -15,7 +15,7 @@ export type HttpResult = APIGatewayProxyStructuredResultV2;
  * ANSWER_5XX's, and the log line has the code, message, details and cause.
  */
 const STATUS_BY_CODE = {
-  // CONTRACT §2.
+  // the HTTP API contract, docs/contract.
   INVALID_JSON: 400,
   INVALID_ENVELOPE: 400,
   BAD_REQUEST: 400,

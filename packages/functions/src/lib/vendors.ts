@@ -3,7 +3,7 @@ import { getEntities } from "./runtime.ts";
 const TTL_MS = 30_000;
 const priorities = new Map<string, { priority: number; expiresAt: number }>();
 
-/** A vendor's priority (CONTRACT §3 tie-break), cached briefly: it changes rarely and is read per event. */
+/** A vendor's priority (docs/spec/canonical-state.md tie-break), cached briefly: it changes rarely and is read per event. */
 export async function vendorPriority(vendorId: string, now = Date.now()): Promise<number> {
   const cached = priorities.get(vendorId);
   if (cached && cached.expiresAt > now) return cached.priority;
