@@ -1,7 +1,5 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { type RunningStores, startStores } from "@dvss/local/stores";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEntities, type Entities } from "../src/entities/index.ts";
+import type { Entities } from "../src/entities/index.ts";
 import { WRITE_CONTENTION_ERROR } from "../src/errors.ts";
 import type { NormalizedDocument } from "../src/normalized.ts";
 import { applyStateChange, recordIdempotencyConflict } from "../src/state/apply.ts";
@@ -13,6 +11,7 @@ import { applyEvent, type EntityState } from "../src/state/rules.ts";
 import type { StateEntities } from "../src/state/store.ts";
 import { CONTENTION_RETRY } from "../src/workflow.ts";
 import { at, inventoryAdjusted, inventoryUpdated, orderCreated, orderStatusChanged } from "./state-events.ts";
+import { startTestStores } from "./stores.ts";
 
 const PRIORITIES: Record<string, number> = { vendorA: 10, vendorB: 20, vendorC: 10 };
 const options = (event: NormalizedDocument) => ({
@@ -20,24 +19,15 @@ const options = (event: NormalizedDocument) => ({
   mappingVersion: "1",
 });
 
-let stores: RunningStores;
-let dynamodb: DynamoDBClient;
+let stores: Awaited<ReturnType<typeof startTestStores>>;
 let entities: Entities;
 
 beforeAll(async () => {
-  stores = await startStores({ stage: "state-test" });
-  dynamodb = new DynamoDBClient({
-    endpoint: stores.dynamodbEndpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
-  entities = createEntities(dynamodb, stores.tables);
+  stores = await startTestStores("state-test");
+  entities = stores.entities;
 });
 
-afterAll(async () => {
-  dynamodb?.destroy();
-  await stores?.close();
-});
+afterAll(() => stores?.close());
 
 let warehouseCount = 0;
 /** A warehouse no other test uses, so tests sharing the tables do not see each other's state. */

@@ -1,12 +1,11 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { type RunningStores, startStores } from "@dvss/local/stores";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEntities, type Entities } from "../src/entities/index.ts";
+import type { Entities } from "../src/entities/index.ts";
 import { applyStateChange } from "../src/state/apply.ts";
 import { inventoryKey } from "../src/state/inventory.ts";
 import { getInventoryState, readFeed } from "../src/state/read.ts";
 import { at, inventoryUpdated } from "./state-events.ts";
+import { startTestStores } from "./stores.ts";
 
 describe("entity keys", () => {
   it("keep ids without # or % as they were: <warehouseId>#<sku>", () => {
@@ -34,24 +33,15 @@ describe("entity keys", () => {
 });
 
 describe("state items of ids that share their text", () => {
-  let stores: RunningStores;
-  let dynamodb: DynamoDBClient;
+  let stores: Awaited<ReturnType<typeof startTestStores>>;
   let entities: Entities;
 
   beforeAll(async () => {
-    stores = await startStores({ stage: "keys-test" });
-    dynamodb = new DynamoDBClient({
-      endpoint: stores.dynamodbEndpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
-    });
-    entities = createEntities(dynamodb, stores.tables);
+    stores = await startTestStores("keys-test");
+    entities = stores.entities;
   });
 
-  afterAll(async () => {
-    dynamodb?.destroy();
-    await stores?.close();
-  });
+  afterAll(() => stores?.close());
 
   const options = { vendorPriority: 10, mappingVersion: "1" };
 

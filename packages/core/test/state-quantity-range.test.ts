@@ -1,13 +1,12 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { type RunningStores, startStores } from "@dvss/local/stores";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEntities, type Entities } from "../src/entities/index.ts";
+import type { Entities } from "../src/entities/index.ts";
 import { DvssError, TRANSIENT_ERROR_NAMES } from "../src/errors.ts";
 import type { NormalizedDocument } from "../src/normalized.ts";
 import { applyStateChange } from "../src/state/apply.ts";
 import { getInventoryState } from "../src/state/read.ts";
 import { applyEvent, type EntityState } from "../src/state/rules.ts";
 import { at, inventoryAdjusted, inventoryUpdated } from "./state-events.ts";
+import { startTestStores } from "./stores.ts";
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
@@ -75,24 +74,15 @@ describe("an inventory quantity beyond ±(2^53−1)", () => {
 });
 
 describe("applying a quantity beyond ±(2^53−1) to canonical state", () => {
-  let stores: RunningStores;
-  let dynamodb: DynamoDBClient;
+  let stores: Awaited<ReturnType<typeof startTestStores>>;
   let entities: Entities;
 
   beforeAll(async () => {
-    stores = await startStores({ stage: "quantity-test" });
-    dynamodb = new DynamoDBClient({
-      endpoint: stores.dynamodbEndpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
-    });
-    entities = createEntities(dynamodb, stores.tables);
+    stores = await startTestStores("quantity-test");
+    entities = stores.entities;
   });
 
-  afterAll(async () => {
-    dynamodb?.destroy();
-    await stores?.close();
-  });
+  afterAll(() => stores?.close());
 
   it("fails QUANTITY_OUT_OF_RANGE before the write: the state keeps its quantity and version", async () => {
     const options = { vendorPriority: 10, mappingVersion: "1" };
