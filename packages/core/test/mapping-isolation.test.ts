@@ -69,7 +69,8 @@ const HOSTILE_INPUT = `${"a".repeat(32)}!`;
 describe("mapping isolation", () => {
   it("stops a catastrophic regex at the time limit with a truthful error, while another vendor's mapping runs first", async () => {
     // prepare
-    const hostile = engineFor("vendorH", CATASTROPHIC_REGEX);
+    // A 4 s limit (1 s in production): the normal mapping must come first even on a busy machine.
+    const hostile = engineFor("vendorH", CATASTROPHIC_REGEX, { timeoutMs: 4_000 });
     const normal = engineFor("vendorN", dataWith("payload.warehouse"));
     const finished: string[] = [];
     const started = Date.now();
@@ -90,9 +91,9 @@ describe("mapping isolation", () => {
     expect(finished).toEqual(["normal", "hostile"]);
     expect(error.code).toBe("MAPPING_TIMEOUT");
     expect(error).toBeInstanceOf(MappingTimeoutError);
-    expect(error.message).toBe("Mapping vendorH/inventory_update/1 ran longer than 1000 ms and was stopped");
+    expect(error.message).toBe("Mapping vendorH/inventory_update/1 ran longer than 4000 ms and was stopped");
     expect(error.details).toContainEqual({ path: "mappingVersion", message: "vendorH/inventory_update/1" });
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   it("refuses a $pad bomb by the size of its output, which is counted without being built", async () => {
