@@ -10,11 +10,16 @@ export interface Monitored {
   ingest: sst.aws.Function;
   stateMachine: aws.sfn.StateMachine;
   reconciler: sst.aws.Function;
+  /** Batches of the outbox stream the pipe could not deliver to the bus (infra/events.ts). */
+  outboxDeadLetters: aws.sqs.Queue;
+  /** The table whose one partition holds the whole feed (stacks/settings.ts, FEED_PARTITION). */
+  outboxTable: sst.aws.Dynamo;
 }
 
 /**
  * Alarms an operator acts on, all to one SNS topic: quarantine rate, reconciler backlog, failed
- * executions (an outcome could not be recorded), ingest 5xx and throttles. No data is no alarm.
+ * executions (an outcome could not be recorded), ingest 5xx and throttles, outbox batches the
+ * pipe dead-lettered, and the feed's one partition nearing or at its write limit. No data is no alarm.
  */
 export function monitoring(thresholds: AlarmThresholds, monitored: Monitored) {
   const alerts = new sst.aws.SnsTopic("Alerts");
@@ -114,5 +119,56 @@ export function monitoring(thresholds: AlarmThresholds, monitored: Monitored) {
     statistic: "Sum",
   });
 
-  return { alerts, quarantineRate, reconcilerBacklog, failedExecutions, ingest5xx, ingestThrottles };
+  // The pipe retried a batch, split it down to the record the bus refused, and gave up on it: those
+  // changes are in the feed but were never announced on the bus.
+  const outboxDeadLetters = new aws.cloudwatch.MetricAlarm("OutboxDeadLettersAlarm", {
+    ...common,
+    alarmDescription:
+      "The outbox pipe dead-lettered a batch: changes in the feed that were not announced on the bus",
+    comparisonOperator: "GreaterThanOrEqualToThreshold",
+    threshold: thresholds.outboxDeadLetters,
+    namespace: "AWS/SQS",
+    metricName: "ApproximateNumberOfMessagesVisible",
+    dimensions: { QueueName: monitored.outboxDeadLetters.name },
+    period: FIVE_MINUTES,
+    statistic: "Maximum",
+  });
+
+  // The whole feed is one partition (FEED_PARTITION in stacks/settings.ts): applied changes near
+  // what it sustains, then writes it refuses. Until the feed is sharded, the answer is to slow down.
+  const feedCapacity = new aws.cloudwatch.MetricAlarm("FeedCapacityAlarm", {
+    ...common,
+    alarmDescription:
+      "Changes applied per 5 minutes are above 80% of what the feed's one DynamoDB partition sustains",
+    comparisonOperator: "GreaterThanThreshold",
+    threshold: thresholds.feedChangesPerFiveMinutes,
+    namespace: DVSS_METRICS.namespace,
+    metricName: "dvss.normalize.success",
+    dimensions: DVSS_METRICS.dimensions,
+    period: FIVE_MINUTES,
+    statistic: "Sum",
+  });
+  const outboxWriteThrottles = new aws.cloudwatch.MetricAlarm("OutboxWriteThrottlesAlarm", {
+    ...common,
+    alarmDescription: "DynamoDB throttled writes to the Outbox table: the feed's partition is at its limit",
+    comparisonOperator: "GreaterThanOrEqualToThreshold",
+    threshold: thresholds.outboxWriteThrottles,
+    namespace: "AWS/DynamoDB",
+    metricName: "WriteThrottleEvents",
+    dimensions: { TableName: monitored.outboxTable.name },
+    period: FIVE_MINUTES,
+    statistic: "Sum",
+  });
+
+  return {
+    alerts,
+    feedCapacity,
+    outboxWriteThrottles,
+    quarantineRate,
+    reconcilerBacklog,
+    failedExecutions,
+    ingest5xx,
+    ingestThrottles,
+    outboxDeadLetters,
+  };
 }

@@ -4,7 +4,8 @@ import type { StageSettings } from "../stacks/settings.ts";
 /**
  * Every table of packages/core/src/tables.ts, from its one declaration, and the two buckets:
  * public access blocked, TLS only, encrypted at rest; raw is versioned, never force-destroyed and
- * optionally under Object Lock, because it is the archive every replay starts from.
+ * optionally under Object Lock (which a stage can turn on later without a new bucket), because it
+ * is the archive every replay starts from.
  */
 export function storage(settings: StageSettings) {
   const tables = Object.fromEntries(
@@ -28,21 +29,25 @@ export function storage(settings: StageSettings) {
   ) as Record<TableName, sst.aws.Dynamo>;
 
   const objectLock = settings.rawObjectLock;
+  const rawBucket = hardenedBucket("RawBucket", { versioning: true, forceDestroy: false });
   // Only a bucket whose writers send a checksum (OBJECT_LOCK_BUCKETS) may get a default retention.
-  const rawLocked = objectLock.enabled && OBJECT_LOCK_BUCKETS.includes("RawBucket");
-  const rawBucket = hardenedBucket("RawBucket", {
-    versioning: true,
-    forceDestroy: false,
-    objectLock: rawLocked,
-  });
-  if (objectLock.enabled && rawLocked) {
+  if (objectLock.enabled && OBJECT_LOCK_BUCKETS.includes("RawBucket")) {
+    // Object Lock is enabled by this configuration, never by the bucket's own objectLockEnabled:
+    // that argument forces a new bucket, so turning the setting on for a stage that already has
+    // its archive would replace it with an empty one. S3 enables Object Lock on an existing bucket
+    // once its versioning is on, hence the dependency on the bucket component (its versioning).
+    // It cannot be turned off again: removing this configuration only drops the default retention.
     // GOVERNANCE: a raw object cannot be overwritten or deleted within the retention, except by an
     // operator holding s3:BypassGovernanceRetention (a legal erasure request, say).
-    new aws.s3.BucketObjectLockConfiguration("RawBucketObjectLock", {
-      bucket: rawBucket.name,
-      objectLockEnabled: "Enabled",
-      rule: { defaultRetention: { mode: "GOVERNANCE", days: objectLock.retentionDays } },
-    });
+    new aws.s3.BucketObjectLockConfiguration(
+      "RawBucketObjectLock",
+      {
+        bucket: rawBucket.name,
+        objectLockEnabled: "Enabled",
+        rule: { defaultRetention: { mode: "GOVERNANCE", days: objectLock.retentionDays } },
+      },
+      { dependsOn: [rawBucket] },
+    );
   }
   new aws.s3.BucketLifecycleConfiguration("RawBucketLifecycle", {
     bucket: rawBucket.name,
@@ -61,7 +66,6 @@ export function storage(settings: StageSettings) {
   const normalizedBucket = hardenedBucket("NormalizedBucket", {
     versioning: false,
     forceDestroy: !settings.deletionProtection,
-    objectLock: false,
   });
   new aws.s3.BucketLifecycleConfiguration("NormalizedBucketLifecycle", {
     bucket: normalizedBucket.name,
@@ -82,15 +86,12 @@ export function storage(settings: StageSettings) {
   return { tables, buckets };
 }
 
-function hardenedBucket(
-  name: BucketName,
-  options: { versioning: boolean; forceDestroy: boolean; objectLock: boolean },
-) {
+function hardenedBucket(name: BucketName, options: { versioning: boolean; forceDestroy: boolean }) {
   const bucket = new sst.aws.Bucket(name, {
     versioning: options.versioning,
     enforceHttps: true,
     transform: {
-      bucket: { forceDestroy: options.forceDestroy, objectLockEnabled: options.objectLock },
+      bucket: { forceDestroy: options.forceDestroy },
       publicAccessBlock: {
         blockPublicAcls: true,
         blockPublicPolicy: true,

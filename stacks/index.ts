@@ -26,6 +26,8 @@ export function deployStage(stage: string, settings: StageSettings = stageSettin
       ingest,
       stateMachine: normalize.stateMachine,
       reconciler: background.reconciler,
+      outboxDeadLetters: background.outboxDeadLetters,
+      outboxTable: stores.tables.Outbox,
     });
   }
 

@@ -20,7 +20,33 @@ export interface AlarmThresholds {
   ingest5xx: number;
   /** Throttled ingest invocations in 5 minutes. */
   ingestThrottles: number;
+  /** Batches in the outbox pipe's dead-letter queue. */
+  outboxDeadLetters: number;
+  /** Changes applied in 5 minutes above which the feed's one partition nears its limit (see FEED_PARTITION). */
+  feedChangesPerFiveMinutes: number;
+  /** Writes to the Outbox table that DynamoDB throttled in 5 minutes: the feed's partition at its limit. */
+  outboxWriteThrottles: number;
 }
+
+/**
+ * The feed is one DynamoDB partition until it is sharded: every feed entry has the partition key of
+ * shard 0 (packages/core/src/entities/outbox.ts), and DynamoDB gives one partition at most 1,000
+ * write units per second, on-demand or provisioned alike. What one accepted event writes there:
+ *
+ *   its change entry   the normalized document plus the entry's keys: under 1 KB for an ordinary
+ *                      event; counted as 2 units (an entry of up to 2 KB)
+ *   one gap            a lost compare-and-swap closes its position, and a feed reader closes a
+ *                      position left empty past its grace period: 1 unit, counted once per event
+ *
+ * So 3 write units per event, and the partition sustains 1,000 / 3 = 333 events per second. (The
+ * feed counter has a partition of its own: 1 unit per position taken.) The production API throttle
+ * lets no more in, and the feed alarm fires at 80% of it.
+ */
+export const FEED_PARTITION = { writeUnitsPerSecond: 1000, writeUnitsPerEvent: 3 } as const;
+/** Events per second the feed's one partition sustains: 333. */
+export const FEED_EVENTS_PER_SECOND = Math.floor(
+  FEED_PARTITION.writeUnitsPerSecond / FEED_PARTITION.writeUnitsPerEvent,
+);
 
 export interface StageSettings {
   /** Kept on `sst remove` and protected against it; resources are retained rather than deleted. */
@@ -39,7 +65,11 @@ export interface StageSettings {
   deletionProtection: boolean;
   /** Point-in-time recovery of every table. */
   pointInTimeRecovery: boolean;
-  /** Raw bucket Object Lock (GOVERNANCE mode; only settable when the bucket is created). */
+  /**
+   * Raw bucket Object Lock (GOVERNANCE mode, default retention in days). Can be turned on for a
+   * stage that already has its bucket (the same bucket is kept), never off again: turning it off
+   * only removes the default retention, and objects keep the retention they were written with.
+   */
   rawObjectLock: { enabled: false } | { enabled: true; retentionDays: number };
   /** Days a raw object's overwritten or deleted versions are kept. */
   rawNoncurrentVersionDays: number;
@@ -68,6 +98,10 @@ const productionAlarms: AlarmThresholds = {
   failedExecutions: 1,
   ingest5xx: 10,
   ingestThrottles: 1,
+  outboxDeadLetters: 1,
+  // 80% of what the partition sustains over 5 minutes: 0.8 × 333 × 300 = 79,920 changes.
+  feedChangesPerFiveMinutes: Math.floor(0.8 * FEED_EVENTS_PER_SECOND * 300),
+  outboxWriteThrottles: 1,
 };
 
 export const STAGES = {
@@ -75,7 +109,10 @@ export const STAGES = {
     productionLike: true,
     protect: true,
     workflowType: "EXPRESS",
-    apiThrottling: { rateLimit: 1000, burstLimit: 2000 },
+    // What the feed's one partition sustains (FEED_PARTITION: 333 events/s), rounded down. A burst
+    // of 600 is spread over the seconds an event takes through the workflow before it reaches the
+    // feed, and a write DynamoDB throttles meanwhile is retried by the task.
+    apiThrottling: { rateLimit: 300, burstLimit: 600 },
     logRetention: "1 year",
     alarms: productionAlarms,
     deletionProtection: true,

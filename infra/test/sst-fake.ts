@@ -1,6 +1,6 @@
 /**
  * Recording stand-ins for the globals SST gives sst.config.ts (`sst`, `aws`, `$app`,
- * `$interpolate`, `$jsonStringify`, `$resolve`, `$config`), so a test can evaluate the stacks in
+ * `$interpolate`, `$jsonStringify`, `$resolve`, `$config`, `$util.dynamic`), so a test can evaluate the stacks in
  * milliseconds without Pulumi, AWS or the network, and read back every resource they declare with
  * the exact arguments they passed.
  *
@@ -20,6 +20,8 @@ export interface Recorded {
   opts: unknown;
   /** Calls of component methods, e.g. ApiGatewayV2.route. */
   calls: { method: string; args: unknown[] }[];
+  /** A dynamic resource's provider (`$util.dynamic.Resource`). */
+  provider?: unknown;
 }
 
 export interface LinkDefinition {
@@ -95,6 +97,24 @@ export class FakeSst {
     );
   }
 
+  /**
+   * `$util.dynamic.Resource`: constructed as (provider, name, props, opts), recorded as type
+   * "$util.dynamic.Resource" with its props as args and its provider.
+   */
+  #dynamicResource(): unknown {
+    const Recording = this.classOf("$util.dynamic.Resource") as new (
+      name: string,
+      args: unknown,
+      opts: unknown,
+    ) => { record: Recorded };
+    return class extends Recording {
+      constructor(provider: unknown, name: string, props: unknown, opts?: unknown) {
+        super(name, props, opts);
+        this.record.provider = provider;
+      }
+    };
+  }
+
   /** Puts the stand-ins where SST puts its globals, for the given stage. */
   install(stage: string): this {
     const sst = {
@@ -115,6 +135,7 @@ export class FakeSst {
         strings.reduce((joined, part, i) => joined + part + (i < values.length ? String(values[i]) : ""), ""),
       $jsonStringify: (value: unknown) => JSON.stringify(value),
       $resolve: (value: unknown) => ({ apply: (f: (resolved: unknown) => unknown) => f(value) }),
+      $util: { dynamic: { Resource: this.#dynamicResource() } },
     });
     return this;
   }

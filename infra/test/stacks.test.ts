@@ -1,10 +1,30 @@
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { OUTBOX_BUS_EVENT, OUTBOX_PIPE_FILTER, outboxBusTemplate } from "@dvss/core/outbox-bus";
 import { ROUTES } from "@dvss/core/routes";
 import { BUCKET_NAMES, OBJECT_LOCK_BUCKETS, TABLE_NAMES, TABLES } from "@dvss/core/tables";
 import { buildNormalizeDefinition, TASK_NAMES, WORKFLOW_TASKS } from "@dvss/core/workflow";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { deployStage } from "../../stacks/index.ts";
-import { type StageSettings, stageSettings } from "../../stacks/settings.ts";
+import {
+  FEED_EVENTS_PER_SECOND,
+  FEED_PARTITION,
+  STAGES,
+  type StageSettings,
+  stageSettings,
+} from "../../stacks/settings.ts";
+import { WAIT_PROVIDER } from "../wait.ts";
 import { FakeSst } from "./sst-fake.ts";
+
+/** Pulumi's closure serializer in SST's platform code (`npx sst install`), when installed. */
+const PULUMI_CLOSURE = fileURLToPath(
+  new URL(
+    "../../.sst/platform/node_modules/@pulumi/pulumi/runtime/closure/serializeClosure.js",
+    import.meta.url,
+  ),
+);
+const require = createRequire(import.meta.url);
 
 /** Evaluates the stacks of one stage against recording stand-ins of SST's globals. */
 function evaluate(stage: string, settings?: StageSettings) {
@@ -271,10 +291,158 @@ describe("least privilege", () => {
           resources: ["Outbox.nodes.table.streamArn"],
         },
         { actions: ["events:PutEvents"], resources: ["OutboxBus.arn"] },
+        { actions: ["sqs:SendMessage"], resources: ["OutboxPipeDeadLetters.arn"] },
       ]),
     );
     expect(pipe.args).toMatchObject({ source: "Outbox.nodes.table.streamArn", target: "OutboxBus.arn" });
   });
+});
+
+describe("the outbox pipe", () => {
+  it("is created only after the outbox table, its role policy and a wait for IAM to propagate", () => {
+    // prepare
+    const { sst } = evaluate("dev");
+
+    // act
+    const pipe = sst.one("aws.pipes.Pipe", "OutboxPipe");
+    const dependsOn = ((pipe.opts as { dependsOn?: unknown[] }).dependsOn ?? []).map((instance) => {
+      const record = FakeSst.recordOf(instance);
+      return `${record.type} ${record.name}`;
+    });
+    const wait = sst.one("$util.dynamic.Resource", "OutboxPipeIamWait");
+
+    // assess: a stage's first deploy creates the table, its stream, the role and the pipe at once;
+    // Pipes refuses a source stream its role cannot read yet ("Cannot access stream").
+    expect(dependsOn.sort()).toEqual(
+      [
+        "sst.aws.Dynamo Outbox",
+        "aws.iam.RolePolicy OutboxPipeRolePolicy",
+        "$util.dynamic.Resource OutboxPipeIamWait",
+      ].sort(),
+    );
+    expect(wait.args.seconds).toBeGreaterThanOrEqual(90);
+    expect(wait.args.triggers).toEqual({
+      stream: "Outbox.nodes.table.streamArn",
+      role: "OutboxPipeRole.arn",
+      policy: sst.one("aws.iam.RolePolicy", "OutboxPipeRolePolicy").args.policy,
+    });
+    expect(wait.provider).toBe(WAIT_PROVIDER);
+    expect(FakeSst.recordOf((wait.opts as { dependsOn: unknown[] }).dependsOn[0]).name).toBe(
+      "OutboxPipeRolePolicy",
+    );
+  });
+
+  it("forwards only the feed's changes: inserts whose kind is change, not gaps nor the counter", () => {
+    // prepare
+    const { sst } = evaluate("dev");
+
+    // act
+    const pipe = sst.one("aws.pipes.Pipe", "OutboxPipe");
+    const patterns = pipe.args.sourceParameters.filterCriteria.filters.map((filter: { pattern: string }) =>
+      JSON.parse(filter.pattern),
+    );
+
+    // assess (packages/core/test/outbox-bus.test.ts runs the pattern over the items the table holds)
+    expect(patterns).toEqual([OUTBOX_PIPE_FILTER]);
+  });
+
+  it("puts a summary on the bus, never the document, and dead-letters a batch it cannot deliver", () => {
+    // prepare
+    const { sst } = evaluate("dev");
+
+    // act
+    const pipe = sst.one("aws.pipes.Pipe", "OutboxPipe").args;
+    const stream = pipe.sourceParameters.dynamodbStreamParameters;
+    const deadLetters = sst.one("aws.sqs.Queue", "OutboxPipeDeadLetters").args;
+
+    // assess
+    expect(pipe.targetParameters.inputTemplate).toBe(outboxBusTemplate());
+    expect(pipe.targetParameters.inputTemplate).not.toMatch(/NewImage>|NewImage\.event>|\.data/);
+    expect(pipe.targetParameters.eventbridgeEventBusParameters).toEqual(OUTBOX_BUS_EVENT);
+    expect(stream.deadLetterConfig).toEqual({ arn: "OutboxPipeDeadLetters.arn" });
+    expect(stream.maximumRetryAttempts).toBeGreaterThan(0);
+    expect(stream.maximumRetryAttempts).toBeLessThanOrEqual(10);
+    expect(stream.onPartialBatchItemFailure).toBe("AUTOMATIC_BISECT");
+    expect(deadLetters.messageRetentionSeconds).toBe(14 * 24 * 3600);
+    expect(deadLetters.sqsManagedSseEnabled).toBe(true);
+  });
+
+  it("alarms when a batch is dead-lettered, where the stage has alarms", () => {
+    // prepare
+    const { sst } = evaluate("production");
+
+    // act
+    const alarm = sst.one("aws.cloudwatch.MetricAlarm", "OutboxDeadLettersAlarm").args;
+
+    // assess
+    expect(alarm).toMatchObject({
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: "OutboxPipeDeadLetters.name" },
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+      alarmActions: ["Alerts.arn"],
+    });
+  });
+});
+
+describe("the wait before the pipe", () => {
+  it("lasts its seconds when created, and is replaced (waits again) only when a trigger changes", async () => {
+    // prepare
+    vi.useFakeTimers();
+    const inputs = { seconds: 120, triggers: { stream: "arn:1", policy: "{}" } };
+
+    try {
+      // act
+      let created = false;
+      const creating = WAIT_PROVIDER.create(inputs).then(() => {
+        created = true;
+      });
+      await vi.advanceTimersByTimeAsync(119_000);
+      const before = created;
+      await vi.advanceTimersByTimeAsync(1_000);
+      await creating;
+
+      // assess
+      expect(before).toBe(false);
+      expect(created).toBe(true);
+      expect(await WAIT_PROVIDER.diff("id", inputs, { ...inputs })).toMatchObject({ changes: false });
+      expect(
+        await WAIT_PROVIDER.diff("id", inputs, {
+          ...inputs,
+          triggers: { ...inputs.triggers, stream: "arn:2" },
+        }),
+      ).toMatchObject({ changes: true, replaces: ["triggers"] });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it.skipIf(!existsSync(PULUMI_CLOSURE))(
+    "survives Pulumi's serialization of dynamic providers, as a deploy ships it",
+    async () => {
+      // prepare: the serializer SST's Pulumi runs over a dynamic resource's provider
+      const { serializeFunction } = createRequire(PULUMI_CLOSURE)(PULUMI_CLOSURE) as {
+        serializeFunction(f: () => unknown, args: object): Promise<{ text: string; exportName: string }>;
+      };
+      const provider = WAIT_PROVIDER;
+
+      // act
+      const serialized = await serializeFunction(() => provider, { allowSecrets: false });
+      const module: { exports: Record<string, () => typeof WAIT_PROVIDER> } = { exports: {} };
+      new Function("exports", "require", "module", serialized.text)(module.exports, require, module);
+      const shipped = module.exports[serialized.exportName]?.() as typeof WAIT_PROVIDER;
+
+      // assess
+      const started = Date.now();
+      const created = await shipped.create({ seconds: 0.05, triggers: { a: "1" } });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+      expect(created.outs).toEqual({ seconds: 0.05, triggers: { a: "1" } });
+      expect(await shipped.diff("id", created.outs, { seconds: 0.05, triggers: { a: "2" } })).toMatchObject({
+        replaces: ["triggers"],
+      });
+    },
+  );
 });
 
 describe("storage", () => {
@@ -349,19 +517,48 @@ describe("storage", () => {
     expect(sst.all("aws.s3.BucketObjectLockConfiguration")).toEqual([]);
   });
 
-  it("puts the raw bucket under Object Lock where the stage enables it", () => {
+  it("puts the raw bucket under Object Lock where the stage enables it, once versioning is on", () => {
     // prepare
     const { sst } = evaluate("production");
 
     // act
-    const raw = sst.one("sst.aws.Bucket", "RawBucket").args;
-    const lock = sst.one("aws.s3.BucketObjectLockConfiguration", "RawBucketObjectLock").args;
+    const raw = sst.one("sst.aws.Bucket", "RawBucket");
+    const lock = sst.one("aws.s3.BucketObjectLockConfiguration", "RawBucketObjectLock");
 
-    // assess
-    expect(raw.transform.bucket).toEqual({ forceDestroy: false, objectLockEnabled: true });
-    expect(lock).toMatchObject({
+    // assess: S3 enables Object Lock on an existing bucket through this configuration, and only on a
+    // versioned one; the bucket component creates its versioning with the bucket.
+    expect(raw.args.versioning).toBe(true);
+    expect(lock.args).toEqual({
       bucket: "RawBucket.name",
+      objectLockEnabled: "Enabled",
       rule: { defaultRetention: { mode: "GOVERNANCE", days: 365 } },
+    });
+    expect((lock.opts as { dependsOn: unknown[] }).dependsOn.map((d) => FakeSst.recordOf(d).name)).toEqual([
+      "RawBucket",
+    ]);
+  });
+
+  it("turns Object Lock on for an existing stage without replacing the raw bucket", () => {
+    // prepare
+    const locked: StageSettings = {
+      ...stageSettings("staging"),
+      rawObjectLock: { enabled: true, retentionDays: 30 },
+    };
+
+    // act
+    const before = evaluate("staging").sst;
+    const after = evaluate("staging", locked).sst;
+
+    // assess: objectLockEnabled on the bucket itself forces a new bucket (an empty one, and the
+    // archive orphaned), as would a new name; flipping the setting changes neither.
+    const bucketArgs = (sst: FakeSst) => sst.one("sst.aws.Bucket", "RawBucket").args;
+    expect(bucketArgs(after)).toEqual(bucketArgs(before));
+    for (const forcesNew of ["objectLockEnabled", "bucket", "bucketPrefix"]) {
+      expect(bucketArgs(after).transform.bucket, forcesNew).not.toHaveProperty(forcesNew);
+    }
+    expect(before.all("aws.s3.BucketObjectLockConfiguration")).toEqual([]);
+    expect(after.one("aws.s3.BucketObjectLockConfiguration", "RawBucketObjectLock").args.rule).toEqual({
+      defaultRetention: { mode: "GOVERNANCE", days: 30 },
     });
   });
 
@@ -371,18 +568,18 @@ describe("storage", () => {
 
     // act
     const locked = sst
-      .all("sst.aws.Bucket")
-      .filter((bucket) => bucket.args.transform.bucket.objectLockEnabled)
-      .map((bucket) => bucket.name);
-    const retained = sst
       .all("aws.s3.BucketObjectLockConfiguration")
-      .filter((lock) => lock.args.rule?.defaultRetention)
+      .filter((lock) => lock.args.objectLockEnabled === "Enabled" && lock.args.rule?.defaultRetention)
       .map((lock) => String(lock.args.bucket).replace(/\.name$/, ""));
 
     // assess: S3 refuses a PutObject without Content-MD5 or x-amz-checksum-* into a bucket with a
     // default retention; the ingest's raw write names CRC32, and the local S3 enforces the rule for these.
     expect(locked).toEqual([...OBJECT_LOCK_BUCKETS]);
-    expect(retained).toEqual([...OBJECT_LOCK_BUCKETS]);
+    expect(
+      sst
+        .all("sst.aws.Bucket")
+        .filter((bucket) => "objectLockEnabled" in (bucket.args.transform?.bucket ?? {})),
+    ).toEqual([]);
   });
 });
 
@@ -404,8 +601,8 @@ describe("API, schedule and alarms", () => {
     );
     for (const route of ROUTES) expect(functions.get(route.functionName)?.args.handler).toBe(route.handler);
     expect(api.args.transform.stage.defaultRouteSettings).toEqual({
-      throttlingRateLimit: 1000,
-      throttlingBurstLimit: 2000,
+      throttlingRateLimit: 300,
+      throttlingBurstLimit: 600,
     });
     expect(api.args.accessLog).toEqual({ retention: "1 year" });
   });
@@ -424,7 +621,7 @@ describe("API, schedule and alarms", () => {
     );
   });
 
-  it("alarms on quarantine rate, reconciler backlog, failed executions, ingest 5xx and throttles in production", () => {
+  it("alarms on quarantine rate, reconciler backlog, failed executions, ingest 5xx and throttles, dead-lettered outbox batches in production", () => {
     // prepare
     const { sst } = evaluate("production");
 
@@ -434,8 +631,11 @@ describe("API, schedule and alarms", () => {
     // assess
     expect([...alarms.keys()].sort()).toEqual([
       "FailedExecutionsAlarm",
+      "FeedCapacityAlarm",
       "Ingest5xxAlarm",
       "IngestThrottlesAlarm",
+      "OutboxDeadLettersAlarm",
+      "OutboxWriteThrottlesAlarm",
       "QuarantineRateAlarm",
       "ReconcilerBacklogAlarm",
     ]);
@@ -450,6 +650,42 @@ describe("API, schedule and alarms", () => {
     expect(alarms.get("IngestThrottlesAlarm").dimensions).toEqual({ FunctionName: "IngestApi.name" });
     expect(alarms.get("Ingest5xxAlarm").dimensions).toEqual({ ApiId: "Api.nodes.api.id", Stage: "$default" });
     for (const alarm of alarms.values()) expect(alarm.alarmActions).toEqual(["Alerts.arn"]);
+  });
+
+  it("throttles production to what the feed's one partition sustains, and alarms before it is reached", () => {
+    // prepare
+    const { sst } = evaluate("production");
+    const partition = FEED_PARTITION;
+
+    // act
+    const throttle = sst.one("sst.aws.ApiGatewayV2", "Api").args.transform.stage.defaultRouteSettings;
+    const capacity = sst.one("aws.cloudwatch.MetricAlarm", "FeedCapacityAlarm").args;
+    const throttled = sst.one("aws.cloudwatch.MetricAlarm", "OutboxWriteThrottlesAlarm").args;
+
+    // assess: every accepted request can become a change entry (and a gap) in one partition,
+    // which DynamoDB caps at 1,000 write units per second.
+    expect(partition.writeUnitsPerSecond).toBe(1000);
+    for (const stage of Object.keys(STAGES)) {
+      const { rateLimit } = stageSettings(stage).apiThrottling;
+      expect(rateLimit * partition.writeUnitsPerEvent, stage).toBeLessThanOrEqual(
+        partition.writeUnitsPerSecond,
+      );
+    }
+    expect(throttle.throttlingRateLimit).toBe(FEED_EVENTS_PER_SECOND - (FEED_EVENTS_PER_SECOND % 100));
+    expect(capacity).toMatchObject({
+      metricName: "dvss.normalize.success",
+      namespace: "dvss",
+      period: 300,
+      statistic: "Sum",
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: Math.floor(0.8 * FEED_EVENTS_PER_SECOND * 300),
+    });
+    expect(throttled).toMatchObject({
+      namespace: "AWS/DynamoDB",
+      metricName: "WriteThrottleEvents",
+      dimensions: { TableName: "Outbox.name" },
+      threshold: 1,
+    });
   });
 
   it("has no alarms on a development stage", () => {

@@ -30,6 +30,11 @@ export const outboxEntryEntity = (config: EntityConfiguration) =>
         /** The normalized document of the change (docs/spec/canonical-state.md), as the feed returns it. */
         event: { type: "any", readOnly: true },
         mappingVersion: { type: "string", readOnly: true },
+        /**
+         * The entity after the change, in one string every change has: an inventory's
+         * quantityOnHand in decimal, an order's status. The outbox pipe announces it on the bus.
+         */
+        stateAfter: { type: "string", readOnly: true },
         appliedAt: { type: "string", readOnly: true },
         /** When this position was written: readers use it to tell an old gap from a write in flight. */
         writtenAt: { type: "string", required: true, readOnly: true },

@@ -2,6 +2,7 @@ import { FEED_SHARD, formatPosition, type OutboxEntryItem } from "../entities/ou
 import { BadRequestError, DvssError } from "../errors.ts";
 import type { NormalizedDocument } from "../normalized.ts";
 import { writeDivergences } from "./divergences.ts";
+import type { EntityState } from "./rules.ts";
 import {
   conditionalWrite,
   moveChangePosition,
@@ -76,10 +77,13 @@ const isEntryOf = (entry: OutboxEntryItem, change: PendingChange) =>
  */
 export async function publishChange(
   entities: StateEntities,
-  pending: { change: PendingChange; changePosition: string },
+  pending: { state: EntityState; change: PendingChange; changePosition: string },
   now: Date,
 ): Promise<string | undefined> {
   const { change } = pending;
+  // The item holds the state its pending change produced, so this is the state after the change.
+  const stateAfter =
+    "quantityOnHand" in pending.state ? String(pending.state.quantityOnHand) : pending.state.status;
   const key = stateKeyOf(change.event);
   let position = pending.changePosition;
   for (;;) {
@@ -105,6 +109,7 @@ export async function publishChange(
             ingestId: change.ingestId,
             event: change.event,
             mappingVersion: change.mappingVersion,
+            stateAfter,
             appliedAt: change.appliedAt,
             writtenAt: now.toISOString(),
           })
