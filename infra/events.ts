@@ -1,4 +1,5 @@
 import { OUTBOX_BUS_EVENT, OUTBOX_PIPE_FILTER, outboxBusTemplate } from "@dvss/core/outbox-bus";
+import { buildNormalizeDefinition, reconcileAfterSeconds } from "@dvss/core/workflow";
 import type { StageSettings } from "../stacks/settings.ts";
 import type { Stores } from "./access.ts";
 import { dvssFunction } from "./function.ts";
@@ -20,6 +21,16 @@ export function events(settings: StageSettings, stores: Stores) {
     stores,
     {
       timeout: "2 minutes",
+      environment: {
+        // A record is stuck only once its last execution has certainly ended: the longest an
+        // execution of this stage's workflow can run (retries and waits included), plus a margin.
+        DVSS_RECONCILE_AFTER_SECONDS: String(
+          reconcileAfterSeconds(
+            buildNormalizeDefinition((task) => task),
+            settings.workflowType,
+          ),
+        ),
+      },
     },
   );
   const reconcilerSchedule = new sst.aws.CronV2("ReconcilerSchedule", {

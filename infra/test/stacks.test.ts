@@ -4,7 +4,13 @@ import { fileURLToPath } from "node:url";
 import { OUTBOX_BUS_EVENT, OUTBOX_PIPE_FILTER, outboxBusTemplate } from "@dvss/core/outbox-bus";
 import { ROUTES } from "@dvss/core/routes";
 import { BUCKET_NAMES, OBJECT_LOCK_BUCKETS, TABLE_NAMES, TABLES } from "@dvss/core/tables";
-import { buildNormalizeDefinition, TASK_NAMES, WORKFLOW_TASKS } from "@dvss/core/workflow";
+import {
+  buildNormalizeDefinition,
+  EXPRESS_MAX_SECONDS,
+  reconcileAfterSeconds,
+  TASK_NAMES,
+  WORKFLOW_TASKS,
+} from "@dvss/core/workflow";
 import { describe, expect, it, vi } from "vitest";
 import { deployStage } from "../../stacks/index.ts";
 import {
@@ -619,6 +625,24 @@ describe("API, schedule and alarms", () => {
     expect(functionsOf(sst).get("Reconciler")?.args.handler).toBe(
       "packages/functions/src/reconciler.handler",
     );
+  });
+
+  it("has the reconciler wait out the longest execution of the stage's workflow before restarting an event", () => {
+    // prepare
+    const standard: StageSettings = { ...stageSettings("dev"), workflowType: "STANDARD" };
+
+    // act
+    const afterSeconds = (sst: FakeSst) =>
+      functionsOf(sst).get("Reconciler")?.args.environment.DVSS_RECONCILE_AFTER_SECONDS;
+    const express = afterSeconds(evaluate("dev").sst);
+    const slow = afterSeconds(evaluate("dev", standard).sst);
+
+    // assess: an Express execution runs up to 5 minutes (ApplyState alone may retry for ~20);
+    // restarted sooner, an event would run twice at once
+    const definition = buildNormalizeDefinition((task) => task);
+    expect(express).toBe(String(reconcileAfterSeconds(definition, "EXPRESS")));
+    expect(Number(express)).toBeGreaterThan(EXPRESS_MAX_SECONDS);
+    expect(slow).toBe(String(reconcileAfterSeconds(definition, "STANDARD")));
   });
 
   it("alarms on quarantine rate, reconciler backlog, failed executions, ingest 5xx and throttles, dead-lettered outbox batches in production", () => {

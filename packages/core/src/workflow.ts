@@ -321,3 +321,77 @@ export function buildNormalizeDefinition(functionArn: (task: TaskName) => string
     },
   };
 }
+
+/** An Express execution ends after 5 minutes, whatever its definition says. */
+export const EXPRESS_MAX_SECONDS = 300;
+
+/**
+ * The longest one Task state can run: every attempt its retriers allow (each retrier counts its
+ * own MaxAttempts, so the attempts add up), each attempt up to TimeoutSeconds, and every wait
+ * between them at its longest (IntervalSeconds × BackoffRate^n, capped by MaxDelaySeconds; full
+ * jitter only ever waits less).
+ */
+export function taskWorstCaseSeconds(state: AslTaskState): number {
+  let attempts = 1;
+  let waits = 0;
+  for (const retrier of state.Retry) {
+    attempts += retrier.MaxAttempts;
+    for (let retry = 0; retry < retrier.MaxAttempts; retry++) {
+      waits += Math.min(retrier.IntervalSeconds * retrier.BackoffRate ** retry, retrier.MaxDelaySeconds);
+    }
+  }
+  return attempts * state.TimeoutSeconds + waits;
+}
+
+/**
+ * The longest an execution of `definition` can run, in seconds: the worst path from StartAt to an
+ * end, through Next and every Catch, each Task state at its worst case (Pass, Succeed and Fail
+ * states take no time). An EXPRESS execution is stopped at 5 minutes, so that bounds it.
+ */
+export function maxExecutionSeconds(definition: AslDefinition, type: "EXPRESS" | "STANDARD"): number {
+  const longest = new Map<string, number>();
+  const visiting = new Set<string>();
+  const from = (name: string): number => {
+    const known = longest.get(name);
+    if (known !== undefined) return known;
+    const state = definition.States[name];
+    if (!state) throw new Error(`The definition has no state ${name}`);
+    if (visiting.has(name)) throw new Error(`The definition loops through ${name}: no longest path`);
+    visiting.add(name);
+    const own = state.Type === "Task" ? taskWorstCaseSeconds(state) : 0;
+    const next =
+      state.Type === "Task"
+        ? [state.Next, ...(state.Catch ?? []).map((c) => c.Next)]
+        : "Next" in state
+          ? [state.Next]
+          : [];
+    const result = own + Math.max(0, ...next.map(from));
+    visiting.delete(name);
+    longest.set(name, result);
+    return result;
+  };
+  const worst = from(definition.StartAt);
+  return type === "EXPRESS" ? Math.min(worst, EXPRESS_MAX_SECONDS) : worst;
+}
+
+/**
+ * What the reconciler waits beyond the longest execution: a record's clock (its receipt, or a
+ * restart's claim) is written before its execution starts, and the start itself may be retried.
+ */
+export const RECONCILE_MARGIN_SECONDS = 60;
+
+/**
+ * How long a record may stay RECEIVED after its last execution started before the reconciler
+ * treats that execution as lost and starts another (DVSS_RECONCILE_AFTER_SECONDS): the longest an
+ * execution can run, plus a margin. Sooner, it would start a second execution of an event whose
+ * first is still running; Express does not refuse a second execution under the same name.
+ */
+export function reconcileAfterSeconds(definition: AslDefinition, type: "EXPRESS" | "STANDARD"): number {
+  return Math.ceil(maxExecutionSeconds(definition, type)) + RECONCILE_MARGIN_SECONDS;
+}
+
+/** The threshold for the deployed default, an EXPRESS Normalize: 300 s + 60 s. */
+export const DEFAULT_RECONCILE_AFTER_SECONDS = reconcileAfterSeconds(
+  buildNormalizeDefinition((task) => task),
+  "EXPRESS",
+);

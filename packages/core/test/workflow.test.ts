@@ -9,9 +9,17 @@ import {
   CAUGHT_STAGES,
   CONTENDED_STATE,
   CONTENTION_RETRY,
+  DEFAULT_RECONCILE_AFTER_SECONDS,
+  EXPRESS_MAX_SECONDS,
+  maxExecutionSeconds,
   type NormalizeInput,
+  RECONCILE_MARGIN_SECONDS,
+  reconcileAfterSeconds,
   TASK_NAMES,
+  TASK_RETRY,
+  TASK_TIMEOUT_SECONDS,
   type TaskName,
+  taskWorstCaseSeconds,
   WORKFLOW_TASKS,
 } from "../src/workflow.ts";
 
@@ -521,5 +529,98 @@ describe("the normalize definition, executed", () => {
     // assess
     expect(error).toBeInstanceOf(Error);
     expect(calls.map((call) => call.state)).toEqual(["Validate", "Quarantine"]);
+  });
+});
+
+describe("how long an execution can run, from the definition", () => {
+  const definition = buildNormalizeDefinition(arnOf);
+  /** Waits of one retrier at their longest: interval × rate^n, capped. */
+  const waits = (policy: {
+    intervalSeconds: number;
+    backoffRate: number;
+    maxAttempts: number;
+    maxDelaySeconds: number;
+  }) =>
+    Array.from({ length: policy.maxAttempts }, (_, n) =>
+      Math.min(policy.intervalSeconds * policy.backoffRate ** n, policy.maxDelaySeconds),
+    ).reduce((a, b) => a + b, 0);
+
+  it("counts every attempt of every retrier at its timeout, and every wait at its cap", () => {
+    // prepare
+    const states = definition.States;
+
+    // act
+    const validate = taskWorstCaseSeconds(states.Validate as AslTaskState);
+    const apply = taskWorstCaseSeconds(states.ApplyState as AslTaskState);
+
+    // assess: 4 attempts of 60 s and waits of 1 + 2 + 4 s; ApplyState adds 15 contention attempts
+    expect(validate).toBe(4 * 60 + 7);
+    expect(apply).toBe(
+      (1 + TASK_RETRY.maxAttempts + CONTENTION_RETRY.maxAttempts) * TASK_TIMEOUT_SECONDS +
+        waits(TASK_RETRY) +
+        waits(CONTENTION_RETRY),
+    );
+    expect(waits(CONTENTION_RETRY)).toBeCloseTo(92.78, 2);
+  });
+
+  it("takes the worst path, through the failure path after ApplyState, and bounds Express at 5 minutes", () => {
+    // prepare
+    const task = (name: string) => taskWorstCaseSeconds(definition.States[name] as AslTaskState);
+
+    // act
+    const standard = maxExecutionSeconds(definition, "STANDARD");
+    const express = maxExecutionSeconds(definition, "EXPRESS");
+
+    // assess: every stage at its worst, UpdateStatus failing into Quarantine and MarkFailed
+    const path = [
+      "Validate",
+      "Map",
+      "WriteNormalized",
+      "ApplyState",
+      "UpdateStatus",
+      "Quarantine",
+      "MarkFailed",
+    ];
+    expect(standard).toBeCloseTo(
+      path.map(task).reduce((a, b) => a + b, 0),
+      6,
+    );
+    expect(standard).toBeGreaterThan(40 * 60);
+    expect(express).toBe(EXPRESS_MAX_SECONDS);
+  });
+
+  it("follows the definition: one more contention attempt makes the longest execution longer", () => {
+    // prepare
+    const longer = structuredClone(definition);
+    const retriers = (longer.States.ApplyState as AslTaskState).Retry;
+    (retriers[1] as AslTaskState["Retry"][number]).MaxAttempts += 1;
+
+    // act
+    const before = maxExecutionSeconds(definition, "STANDARD");
+    const after = maxExecutionSeconds(longer, "STANDARD");
+
+    // assess
+    expect(after - before).toBeCloseTo(TASK_TIMEOUT_SECONDS + CONTENTION_RETRY.maxDelaySeconds, 6);
+  });
+
+  it("has the reconciler wait out the longest execution before starting another (not the 120 s it used)", () => {
+    // act
+    const express = reconcileAfterSeconds(definition, "EXPRESS");
+    const standard = reconcileAfterSeconds(definition, "STANDARD");
+
+    // assess
+    expect(express).toBe(EXPRESS_MAX_SECONDS + RECONCILE_MARGIN_SECONDS);
+    expect(DEFAULT_RECONCILE_AFTER_SECONDS).toBe(express);
+    expect(standard).toBe(Math.ceil(maxExecutionSeconds(definition, "STANDARD")) + RECONCILE_MARGIN_SECONDS);
+    expect(express).toBeGreaterThan(120);
+  });
+
+  it("refuses a definition that loops, which has no longest execution", () => {
+    // prepare
+    const looping = structuredClone(definition);
+    (looping.States.UpdateStatus as AslTaskState).Next = "Validate";
+
+    // act and assess
+    expect(() => maxExecutionSeconds(looping, "STANDARD")).toThrow(/loops through/);
   });
 });

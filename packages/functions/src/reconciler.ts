@@ -5,11 +5,17 @@ import { ListExecutionsCommand, StartExecutionCommand } from "@aws-sdk/client-sf
 import { isConditionalCheckFailed } from "@dvss/core/entities/conditions";
 import { PENDING_SHARDS } from "@dvss/core/entities/index";
 import { markFailed, recordQuarantine } from "@dvss/core/outcomes";
+import { DEFAULT_RECONCILE_AFTER_SECONDS } from "@dvss/core/workflow";
 import middy from "@middy/core";
 import { getEntities, logger, metrics, sfnClient, stateMachineArn } from "./lib/runtime.ts";
 
-/** A record still RECEIVED this long after its last execution started has lost that execution. */
-const stuckAfterMs = () => Number(process.env.DVSS_RECONCILE_AFTER_SECONDS ?? 120) * 1000;
+/**
+ * A record still RECEIVED this long after its last execution started has lost that execution. The
+ * stack sets it from the deployed workflow (reconcileAfterSeconds: its longest execution plus a
+ * margin); by default, that of an Express Normalize.
+ */
+const stuckAfterMs = () =>
+  Number(process.env.DVSS_RECONCILE_AFTER_SECONDS ?? DEFAULT_RECONCILE_AFTER_SECONDS) * 1000;
 /** Executions started for one event before it is quarantined as STUCK. */
 const maxAttempts = () => Number(process.env.DVSS_RECONCILE_MAX_ATTEMPTS ?? 3);
 /** Executions lost with a stopped local runtime (lostExecutions) that do not count toward that maximum. */

@@ -81,6 +81,13 @@ const STAGE = "local";
  * execution is queued alone (DVSS_RECONCILE_SKIP_RUNNING), however long it waits.
  */
 const LOCAL_RECONCILE_BATCH_PER_SHARD = 100;
+/**
+ * How long a record stays RECEIVED before the local reconciler restarts it: shorter than in AWS
+ * (the longest execution plus a margin, 360 s for Express), because here the reconciler first asks
+ * which executions still run or wait in the queue and leaves their events alone. What remains past
+ * this is an execution that ended without an outcome, or one that never started.
+ */
+const LOCAL_RECONCILE_AFTER_SECONDS = 120;
 const REGION = "us-east-1";
 
 /** A task state calls its handler on the task thread; a thrown error reaches the state machine as Lambda reports it. */
@@ -225,6 +232,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
   process.env.DVSS_RECONCILE_BATCH_PER_SHARD ??= String(LOCAL_RECONCILE_BATCH_PER_SHARD);
   // An execution waiting in this runtime's queue is not lost, however long it waits.
   process.env.DVSS_RECONCILE_SKIP_RUNNING ??= "true";
+  process.env.DVSS_RECONCILE_AFTER_SECONDS ??= String(LOCAL_RECONCILE_AFTER_SECONDS);
   // Handlers of an earlier runtime in this process hold clients for old endpoints.
   const { resetRuntime } = await import("@dvss/functions/lib/runtime");
   resetRuntime();

@@ -167,6 +167,22 @@ describe("the reconciler after runtime stops", () => {
 });
 
 describe("the reconciler and the local executions queue", () => {
+  it("restarts after 120 s locally, not after the deployed workflow's longest execution", async () => {
+    // prepare: AWS waits out an execution's 5 minutes; here running and queued ones are skipped
+    delete process.env.DVSS_RECONCILE_AFTER_SECONDS;
+
+    // act
+    const dvss = await startHarness();
+    try {
+      // assess
+      expect(process.env.DVSS_RECONCILE_AFTER_SECONDS).toBe("120");
+      expect(process.env.DVSS_RECONCILE_SKIP_RUNNING).toBe("true");
+    } finally {
+      delete process.env.DVSS_RECONCILE_AFTER_SECONDS;
+      await dvss.close();
+    }
+  });
+
   it("leaves an event alone while its execution waits in the queue, however long past the threshold", async () => {
     const dvss = await startHarness({ maxConcurrentExecutions: 1 });
     const reconcile = await loadHandler("packages/functions/src/reconciler.handler");
