@@ -11,6 +11,12 @@ export const MAX_FUTURE_SKEW_MS = 24 * 60 * 60 * 1000;
  */
 export const MAX_NESTING_DEPTH = 64;
 
+/**
+ * The longest occurredAt: an RFC 3339 date-time with nanoseconds and an offset is 35 characters
+ * (`2026-01-30T20:15:12.123456789+01:00`); digits beyond the nanosecond do not order events anyway.
+ */
+export const MAX_OCCURRED_AT_LENGTH = 64;
+
 /** What a vendorId may be: also what keeps `#` out of every key that starts with one. */
 export const VENDOR_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -70,6 +76,8 @@ export const EnvelopeSchema = v.strictObject(
     ),
     occurredAt: v.pipe(
       v.string("occurredAt must be a string"),
+      // Kept as sent on the entity's state item (once per remembered event) and in the feed.
+      v.maxLength(MAX_OCCURRED_AT_LENGTH, `occurredAt must be at most ${MAX_OCCURRED_AT_LENGTH} characters`),
       v.check(isRfc3339, "occurredAt must be an RFC 3339 date-time with an offset or Z"),
       v.check(
         isNotLeapSecond,

@@ -33,6 +33,7 @@ export const ERROR_CODES = [
   "INVALID_VENDOR_DEFINITION",
   "MISSING_RECORD",
   "QUANTITY_OUT_OF_RANGE",
+  "ENTITY_TOO_LARGE",
   "RECONCILE_WRITE_CONTENTION",
   "FEED_INCONSISTENT",
   // Operator tools.
@@ -287,5 +288,17 @@ export class QuantityOutOfRangeError extends DvssError {
   constructor(message: string, options?: DvssErrorOptions) {
     super("QUANTITY_OUT_OF_RANGE", message, options);
     this.name = "QuantityOutOfRangeError";
+  }
+}
+
+/**
+ * With this event, the entity's canonical state would no longer fit in one DynamoDB item (400 KB):
+ * an order whose history grew far beyond any real order's. Refused before anything is written, and
+ * the same event always fails the same way. `details` name the entity.
+ */
+export class EntityTooLargeError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("ENTITY_TOO_LARGE", message, options);
+    this.name = "EntityTooLargeError";
   }
 }

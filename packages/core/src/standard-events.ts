@@ -4,12 +4,23 @@ import { type FieldIssue, MappingError } from "./errors.ts";
 /** The version of the standard event formats below (docs/spec/canonical-state.md). */
 export const STANDARD_SCHEMA_VERSION = "1.0";
 
-// Non-empty and trimmed (docs/spec/canonical-state.md). Two actions so each failure says which rule it broke; both
-// convert to JSON Schema (minLength, pattern).
+/**
+ * The longest text a standard event field may hold (an id: warehouse, sku, order), in characters
+ * (UTF-16 code units, as JavaScript and JSON Schema count). Every id is kept on its entity's
+ * state item, in the feed and in divergences, several times over: unbounded, one event could make
+ * its entity's item larger than DynamoDB's 400 KB (docs/spec/canonical-state.md, "Sizes").
+ */
+export const MAX_TEXT_LENGTH = 256;
+/** The most lines an OrderCreated may have: its lines are kept on the order and in its divergences. */
+export const MAX_ORDER_LINES = 100;
+
+// Non-empty, bounded and trimmed (docs/spec/canonical-state.md). One action per rule so each failure says which
+// rule it broke; they convert to JSON Schema (minLength, maxLength, pattern).
 const text = (description: string) =>
   v.pipe(
     v.string("must be a string"),
     v.nonEmpty("must not be empty"),
+    v.maxLength(MAX_TEXT_LENGTH, `must be at most ${MAX_TEXT_LENGTH} characters`),
     v.regex(/^\S(?:[\s\S]*\S)?$/, "must not have leading or trailing whitespace"),
     // Ingest refuses lone surrogates, but a mapping can still cut a pair in two ($substring).
     v.check((value) => value.isWellFormed(), "must be well-formed Unicode (no lone surrogates)"),
@@ -60,6 +71,7 @@ export const OrderCreatedSchema = v.strictObject({
   lines: v.pipe(
     v.array(OrderLineSchema, "must be an array"),
     v.minLength(1, "must have at least one line"),
+    v.maxLength(MAX_ORDER_LINES, `must have at most ${MAX_ORDER_LINES} lines`),
     v.description("The ordered lines."),
   ),
   warehouseId: v.optional(text("The warehouse that fulfils the order, if the vendor says.")),

@@ -51,6 +51,8 @@ describe("envelope rules", () => {
     ["occurredAt", "2026-02-30T20:15:12Z"],
     ["occurredAt", "2026-01-30T25:15:12Z"],
     ["occurredAt", "yesterday"],
+    // Every state item and feed entry keeps occurredAt as sent: it has a length.
+    ["occurredAt", `2026-01-30T20:15:12.${"1".repeat(44)}Z`],
     ["schemaVersion", 1],
     ["schemaVersion", ""],
     ["payload", [1, 2]],
@@ -72,6 +74,7 @@ describe("envelope rules", () => {
     ["eventType", "order.status_v2-x"],
     ["occurredAt", "2026-01-30T20:15:12.123+02:00"],
     ["occurredAt", "2026-01-30t20:15:12z"],
+    ["occurredAt", `2026-01-30T20:15:12.${"1".repeat(43)}Z`],
   ])("accepts %s = %j at the edge of its rule", (field, value) => {
     expect(validateEnvelope({ ...seed, [field]: value })).toMatchObject({ [field]: value });
   });

@@ -20,6 +20,48 @@ const valid = {
 };
 
 describe("validateStandardEvent", () => {
+  it.each([
+    ["InventoryUpdated", "warehouseId"],
+    ["InventoryAdjusted", "sku"],
+    ["OrderCreated", "orderId"],
+    ["OrderCreated", "warehouseId"],
+    ["OrderStatusChanged", "orderId"],
+  ] as const)("refuses a %s whose %s is longer than 256 characters, naming the field", (eventType, field) => {
+    const data = { ...valid[eventType], [field]: "\u4e2d".repeat(257) };
+
+    const error = rejection(eventType, data);
+
+    expect(error.code).toBe("MAPPING_FAILED");
+    expect(error.details).toEqual([{ path: `data.${field}`, message: "must be at most 256 characters" }]);
+    expect(validateStandardEvent(eventType, { ...data, [field]: "\u4e2d".repeat(256) }).data).toMatchObject({
+      [field]: "\u4e2d".repeat(256),
+    });
+  });
+
+  it("refuses an order line sku longer than 256 characters and an order of more than 100 lines", () => {
+    const line = { sku: "A", quantity: 1 };
+
+    const longSku = rejection("OrderCreated", {
+      orderId: "SO-1",
+      lines: [line, { sku: "x".repeat(257), quantity: 1 }],
+    });
+    const tooMany = rejection("OrderCreated", {
+      orderId: "SO-1",
+      lines: Array.from({ length: 101 }, () => line),
+    });
+
+    expect(longSku.details).toEqual([
+      { path: "data.lines.1.sku", message: "must be at most 256 characters" },
+    ]);
+    expect(tooMany.details).toEqual([{ path: "data.lines", message: "must have at most 100 lines" }]);
+    expect(
+      validateStandardEvent("OrderCreated", {
+        orderId: "SO-1",
+        lines: Array.from({ length: 100 }, () => line),
+      }).data,
+    ).toMatchObject({ orderId: "SO-1" });
+  });
+
   it.each(Object.entries(valid))("accepts a valid %s", (eventType, data) => {
     const event = validateStandardEvent(eventType, data);
 

@@ -92,3 +92,34 @@ export const orderStateEntity = (config: EntityConfiguration) =>
   );
 
 export type OrderStateItem = EntityItem<ReturnType<typeof orderStateEntity>>;
+
+/**
+ * Divergences of a change too large to keep on its state item (docs/spec/canonical-state.md,
+ * "Sizes"), in chunks each under DynamoDB's item limit. Written before the state write that names
+ * them (PendingChange.divergenceChunks), read by whoever publishes the change. Keyed by the change
+ * (entity, version, ingestId), so a retry rewrites the same chunks and a state write that lost its
+ * compare-and-swap leaves chunks no item names.
+ */
+export const pendingDivergencesEntity = (config: EntityConfiguration) =>
+  new Entity(
+    {
+      model: { entity: "pendingDivergences", version: "1", service: "dvss" },
+      attributes: {
+        entityType: { type: ["inventory", "order"] as const, required: true, readOnly: true },
+        entityKey: { type: "string", required: true, readOnly: true },
+        version: { type: "number", required: true, readOnly: true },
+        ingestId: { type: "string", required: true, readOnly: true },
+        chunk: { type: "number", required: true, readOnly: true },
+        /** Divergence objects, as the rules produced them. */
+        divergences: { type: "any", required: true },
+        writtenAt: { type: "string", required: true },
+      },
+      indexes: {
+        change: {
+          pk: { field: "pk", composite: ["entityType", "entityKey"], casing: "none" },
+          sk: { field: "sk", composite: ["version", "ingestId", "chunk"], casing: "none" },
+        },
+      },
+    },
+    config,
+  );

@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { TableName } from "../tables.ts";
-import { inventoryStateEntity, orderStateEntity } from "./canonical-state.ts";
+import { inventoryStateEntity, orderStateEntity, pendingDivergencesEntity } from "./canonical-state.ts";
 import { divergenceEntity } from "./divergence.ts";
 import { ingestRecordEntity } from "./ingest-record.ts";
 import { activeMappingEntity, mappingVersionEntity } from "./mapping-version.ts";
@@ -31,6 +31,7 @@ export function createEntities(dynamodb: DynamoDBClient, tables: TableNames) {
     quarantine: quarantineEntity({ client, table: tables.Quarantine }),
     inventoryStates: inventoryStateEntity({ client, table: tables.CanonicalState }),
     orderStates: orderStateEntity({ client, table: tables.CanonicalState }),
+    pendingDivergences: pendingDivergencesEntity({ client, table: tables.CanonicalState }),
     divergences: divergenceEntity({ client, table: tables.Divergence }),
     outboxEntries: outboxEntryEntity({ client, table: tables.Outbox }),
     outboxSequence: outboxSequenceEntity({ client, table: tables.Outbox }),

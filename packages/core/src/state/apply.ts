@@ -1,9 +1,18 @@
+import { formatPosition } from "../entities/outbox.ts";
 import { WriteContentionError } from "../errors.ts";
 import type { NormalizedDocument } from "../normalized.ts";
 import { writeDivergences } from "./divergences.ts";
 import { publishChange, takePosition, wasApplied, writeGap } from "./feed.ts";
 import { applyEvent, entityOf } from "./rules.ts";
-import { type PendingChange, readState, type StateEntities, stateKeyOf, writeState } from "./store.ts";
+import {
+  assertStateFits,
+  placeDivergences,
+  readState,
+  type StateEntities,
+  stateKeyOf,
+  writeDivergenceChunks,
+  writeState,
+} from "./store.ts";
 import { type DivergenceKind, divergenceId, type EntityRef, type StateRuleOptions } from "./types.ts";
 
 export { recordIdempotencyConflict } from "./divergences.ts";
@@ -97,8 +106,9 @@ export async function applyStateChange(
       };
     }
 
-    const position = await takePosition(entities, now);
-    const change: PendingChange = {
+    // Divergences too large for the item go to chunks first; an item too large is refused
+    // before a position is taken or anything is written (store.ts, "Sizes").
+    const { change, chunks } = placeDivergences({
       entity,
       version: outcome.item.version,
       ingestId: doc.ingestId,
@@ -106,7 +116,11 @@ export async function applyStateChange(
       mappingVersion: options.mappingVersion,
       appliedAt: now.toISOString(),
       divergences: outcome.divergences,
-    };
+    });
+    assertStateFits({ state: outcome.item, change, changePosition: formatPosition(0) }, now);
+    await writeDivergenceChunks(entities, change, chunks, now);
+
+    const position = await takePosition(entities, now);
     const next = { state: outcome.item, change, changePosition: position };
     if (!(await writeState(entities, key, next, stored?.state.version, now))) {
       await writeGap(entities, position, now);

@@ -5,6 +5,7 @@ import { writeDivergences } from "./divergences.ts";
 import type { EntityState } from "./rules.ts";
 import {
   conditionalWrite,
+  divergencesOf,
   moveChangePosition,
   type PendingChange,
   readState,
@@ -97,7 +98,7 @@ export async function publishChange(
     }
     if (!entry) {
       // Divergences first: a change in the feed has its divergences recorded.
-      await writeDivergences(entities, change.divergences, now);
+      await writeDivergences(entities, await divergencesOf(entities, change), now);
       const written = await conditionalWrite("Write a feed entry", () =>
         entities.outboxEntries
           .create({

@@ -1,5 +1,6 @@
 import { QuantityOutOfRangeError } from "../errors.ts";
 import { composeKey, rawKey } from "../keys.ts";
+import { valueBytes } from "./item-size.ts";
 import { compareOrderKeys, insertSorted, instantMillis, type OrderKey, orderKeyOf } from "./order-key.ts";
 import {
   type ApplyOptions,
@@ -98,8 +99,9 @@ function describe(entry: InventoryEntry, warehouseId: string, sku: string): Dive
 }
 
 /**
- * Folds what is older than the watermark (newest occurredAt minus watermarkMs), and anything beyond
- * maxEntries, into the base. What is folded is forgotten: the item stays bounded.
+ * Folds what is older than the watermark (newest occurredAt minus watermarkMs), anything beyond
+ * maxEntries, and the oldest while the entries take more than maxFoldBytes, into the base. What is
+ * folded is forgotten: the item stays bounded, in events and in bytes.
  */
 function compact(fold: InventoryFold, rules: StateRuleOptions, applying: Applying): InventoryFold {
   const { entries } = fold;
@@ -109,6 +111,12 @@ function compact(fold: InventoryFold, rules: StateRuleOptions, applying: Applyin
   let cut = 0;
   while (cut < entries.length && instantMillis((entries[cut] as InventoryEntry).key.at) < watermark) cut++;
   cut = Math.max(cut, entries.length - Math.max(1, rules.maxEntries));
+  // Each entry as an element of the stored list; the newest always stays.
+  let bytes = entries.slice(cut).reduce((sum, entry) => sum + 1 + valueBytes(entry), 0);
+  while (cut < entries.length - 1 && bytes > rules.maxFoldBytes) {
+    bytes -= 1 + valueBytes(entries[cut]);
+    cut++;
+  }
   if (cut === 0) return fold;
   const folded = entries.slice(0, cut);
   return {

@@ -1,9 +1,11 @@
-import { inventoryStateKey } from "../entities/canonical-state.ts";
+import { inventoryStateEntity, inventoryStateKey, orderStateEntity } from "../entities/canonical-state.ts";
 import { isConditionalCheckFailed } from "../entities/conditions.ts";
 import type { Entities } from "../entities/index.ts";
+import { DvssError, EntityTooLargeError } from "../errors.ts";
 import { explainFailure } from "../failures.ts";
 import type { NormalizedDocument } from "../normalized.ts";
 import type { InventoryFold, InventoryState } from "./inventory.ts";
+import { DYNAMODB_ITEM_LIMIT_BYTES, itemBytes, valueBytes } from "./item-size.ts";
 import type { OrderFold, OrderState } from "./orders.ts";
 import { type EntityState, isInventoryDocument } from "./rules.ts";
 import type { Divergence, EntityRef } from "./types.ts";
@@ -11,7 +13,12 @@ import type { Divergence, EntityRef } from "./types.ts";
 /** The entities the state engine reads and writes. */
 export type StateEntities = Pick<
   Entities,
-  "inventoryStates" | "orderStates" | "divergences" | "outboxEntries" | "outboxSequence"
+  | "inventoryStates"
+  | "orderStates"
+  | "pendingDivergences"
+  | "divergences"
+  | "outboxEntries"
+  | "outboxSequence"
 >;
 
 /**
@@ -25,8 +32,27 @@ export interface PendingChange {
   event: NormalizedDocument;
   mappingVersion: string;
   appliedAt: string;
+  /** The change's divergences, when they fit on the item (INLINE_DIVERGENCE_BYTES). */
   divergences: Divergence[];
+  /** Otherwise empty, and this many pendingDivergences chunks hold them, written before the item. */
+  divergenceChunks?: number;
 }
+
+/*
+ * Sizes (docs/spec/canonical-state.md, "Sizes"). A state item holds the entity's state and fold,
+ * and its pending change: the normalized document (bounded by the standard events' rules) and the
+ * change's divergences. Divergences have no bound in number (a snapshot can conflict with every
+ * other vendor's snapshot of the last 5 minutes), so beyond INLINE_DIVERGENCE_BYTES they move to
+ * chunks of their own. What is left is checked against MAX_STATE_ITEM_BYTES before anything is
+ * written: an inventory item stays below it by its rules; an order's history has no bound but
+ * this one.
+ */
+/** Divergences kept on the pending change up to this size; beyond, in chunks. */
+export const INLINE_DIVERGENCE_BYTES = 64 * 1024;
+/** The most one chunk of divergences holds (one divergence alone is smaller: see the size test). */
+export const DIVERGENCE_CHUNK_BYTES = 300 * 1024;
+/** The largest state item written: DynamoDB's 400 KB, less 20 KB for what this count might miss. */
+export const MAX_STATE_ITEM_BYTES = DYNAMODB_ITEM_LIMIT_BYTES - 20 * 1024;
 
 export interface StoredState {
   state: EntityState;
@@ -119,6 +145,139 @@ export async function readState(
   return toStored(data, state);
 }
 
+/** What a state write holds: the attributes of the item, as the entity takes them. */
+function stateItem(next: { state: EntityState; change: PendingChange; changePosition: string }, now: Date) {
+  const extra = { change: next.change, changePosition: next.changePosition, updatedAt: now.toISOString() };
+  const { state } = next;
+  if ("quantityOnHand" in state) {
+    return {
+      type: "inventory" as const,
+      item: { ...inventoryStateKey(state.warehouseId, state.sku), ...state, ...extra },
+    };
+  }
+  return { type: "order" as const, item: { ...state, ...extra } };
+}
+
+/** The entities only as formatters: what a put's item is, with ElectroDB's keys and attributes. */
+const formatters = {
+  inventoryStates: inventoryStateEntity({ table: "size" }),
+  orderStates: orderStateEntity({ table: "size" }),
+};
+
+/** The bytes DynamoDB would count for the state item `next`, as the entity writes it (keys included). */
+export function stateItemBytes(
+  next: { state: EntityState; change: PendingChange; changePosition: string },
+  now: Date,
+): number {
+  const written = stateItem(next, now);
+  const params =
+    written.type === "inventory"
+      ? formatters.inventoryStates.put(written.item).params()
+      : formatters.orderStates.put(written.item).params();
+  return itemBytes(params.Item as Record<string, unknown>);
+}
+
+/**
+ * The pending change of a state write, with its divergences kept inline if small enough, or else
+ * split into chunks (each with whole divergences, each under DIVERGENCE_CHUNK_BYTES) to be written
+ * before the item. Throws EntityTooLargeError if one divergence alone is larger than a chunk.
+ */
+export function placeDivergences(change: PendingChange): { change: PendingChange; chunks: Divergence[][] } {
+  if (valueBytes(change.divergences) <= INLINE_DIVERGENCE_BYTES) return { change, chunks: [] };
+  const chunks: Divergence[][] = [];
+  let current: Divergence[] = [];
+  let bytes = 3;
+  for (const divergence of change.divergences) {
+    const size = 1 + valueBytes(divergence);
+    if (size + 3 > DIVERGENCE_CHUNK_BYTES) {
+      throw new EntityTooLargeError(
+        `${change.entity.type} ${change.entity.key}: a divergence of event ${change.ingestId} takes ${size} bytes, more than one item holds`,
+        { details: [{ path: "entity", message: `${change.entity.type} ${change.entity.key}` }] },
+      );
+    }
+    if (bytes + size > DIVERGENCE_CHUNK_BYTES) {
+      chunks.push(current);
+      current = [];
+      bytes = 3;
+    }
+    current.push(divergence);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return { change: { ...change, divergences: [], divergenceChunks: chunks.length }, chunks };
+}
+
+/** Refuses, before anything is written, a state item larger than MAX_STATE_ITEM_BYTES. */
+export function assertStateFits(
+  next: { state: EntityState; change: PendingChange; changePosition: string },
+  now: Date,
+): void {
+  const bytes = stateItemBytes(next, now);
+  if (bytes <= MAX_STATE_ITEM_BYTES) return;
+  const { entity } = next.change;
+  throw new EntityTooLargeError(
+    `${entity.type} ${entity.key}: with event ${next.change.ingestId} its canonical state would take ${bytes} bytes, more than the ${MAX_STATE_ITEM_BYTES} one item may hold`,
+    { details: [{ path: "entity", message: `${entity.type} ${entity.key}` }] },
+  );
+}
+
+/** Writes the chunks of a change's divergences (placeDivergences), before the state item names them. */
+export async function writeDivergenceChunks(
+  entities: Pick<StateEntities, "pendingDivergences">,
+  change: PendingChange,
+  chunks: Divergence[][],
+  now: Date,
+): Promise<void> {
+  await Promise.all(
+    chunks.map((divergences, chunk) =>
+      storeCall("Write a change's divergences", () =>
+        entities.pendingDivergences
+          .put({
+            entityType: change.entity.type,
+            entityKey: change.entity.key,
+            version: change.version,
+            ingestId: change.ingestId,
+            chunk,
+            divergences,
+            writtenAt: now.toISOString(),
+          })
+          .go(),
+      ),
+    ),
+  );
+}
+
+/** A pending change's divergences: inline, or read back from its chunks. */
+export async function divergencesOf(
+  entities: Pick<StateEntities, "pendingDivergences">,
+  change: PendingChange,
+): Promise<Divergence[]> {
+  if (!change.divergenceChunks) return change.divergences;
+  const chunks = await Promise.all(
+    Array.from({ length: change.divergenceChunks }, async (_, chunk) => {
+      const { data } = await storeCall("Read a change's divergences", () =>
+        entities.pendingDivergences
+          .get({
+            entityType: change.entity.type,
+            entityKey: change.entity.key,
+            version: change.version,
+            ingestId: change.ingestId,
+            chunk,
+          })
+          .go({ consistent: true }),
+      );
+      if (!data) {
+        throw new DvssError(
+          "FEED_INCONSISTENT",
+          `${change.entity.key} v${change.version}: divergence chunk ${chunk} of event ${change.ingestId} is missing`,
+        );
+      }
+      return data.divergences as Divergence[];
+    }),
+  );
+  return chunks.flat();
+}
+
 /**
  * Writes the new state with a compare-and-swap on `version`: created only if absent when there was
  * no item, replaced only if still at `expectedVersion` otherwise. False when another write won.
@@ -130,10 +289,10 @@ export function writeState(
   expectedVersion: number | undefined,
   now: Date,
 ): Promise<boolean> {
-  const extra = { change: next.change, changePosition: next.changePosition, updatedAt: now.toISOString() };
-  if (key.type === "inventory") {
-    const state = next.state as InventoryState;
-    const item = { ...inventoryStateKey(state.warehouseId, state.sku), ...state, ...extra };
+  const written = stateItem(next, now);
+  if (written.type !== key.type) throw new Error(`A ${written.type} state written under a ${key.type} key`);
+  if (written.type === "inventory") {
+    const { item } = written;
     return conditionalWrite("Write inventory state", () =>
       expectedVersion === undefined
         ? entities.inventoryStates.create(item).go()
@@ -143,7 +302,7 @@ export function writeState(
             .go(),
     );
   }
-  const item = { ...(next.state as OrderState), ...extra };
+  const { item } = written;
   return conditionalWrite("Write order state", () =>
     expectedVersion === undefined
       ? entities.orderStates.create(item).go()

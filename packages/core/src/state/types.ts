@@ -88,6 +88,11 @@ export interface StateRuleOptions {
   watermarkMs: number;
   /** Inventory: at most this many events are kept per item; older ones fold into the base. */
   maxEntries: number;
+  /**
+   * Inventory: and at most this many bytes of them (as DynamoDB counts them), so that events with
+   * long ids keep the item under DynamoDB's 400 KB; older ones fold into the base.
+   */
+  maxFoldBytes: number;
   /** Inventory: two vendors' absolute quantities this close in occurredAt must agree. */
   conflictWindowMs: number;
 }
@@ -95,6 +100,8 @@ export interface StateRuleOptions {
 export const DEFAULT_STATE_RULES: StateRuleOptions = {
   watermarkMs: 24 * 60 * 60 * 1000,
   maxEntries: 500,
+  // 500 events of ordinary ids take about 90 KB; 500 of the longest ids the rules allow, 530 KB.
+  maxFoldBytes: 200 * 1024,
   conflictWindowMs: 5 * 60 * 1000,
 };
 
