@@ -5,6 +5,7 @@ import { dirname } from "node:path";
 import { parentPort, threadId, workerData } from "node:worker_threads";
 import dynalite from "dynalite";
 import S3rver from "s3rver";
+import { readLevelDbThroughIterators } from "./leveldb-reads.ts";
 
 /**
  * One embedded store (dynalite or s3rver) on its own thread. The stores parse, checksum and
@@ -141,6 +142,8 @@ function objectLockChecksums(lockedBuckets: Set<string>) {
 
 async function start(): Promise<() => Promise<void>> {
   if (data.kind === "dynamodb") {
+    // On disk: LevelDB 1.20's point reads can answer with an older version (leveldb-reads.ts).
+    if (data.directory) readLevelDbThroughIterators();
     const server = dynalite({ path: data.directory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     const endpoint = await new Promise<string>((resolve, reject) => {
       server.once("error", reject);
