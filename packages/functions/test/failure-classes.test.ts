@@ -1,7 +1,6 @@
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { DvssError, ERROR_CODES, TRANSIENT_ERROR_NAMES } from "@dvss/core/errors";
-import type { NormalizeState } from "@dvss/core/workflow";
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   type AwsAnswer,
@@ -13,52 +12,21 @@ import {
 } from "../../core/test/aws-errors.ts";
 import { httpHandler } from "../src/lib/http.ts";
 import { parseTaskFailure, taskHandler } from "../src/lib/task.ts";
+import { lambdaContext, logsOf, taskState } from "./lambda.ts";
 
 // The logger reads its level once, when runtime.ts is imported: INFO, so rejected requests show too.
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = "INFO";
 });
 
-const state = {
-  ingestId: "01JTASKTEST000000000000003",
-  vendorId: "vendorA",
-  externalEventId: "inv-1",
-} as NormalizeState;
+const state = taskState("01JTASKTEST000000000000003");
 
-const context = {
-  functionName: "dvss-test-Task",
-  functionVersion: "$LATEST",
-  invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:dvss-test-Task",
-  memoryLimitInMB: "128",
-  awsRequestId: "request-3",
-  getRemainingTimeInMillis: () => 30_000,
-} as Context;
+const context = lambdaContext("request-3");
 
 const request = {
   requestContext: { requestId: "req-3" },
   headers: {},
 } as unknown as APIGatewayProxyEventV2;
-
-/** Every JSON line the logger writes while `run` runs. */
-async function logsOf(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
-  const lines: string[] = [];
-  const capture = (chunk: unknown) => {
-    lines.push(String(chunk));
-    return true;
-  };
-  const out = vi.spyOn(process.stdout, "write").mockImplementation(capture);
-  const err = vi.spyOn(process.stderr, "write").mockImplementation(capture);
-  try {
-    await run().catch(() => undefined);
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  return lines
-    .flatMap((chunk) => chunk.split("\n"))
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
 
 let aws: Awaited<ReturnType<typeof fakeAws>>;
 beforeAll(async () => {

@@ -1,9 +1,9 @@
 import { EnvelopeError, SchemaValidationError, StorageUnavailableError } from "@dvss/core/errors";
-import type { NormalizeState } from "@dvss/core/workflow";
-import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { describe, expect, it, vi } from "vitest";
 import { httpHandler } from "../src/lib/http.ts";
 import { taskHandler } from "../src/lib/task.ts";
+import { lambdaContext, logsOf, taskState } from "./lambda.ts";
 
 // The logger reads its level once, when runtime.ts is imported: INFO, so rejected requests and a
 // reserved-key warning show too.
@@ -11,41 +11,9 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = "INFO";
 });
 
-const state = {
-  ingestId: "01JTASKTEST000000000000000",
-  vendorId: "vendorA",
-  externalEventId: "inv-1",
-} as NormalizeState;
+const state = taskState("01JTASKTEST000000000000000");
 
-const context = {
-  functionName: "dvss-test-Task",
-  functionVersion: "$LATEST",
-  invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:dvss-test-Task",
-  memoryLimitInMB: "128",
-  awsRequestId: "request-1",
-  getRemainingTimeInMillis: () => 30_000,
-} as Context;
-
-/** Every JSON line the logger writes while `run` runs (Powertools writes one JSON object per line). */
-async function logsOf(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
-  const lines: string[] = [];
-  const capture = (chunk: unknown) => {
-    lines.push(String(chunk));
-    return true;
-  };
-  const out = vi.spyOn(process.stdout, "write").mockImplementation(capture);
-  const err = vi.spyOn(process.stderr, "write").mockImplementation(capture);
-  try {
-    await run().catch(() => undefined);
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  return lines
-    .flatMap((chunk) => chunk.split("\n"))
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
+const context = lambdaContext("request-1");
 
 describe("a failed task's log", () => {
   it("keeps the failure's message and the cause chain of a StorageUnavailableError", async () => {

@@ -1,22 +1,10 @@
-import type { NormalizeState } from "@dvss/core/workflow";
-import type { Context } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { parseTaskFailure, taskHandler } from "../src/lib/task.ts";
+import { lambdaContext, taskState } from "./lambda.ts";
 
-const state = {
-  ingestId: "01JTASKTEST000000000000001",
-  vendorId: "vendorA",
-  externalEventId: "inv-1",
-} as NormalizeState;
+const state = taskState("01JTASKTEST000000000000001");
 
-const context = {
-  functionName: "dvss-test-Task",
-  functionVersion: "$LATEST",
-  invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:dvss-test-Task",
-  memoryLimitInMB: "128",
-  awsRequestId: "request-2",
-  getRemainingTimeInMillis: () => 30_000,
-} as Context;
+const context = lambdaContext("request-2");
 
 async function failureOf(thrown: unknown): Promise<Error> {
   const handler = taskHandler(async () => {
