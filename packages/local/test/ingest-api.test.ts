@@ -237,6 +237,45 @@ describe("GET /v1/events/{ingestId}", () => {
     expect(other.status).toBe(404);
     expect(other.body.error.code).toBe("NOT_FOUND");
   });
+
+  it.each([
+    [
+      "ACCESS_DENIED",
+      "User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: s3:GetObject",
+    ],
+    ["INTERNAL", "Cannot read properties of undefined (reading 'x') at /var/task/index.js"],
+  ])("tells a vendor the code of a %s failure but not its internal message", async (code, internal) => {
+    const { body } = await dvss.post(envelope(`get-${code}`));
+    await dvss.runtime.stepFunctions.drain();
+    await dvss.entities.ingestRecords
+      .patch({ vendorId: "vendorA", externalEventId: `get-${code}` })
+      .set({ status: "FAILED_NORMALIZE", lastError: { code, message: internal } })
+      .go();
+
+    const own = await dvss.request("GET", `/v1/events/${body.ingestId}`, {
+      headers: { "x-api-key": "local-vendorA-key" },
+    });
+
+    expect(own.body.error.code).toBe(code);
+    expect(own.body.error.message).not.toContain(internal);
+    expect(JSON.stringify(own.body)).not.toMatch(/123456789012|\/var\/task/);
+  });
+
+  it("tells a vendor what was wrong with its own data", async () => {
+    const { body } = await dvss.post(envelope("get-schema"));
+    await dvss.runtime.stepFunctions.drain();
+    const message = "payload.qty: must be integer";
+    await dvss.entities.ingestRecords
+      .patch({ vendorId: "vendorA", externalEventId: "get-schema" })
+      .set({ status: "FAILED_NORMALIZE", lastError: { code: "SCHEMA_VALIDATION_FAILED", message } })
+      .go();
+
+    const own = await dvss.request("GET", `/v1/events/${body.ingestId}`, {
+      headers: { "x-api-key": "local-vendorA-key" },
+    });
+
+    expect(own.body.error).toEqual({ code: "SCHEMA_VALIDATION_FAILED", message });
+  });
 });
 
 describe("the router's own answers", () => {

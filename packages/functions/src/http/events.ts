@@ -3,6 +3,24 @@ import { NotFoundError } from "@dvss/core/errors";
 import { headersOf, httpHandler, json } from "../lib/http.ts";
 import { getEntities } from "../lib/runtime.ts";
 
+/**
+ * Failures of DVSS itself, not of the vendor's data: the vendor sees the code, and a fixed text in
+ * place of the stored message (it may name accounts, roles, resources or code paths).
+ */
+const OPERATOR_ONLY_MESSAGES: Partial<Record<string, string>> = {
+  ACCESS_DENIED:
+    "DVSS could not process this event because of a configuration error on its side, not because of its content; the event is kept in quarantine for the operators.",
+  INTERNAL:
+    "DVSS could not process this event because of an internal error, not because of its content; the event is kept in quarantine for the operators.",
+  UNAVAILABLE:
+    "DVSS could not process this event because a store did not answer, not because of its content; the event is kept in quarantine for the operators.",
+};
+
+/** What a vendor is told of its failed event. */
+function vendorError({ code, message }: { code?: string | undefined; message?: string | undefined }) {
+  return { code, message: (code && OPERATOR_ONLY_MESSAGES[code]) ?? message };
+}
+
 /** GET /v1/events/{ingestId}: a vendor sees only its own events; anything else is simply not found. */
 export const handler = httpHandler(async (event) => {
   const principal = await authenticate(getEntities(), apiKeyFromHeaders(headersOf(event)));
@@ -25,7 +43,6 @@ export const handler = httpHandler(async (event) => {
       record.normalizedBucket && {
         normalizedRef: { bucket: record.normalizedBucket, key: record.normalizedKey },
       }),
-    ...(record.status === "FAILED_NORMALIZE" &&
-      record.lastError && { error: { code: record.lastError.code, message: record.lastError.message } }),
+    ...(record.status === "FAILED_NORMALIZE" && record.lastError && { error: vendorError(record.lastError) }),
   });
 });
