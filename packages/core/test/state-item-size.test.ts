@@ -6,6 +6,7 @@ import { EntityTooLargeError } from "../src/errors.ts";
 import type { NormalizedDocument } from "../src/normalized.ts";
 import { MAX_ORDER_LINES, MAX_TEXT_LENGTH } from "../src/standard-events.ts";
 import { applyStateChange } from "../src/state/apply.ts";
+import { divergenceItem } from "../src/state/divergences.ts";
 import type { InventoryState } from "../src/state/inventory.ts";
 import { DYNAMODB_ITEM_LIMIT_BYTES, itemBytes, valueBytes } from "../src/state/item-size.ts";
 import { applyEvent, type EntityState, entityOf } from "../src/state/rules.ts";
@@ -207,23 +208,7 @@ describe("the size of a canonical state item", () => {
     const divergenceItems = [...largest("inventory"), ...largest("order")].map((divergence) =>
       itemBytes(
         divergenceEntity({ table: "size" })
-          .create({
-            entityType: divergence.entity.type,
-            entityKey: divergence.entity.key,
-            divergenceId: `${divergence.ingestId}#${divergence.kind}#${divergence.related?.ingestId ?? ""}`,
-            kind: divergence.kind,
-            ingestId: divergence.ingestId,
-            vendorId: divergence.vendorId,
-            externalEventId: divergence.externalEventId,
-            eventType: divergence.eventType,
-            occurredAt: divergence.occurredAt,
-            rawKey: divergence.rawKey,
-            said: divergence.said,
-            stateBefore: divergence.stateBefore,
-            ...(divergence.related && { related: divergence.related }),
-            reason: divergence.reason,
-            detectedAt: new Date(BASE).toISOString(),
-          })
+          .create(divergenceItem(divergence, new Date(BASE)))
           .params().Item as Record<string, unknown>,
       ),
     );

@@ -14,28 +14,31 @@ export async function writeDivergences(
   await Promise.all(
     divergences.map((divergence) =>
       conditionalWrite("Write divergence", () =>
-        entities.divergences
-          .create({
-            entityType: divergence.entity.type,
-            entityKey: divergence.entity.key,
-            divergenceId: divergenceId(divergence),
-            kind: divergence.kind,
-            ingestId: divergence.ingestId,
-            vendorId: divergence.vendorId,
-            externalEventId: divergence.externalEventId,
-            eventType: divergence.eventType,
-            occurredAt: divergence.occurredAt,
-            rawKey: divergence.rawKey,
-            said: divergence.said,
-            stateBefore: divergence.stateBefore,
-            ...(divergence.related && { related: divergence.related }),
-            reason: divergence.reason,
-            detectedAt: now.toISOString(),
-          })
-          .go(),
+        entities.divergences.create(divergenceItem(divergence, now)).go(),
       ),
     ),
   );
+}
+
+/** The Divergence table's item of a divergence (its size is bounded by state/item-size.ts). */
+export function divergenceItem(divergence: Divergence, detectedAt: Date) {
+  return {
+    entityType: divergence.entity.type,
+    entityKey: divergence.entity.key,
+    divergenceId: divergenceId(divergence),
+    kind: divergence.kind,
+    ingestId: divergence.ingestId,
+    vendorId: divergence.vendorId,
+    externalEventId: divergence.externalEventId,
+    eventType: divergence.eventType,
+    occurredAt: divergence.occurredAt,
+    rawKey: divergence.rawKey,
+    said: divergence.said,
+    stateBefore: divergence.stateBefore,
+    ...(divergence.related && { related: divergence.related }),
+    reason: divergence.reason,
+    detectedAt: detectedAt.toISOString(),
+  };
 }
 
 export interface IdempotencyConflict {
