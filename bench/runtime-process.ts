@@ -57,7 +57,7 @@ export interface RuntimeProcess {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -103,29 +103,40 @@ function processTree(pid: number): number[] {
   return pids;
 }
 
-export async function startRuntimeProcess(repoRoot: string): Promise<RuntimeProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), "dvss-bench-"));
-  const logFile = `${dataDir}.log`;
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ["packages/local/src/main.ts"], {
+/**
+ * `npm start` as a child process on `port` and `dataDir`, its output appended to `logFile`;
+ * resolves once it printed its ready line, with the endpoints it wrote.
+ */
+export async function spawnRuntime(
+  repoRoot: string,
+  options: { port: number; dataDir: string; logFile: string; readyTimeoutMs?: number },
+): Promise<{ child: ChildProcess; endpoints: LocalEndpoints }> {
+  const { port, dataDir, logFile } = options;
+  const child = spawn(process.execPath, ["packages/local/src/main.ts"], {
     cwd: repoRoot,
     env: { ...process.env, PORT: String(port), DVSS_DATA_DIR: dataDir },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
+  const keep = (chunk: Buffer) => {
     appendFileSync(logFile, chunk);
     output += chunk.toString();
     if (output.length > 20_000) output = output.slice(-10_000);
-  });
-  child.stdout?.on("data", (chunk: Buffer) => appendFileSync(logFile, chunk));
+  };
+  child.stderr?.on("data", keep);
   child.once("exit", (code, signal) => {
     appendFileSync(logFile, `\n[runtime exited: code ${code}, signal ${signal}]\n`);
   });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`runtime not ready after 60 s:\n${output}`)), 60_000);
+    const timer =
+      options.readyTimeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () => reject(new Error(`runtime not ready after ${options.readyTimeoutMs} ms:\n${output}`)),
+            options.readyTimeoutMs,
+          );
     child.stdout?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
+      keep(chunk);
       if (/DVSS local ready \S+/.test(output)) {
         clearTimeout(timer);
         resolve();
@@ -133,11 +144,24 @@ export async function startRuntimeProcess(repoRoot: string): Promise<RuntimeProc
     });
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`runtime exited with ${code} before it was ready:\n${output}`));
+      reject(new Error(`runtime exited with ${code} before it was ready (${logFile}):\n${output}`));
     });
   });
-  const pid = child.pid as number;
   const endpoints = JSON.parse(readFileSync(join(dataDir, "endpoints.json"), "utf8")) as LocalEndpoints;
+  return { child, endpoints };
+}
+
+export async function startRuntimeProcess(repoRoot: string): Promise<RuntimeProcess> {
+  const dataDir = mkdtempSync(join(tmpdir(), "dvss-bench-"));
+  const logFile = `${dataDir}.log`;
+  const port = await freePort();
+  const { child, endpoints } = await spawnRuntime(repoRoot, {
+    port,
+    dataDir,
+    logFile,
+    readyTimeoutMs: 60_000,
+  });
+  const pid = child.pid as number;
 
   let peak = 0;
   const sample = () => {

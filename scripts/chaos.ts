@@ -1,6 +1,5 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { ScanCommand, type ScanCommandInput } from "@aws-sdk/client-dynamodb";
@@ -8,6 +7,7 @@ import { ListExecutionsCommand } from "@aws-sdk/client-sfn";
 import { createEntities, PENDING_SHARDS } from "@dvss/core/entities/index";
 import { localClients } from "@dvss/local/clients";
 import type { LocalEndpoints } from "@dvss/local/runtime";
+import { freePort, spawnRuntime } from "../bench/runtime-process.ts";
 
 /**
  * `npm run chaos`: the local runtime as `npm start` runs it, under load from two vendors
@@ -185,18 +185,6 @@ function plan(prefix: string, count: number): PlannedEvent[] {
 // ---------------------------------------------------------------------------------------------
 // The runtime, as `npm start` runs it
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 class Runtime {
   readonly dataDir = mkdtempSync(join(tmpdir(), "dvss-chaos-"));
   readonly logFile = `${this.dataDir}.log`;
@@ -208,28 +196,13 @@ class Runtime {
   async start(): Promise<number> {
     this.port ||= await freePort();
     const started = Date.now();
-    const child = spawn(process.execPath, ["packages/local/src/main.ts"], {
-      cwd: REPO_ROOT,
-      env: { ...env, PORT: String(this.port), DVSS_DATA_DIR: this.dataDir },
-      stdio: ["ignore", "pipe", "pipe"],
+    const { child, endpoints } = await spawnRuntime(REPO_ROOT, {
+      port: this.port,
+      dataDir: this.dataDir,
+      logFile: this.logFile,
     });
     this.#child = child;
-    child.stderr?.on("data", (chunk: Buffer) => appendFileSync(this.logFile, chunk));
-    child.once("exit", (code, signal) =>
-      appendFileSync(this.logFile, `\n[runtime exited: code ${code}, signal ${signal}]\n`),
-    );
-    let output = "";
-    await new Promise<void>((resolve, reject) => {
-      child.stdout?.on("data", (chunk: Buffer) => {
-        appendFileSync(this.logFile, chunk);
-        output += chunk.toString();
-        if (output.includes("DVSS local ready")) resolve();
-      });
-      child.once("exit", (code) =>
-        reject(new Error(`the runtime exited (${code}) before it was ready; see ${this.logFile}`)),
-      );
-    });
-    this.endpoints = JSON.parse(readFileSync(join(this.dataDir, "endpoints.json"), "utf8")) as LocalEndpoints;
+    this.endpoints = endpoints;
     return Date.now() - started;
   }
 
