@@ -1,15 +1,37 @@
-import { mkdtempSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { createEntities } from "@dvss/core/entities/index";
 import { seedEnvelope } from "../../core/test/fixtures.ts";
 import { localClients } from "../src/clients.ts";
+import { REPO_ROOT } from "../src/lambda.ts";
 import { type LocalOptions, type LocalRuntime, startLocal } from "../src/runtime.ts";
 
 export { seedEnvelope };
 
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
+
+/**
+ * A copy of the bundled vendor definitions plus one test vendor whose inventory_update version 1
+ * takes any object and maps it with `mapping`: the folder to start a harness with.
+ */
+export function vendorsWith(vendor: { vendorId: string; name: string; mapping: string }): string {
+  const vendorsDir = tempDir("dvss-vendors-");
+  cpSync(join(REPO_ROOT, "schemas/vendors"), vendorsDir, { recursive: true });
+  const folder = join(vendorsDir, vendor.vendorId);
+  mkdirSync(join(folder, "inventory_update/1"), { recursive: true });
+  writeFileSync(
+    join(folder, "vendor.json"),
+    JSON.stringify({ vendorId: vendor.vendorId, name: vendor.name, priority: 50, rateLimitPerSecond: 100 }),
+  );
+  writeFileSync(
+    join(folder, "inventory_update/1/payload.schema.json"),
+    JSON.stringify({ $schema: "https://json-schema.org/draft/2020-12/schema", type: "object" }),
+  );
+  writeFileSync(join(folder, "inventory_update/1/mapping.jsonata"), vendor.mapping);
+  return vendorsDir;
+}
 
 /** One embedded DVSS for a test file, with the clients a test needs to look inside its stores. */
 export async function startHarness(options: LocalOptions = {}) {

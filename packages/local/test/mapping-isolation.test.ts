@@ -1,28 +1,15 @@
-import { cpSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../src/lambda.ts";
-import { type Harness, seedEnvelope, startHarness, tempDir } from "./harness.ts";
+import { type Harness, seedEnvelope, startHarness, vendorsWith } from "./harness.ts";
 
 // A copy of the vendor definitions plus vendorH, whose published mapping backtracks for minutes
 // on a 33-character warehouse code ("aaaa...a!") unless something stops it.
-const vendorsDir = tempDir("dvss-vendors-");
-cpSync(join(REPO_ROOT, "schemas/vendors"), vendorsDir, { recursive: true });
-const vendorH = join(vendorsDir, "vendorH");
-mkdirSync(join(vendorH, "inventory_update/1"), { recursive: true });
-writeFileSync(
-  join(vendorH, "vendor.json"),
-  JSON.stringify({ vendorId: "vendorH", name: "Hostile mapping", priority: 50, rateLimitPerSecond: 100 }),
-);
-writeFileSync(
-  join(vendorH, "inventory_update/1/payload.schema.json"),
-  JSON.stringify({ $schema: "https://json-schema.org/draft/2020-12/schema", type: "object" }),
-);
-writeFileSync(
-  join(vendorH, "inventory_update/1/mapping.jsonata"),
-  '{"eventType": "InventoryUpdated", "data": {"warehouseId": $contains(payload.warehouse, /^(a+)+$/) ? "AAA" : payload.warehouse, "sku": payload.sku, "quantityOnHand": payload.qty}}',
-);
+const vendorsDir = vendorsWith({
+  vendorId: "vendorH",
+  name: "Hostile mapping",
+  mapping:
+    '{"eventType": "InventoryUpdated", "data": {"warehouseId": $contains(payload.warehouse, /^(a+)+$/) ? "AAA" : payload.warehouse, "sku": payload.sku, "quantityOnHand": payload.qty}}',
+});
 
 let dvss: Harness;
 beforeAll(async () => {

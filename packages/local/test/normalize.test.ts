@@ -1,27 +1,17 @@
-import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lambdaContext, loadHandler, REPO_ROOT } from "../src/lambda.ts";
-import { type Harness, seedEnvelope, startHarness, tempDir } from "./harness.ts";
+import { type Harness, seedEnvelope, startHarness, vendorsWith } from "./harness.ts";
 
 // A copy of the vendor definitions plus vendorT, whose mapping emits an invalid standard event.
-const vendorsDir = tempDir("dvss-vendors-");
-cpSync(join(REPO_ROOT, "schemas/vendors"), vendorsDir, { recursive: true });
-const vendorT = join(vendorsDir, "vendorT");
-mkdirSync(join(vendorT, "inventory_update/1"), { recursive: true });
-writeFileSync(
-  join(vendorT, "vendor.json"),
-  JSON.stringify({ vendorId: "vendorT", name: "Broken mapping", priority: 50, rateLimitPerSecond: 100 }),
-);
-writeFileSync(
-  join(vendorT, "inventory_update/1/payload.schema.json"),
-  JSON.stringify({ $schema: "https://json-schema.org/draft/2020-12/schema", type: "object" }),
-);
-writeFileSync(
-  join(vendorT, "inventory_update/1/mapping.jsonata"),
-  '{"eventType": "InventoryUpdated", "data": {"warehouseId": payload.warehouse, "sku": payload.sku, "quantityOnHand": -5}}',
-);
+const vendorsDir = vendorsWith({
+  vendorId: "vendorT",
+  name: "Broken mapping",
+  mapping:
+    '{"eventType": "InventoryUpdated", "data": {"warehouseId": payload.warehouse, "sku": payload.sku, "quantityOnHand": -5}}',
+});
 
 let dvss: Harness;
 beforeAll(async () => {
