@@ -59,7 +59,7 @@ export interface ApplyStateResult {
 }
 
 /**
- * Applies one normalized event to canonical state (docs/spec/canonical-state.md, docs/spec/canonical-state.md).
+ * Applies one normalized event to canonical state (docs/spec/canonical-state.md).
  *
  * Read the item; finish publishing its previous change if a crash left it unpublished; apply the
  * rules; take a feed position; write the item with a compare-and-swap on `version`; publish
