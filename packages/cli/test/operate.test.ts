@@ -239,7 +239,8 @@ describe("dvss vendor", () => {
     const accepted = await apiPost(added.apiKey, "vn-1");
 
     expect(result.code).toBe(0);
-    expect(added.apiKey).toMatch(/^dvss_vendorN_/);
+    expect(added.apiKey).toMatch(/^dvss_[A-Za-z0-9_-]{43}$/);
+    expect(added.apiKey).not.toContain("vendorN");
     expect(keys.map((key) => key.keyHash)).toEqual([hashApiKey(added.apiKey)]);
     expect(JSON.stringify(keys)).not.toContain(added.apiKey);
     expect(vendor).toMatchObject({ name: "Vendor N", priority: 20, rateLimitPerSecond: 100 });

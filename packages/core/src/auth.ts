@@ -1,15 +1,21 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { Entities } from "./entities/index.ts";
-import { ForbiddenError, UnauthorizedError } from "./errors.ts";
+import { ForbiddenError, UnauthorizedError, VendorPausedError } from "./errors.ts";
 import { sha256Hex } from "./hash.ts";
+import { verifySignature } from "./signature.ts";
 
 export type KeyRole = "vendor" | "consumer";
 
 export interface Principal {
+  /** The key's owner: a vendor's id, or a consumer's name. */
   vendorId: string;
   role: KeyRole;
   /** The vendor's own limit (vendor keys only). */
   rateLimitPerSecond?: number;
+  /** Paused by an operator: its posts are refused (vendor keys only). */
+  paused?: boolean;
+  /** The vendor signs its requests with one of these (vendor keys only; absent = not signing). */
+  signingSecrets?: string[];
 }
 
 /** Only this hash of a key is ever stored. */
@@ -17,9 +23,12 @@ export function hashApiKey(apiKey: string): string {
   return sha256Hex(apiKey);
 }
 
-/** A new random API key, shown once to whoever created it. */
-export function generateApiKey(vendorId: string): string {
-  return `dvss_${vendorId}_${randomBytes(24).toString("base64url")}`;
+/**
+ * A new random API key, shown once to whoever created it. Opaque: nothing in it names its owner,
+ * so a leaked key tells nothing about whose it is (the store maps its hash to the owner).
+ */
+export function generateApiKey(): string {
+  return `dvss_${randomBytes(32).toString("base64url")}`;
 }
 
 /** The key from `X-Api-Key` or `Authorization: Bearer`; both may be sent, then they must agree. */
@@ -40,14 +49,19 @@ export function apiKeyFromHeaders(headers: Record<string, string | undefined>): 
   return key;
 }
 
-const CACHE_TTL_MS = 30_000;
+/**
+ * How long a warm container trusts what it read about a key and its vendor: a rotated or revoked
+ * key, a pause, a resume, a new rate limit or signing secret takes at most this long to apply
+ * (docs/operations/runbook.md, "Vendors").
+ */
+export const AUTH_CACHE_TTL_MS = 30_000;
 const cache = new Map<string, { principal: Principal | undefined; expiresAt: number }>();
 
 /**
  * Resolves a key to its vendor and role. The lookup is by hash, and the stored hash is compared
  * in constant time, so neither the store nor the comparison leaks how much of a guess was right.
- * Answers (known and unknown keys alike) are cached briefly: a key rotated or revoked takes at most
- * CACHE_TTL_MS to take effect in a warm container.
+ * Answers (known and unknown keys alike, with the vendor's pause and signing secrets) are cached
+ * for AUTH_CACHE_TTL_MS in a warm container.
  */
 export async function authenticate(entities: Entities, apiKey: string, now = Date.now()): Promise<Principal> {
   const keyHash = hashApiKey(apiKey);
@@ -62,14 +76,25 @@ export async function authenticate(entities: Entities, apiKey: string, now = Dat
     if (valid) {
       principal = { vendorId: data.vendorId, role: data.role };
       if (data.role === "vendor") {
-        const vendor = await entities.vendors.get({ vendorId: data.vendorId }).go();
+        const [vendor, signing] = await Promise.all([
+          entities.vendors.get({ vendorId: data.vendorId }).go(),
+          entities.vendorSigning.get({ vendorId: data.vendorId }).go(),
+        ]);
+        const secrets = signing.data?.secrets
+          .filter((entry) => !entry.expiresAt || Date.parse(entry.expiresAt) > now)
+          .map((entry) => entry.secret);
         // A key whose vendor was removed is no key at all.
         principal = vendor.data
-          ? { ...principal, rateLimitPerSecond: vendor.data.rateLimitPerSecond }
+          ? {
+              ...principal,
+              rateLimitPerSecond: vendor.data.rateLimitPerSecond,
+              paused: vendor.data.pausedAt !== undefined,
+              ...(secrets?.length && { signingSecrets: secrets }),
+            }
           : undefined;
       }
     }
-    cached = { principal, expiresAt: now + CACHE_TTL_MS };
+    cached = { principal, expiresAt: now + AUTH_CACHE_TTL_MS };
     if (cache.size > 10_000) cache.clear();
     cache.set(keyHash, cached);
   }
@@ -85,6 +110,25 @@ export function requireRole(principal: Principal, role: KeyRole): void {
         : "This endpoint takes a vendor key",
     );
   }
+}
+
+/**
+ * What a vendor's post must pass after its key: a vendor key, a vendor not paused, and, for a
+ * signing vendor, a valid signature over the body's exact bytes (checked before anything parses it).
+ */
+export function admitVendorPost(
+  principal: Principal,
+  headers: Record<string, string | undefined>,
+  body: Buffer,
+  now = Date.now(),
+): void {
+  requireRole(principal, "vendor");
+  if (principal.paused) {
+    throw new VendorPausedError(
+      `Vendor ${principal.vendorId} is paused by DVSS operators: nothing was accepted; retry once it is resumed`,
+    );
+  }
+  if (principal.signingSecrets) verifySignature(principal.signingSecrets, headers, body, now);
 }
 
 /** For tests and key rotation: forget cached answers. */

@@ -15,7 +15,9 @@ export const ERROR_CODES = [
   "INVALID_ENVELOPE",
   "BAD_REQUEST",
   "UNAUTHORIZED",
+  "INVALID_SIGNATURE",
   "FORBIDDEN",
+  "VENDOR_PAUSED",
   "NOT_FOUND",
   "IDEMPOTENCY_CONFLICT",
   "PAYLOAD_TOO_LARGE",
@@ -107,6 +109,26 @@ export class ForbiddenError extends DvssError {
   constructor(message: string, options?: DvssErrorOptions) {
     super("FORBIDDEN", message, options);
     this.name = "ForbiddenError";
+  }
+}
+
+/**
+ * A signing vendor's request lacks a valid signature (docs/contract/README.md, "Signed requests"):
+ * a header missing or malformed, a timestamp too far from the server's clock, or no signature that
+ * matches. The message says which; `details` name the header.
+ */
+export class InvalidSignatureError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("INVALID_SIGNATURE", message, options);
+    this.name = "InvalidSignatureError";
+  }
+}
+
+/** An operator paused the vendor (`dvss vendor pause`): its posts are refused until it is resumed. */
+export class VendorPausedError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("VENDOR_PAUSED", message, options);
+    this.name = "VendorPausedError";
   }
 }
 

@@ -38,7 +38,7 @@ export async function addVendor(
       `Vendor ${vendor.vendorId} exists already; to issue a new key use \`dvss vendor rotate-key ${vendor.vendorId}\``,
     );
   }
-  const apiKey = generateApiKey(vendor.vendorId);
+  const apiKey = generateApiKey();
   await registerApiKey(context.entities, { apiKey, vendorId: vendor.vendorId, role: "vendor" });
   return { vendorId: vendor.vendorId, apiKey, createdAt, vendor };
 }
@@ -73,7 +73,7 @@ export async function rotateVendorKey(
     }
     previousKeys.push({ createdAt: key.createdAt, expiresAt: keyExpiresAt });
   }
-  const apiKey = generateApiKey(vendorId);
+  const apiKey = generateApiKey();
   const createdAt = new Date(now).toISOString();
   await registerApiKey(context.entities, { apiKey, vendorId, role: "vendor" });
   return { vendorId, apiKey, createdAt, previousKeys };

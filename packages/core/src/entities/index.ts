@@ -2,15 +2,19 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { TableName } from "../tables.ts";
 import { inventoryStateEntity, orderStateEntity, pendingDivergencesEntity } from "./canonical-state.ts";
+import { consumerEntity } from "./consumer.ts";
 import { divergenceEntity } from "./divergence.ts";
+import { entityEventEntity } from "./entity-event.ts";
 import { ingestRecordEntity } from "./ingest-record.ts";
 import { activeMappingEntity, mappingVersionEntity } from "./mapping-version.ts";
 import { outboxEntryEntity, outboxSequenceEntity } from "./outbox.ts";
 import { quarantineEntity } from "./quarantine.ts";
-import { apiKeyEntity, vendorEntity } from "./vendor.ts";
+import { apiKeyEntity, vendorEntity, vendorSigningEntity } from "./vendor.ts";
 
 export * from "./canonical-state.ts";
+export * from "./consumer.ts";
 export * from "./divergence.ts";
+export * from "./entity-event.ts";
 export * from "./ingest-record.ts";
 export * from "./mapping-version.ts";
 export * from "./outbox.ts";
@@ -26,12 +30,15 @@ export function createEntities(dynamodb: DynamoDBClient, tables: TableNames) {
     ingestRecords: ingestRecordEntity({ client, table: tables.IngestRecords }),
     vendors: vendorEntity({ client, table: tables.Vendors }),
     apiKeys: apiKeyEntity({ client, table: tables.Vendors }),
+    vendorSigning: vendorSigningEntity({ client, table: tables.Vendors }),
+    consumers: consumerEntity({ client, table: tables.Vendors }),
     mappingVersions: mappingVersionEntity({ client, table: tables.Vendors }),
     activeMappings: activeMappingEntity({ client, table: tables.Vendors }),
     quarantine: quarantineEntity({ client, table: tables.Quarantine }),
     inventoryStates: inventoryStateEntity({ client, table: tables.CanonicalState }),
     orderStates: orderStateEntity({ client, table: tables.CanonicalState }),
     pendingDivergences: pendingDivergencesEntity({ client, table: tables.CanonicalState }),
+    entityEvents: entityEventEntity({ client, table: tables.CanonicalState }),
     divergences: divergenceEntity({ client, table: tables.Divergence }),
     outboxEntries: outboxEntryEntity({ client, table: tables.Outbox }),
     outboxSequence: outboxSequenceEntity({ client, table: tables.Outbox }),

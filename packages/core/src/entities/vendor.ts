@@ -13,6 +13,8 @@ export const vendorEntity = (config: EntityConfiguration) =>
         rateLimitPerSecond: { type: "number", required: true },
         /** Active mapping version per vendor event type; absent = the highest published. */
         activeVersions: { type: "map", properties: {} },
+        /** Set by `dvss vendor pause`: while present, the vendor's posts get 403 VENDOR_PAUSED. */
+        pausedAt: { type: "string" },
         updatedAt: { type: "string" },
       },
       indexes: {
@@ -33,8 +35,9 @@ export const vendorEntity = (config: EntityConfiguration) =>
 export type VendorItem = EntityItem<ReturnType<typeof vendorEntity>>;
 
 /**
- * One API key of a vendor, stored only as its SHA-256 hash and looked up by it. A rotated key
- * keeps an `expiresAt` so both keys work during the overlap.
+ * One API key of a vendor or a consumer, stored only as its SHA-256 hash and looked up by it. A
+ * rotated key keeps an `expiresAt` so both keys work during the overlap. `vendorId` is the key's
+ * owner: the vendor's id, or for a consumer key the consumer's name (entities/consumer.ts).
  */
 export const apiKeyEntity = (config: EntityConfiguration) =>
   new Entity(
@@ -64,3 +67,42 @@ export const apiKeyEntity = (config: EntityConfiguration) =>
   );
 
 export type ApiKeyItem = EntityItem<ReturnType<typeof apiKeyEntity>>;
+
+/**
+ * A vendor's secrets for signed requests (docs/contract/README.md, "Signed requests"), present only
+ * while signing is enabled. Kept apart from the profile so that what reads profiles (the workflow's
+ * tasks, mapping sources) never loads them. The server computes HMACs with them, so they are stored
+ * as issued, never hashed; they are never logged or shown again (docs/operations/runbook.md).
+ * During a rotation the previous secret carries an `expiresAt`.
+ */
+export const vendorSigningEntity = (config: EntityConfiguration) =>
+  new Entity(
+    {
+      model: { entity: "vendorSigning", version: "1", service: "dvss" },
+      attributes: {
+        vendorId: { type: "string", required: true, readOnly: true },
+        secrets: {
+          type: "list",
+          required: true,
+          items: {
+            type: "map",
+            properties: {
+              secret: { type: "string", required: true },
+              createdAt: { type: "string", required: true },
+              expiresAt: { type: "string" },
+            },
+          },
+        },
+        updatedAt: { type: "string", required: true },
+      },
+      indexes: {
+        signing: {
+          pk: { field: "pk", composite: ["vendorId"], casing: "none" },
+          sk: { field: "sk", composite: [], casing: "none" },
+        },
+      },
+    },
+    config,
+  );
+
+export type VendorSigningItem = EntityItem<ReturnType<typeof vendorSigningEntity>>;

@@ -1,7 +1,7 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { StartExecutionCommand } from "@aws-sdk/client-sfn";
-import { apiKeyFromHeaders, authenticate, requireRole } from "@dvss/core/auth";
+import { admitVendorPost, apiKeyFromHeaders, authenticate } from "@dvss/core/auth";
 import { type IngestPorts, ingestEvent } from "@dvss/core/ingest";
 import { VendorRateLimiter } from "@dvss/core/rate-limit";
 import { recordIdempotencyConflict } from "../lib/conflicts.ts";
@@ -59,11 +59,13 @@ export const handler = httpHandler(
     const started = Date.now();
     let result: Awaited<ReturnType<typeof ingestEvent>>;
     try {
-      const principal = await authenticate(getEntities(), apiKeyFromHeaders(headersOf(event)));
-      requireRole(principal, "vendor");
+      const headers = headersOf(event);
+      const body = rawBody(event);
+      const principal = await authenticate(getEntities(), apiKeyFromHeaders(headers));
+      admitVendorPost(principal, headers, body);
       rateLimiter.take(principal.vendorId, principal.rateLimitPerSecond ?? 100);
       requireJsonContentType(event);
-      result = await ingestEvent(ingestPorts(), principal, rawBody(event));
+      result = await ingestEvent(ingestPorts(), principal, body);
     } catch (error) {
       const code = (error as { code?: string }).code;
       const validation = code === "INVALID_ENVELOPE" || code === "INVALID_JSON";
