@@ -1,8 +1,8 @@
 import { readdir } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { validateEnvelope } from "../envelope.ts";
+import { type Envelope, validateEnvelope } from "../envelope.ts";
 import { DvssError, type FieldIssue, VendorDefinitionError } from "../errors.ts";
-import { buildNormalizedDocument } from "../normalized.ts";
+import { buildNormalizedDocument, type NormalizedDocument } from "../normalized.ts";
 import { type CompiledMapping, compileMappingVersion, type MappingLimits } from "./compile.ts";
 import { mappingId, type VendorDefinition } from "./definitions.ts";
 import {
@@ -268,19 +268,7 @@ async function checkExample(
         details: misplaced,
       });
     }
-    compiled.validatePayload(envelope.payload);
-    const mapped = await compiled.map(envelope);
-    const {
-      ingestId: _ingestId,
-      rawRef: _rawRef,
-      ...actual
-    } = buildNormalizedDocument({
-      ingestId: EXAMPLE_INGEST_ID,
-      envelope,
-      standardEventType: mapped.standardEventType,
-      data: mapped.data,
-      rawRef: EXAMPLE_RAW_REF,
-    });
+    const actual = await exampleOutput(compiled, envelope);
     result.actual = actual;
     result.diff = diffJson(expected, actual);
     result.passed = result.diff.length === 0;
@@ -288,6 +276,30 @@ async function checkExample(
     result.error = errorOf(error);
   }
   return result;
+}
+
+/**
+ * What `<name>.expected.json` holds for an envelope: the payload validated and mapped with the
+ * version, as the normalized document without ingestId and rawRef. Throws what the workflow would.
+ */
+export async function exampleOutput(
+  compiled: CompiledMapping,
+  envelope: Envelope,
+): Promise<Omit<NormalizedDocument, "ingestId" | "rawRef">> {
+  compiled.validatePayload(envelope.payload);
+  const mapped = await compiled.map(envelope);
+  const {
+    ingestId: _ingestId,
+    rawRef: _rawRef,
+    ...document
+  } = buildNormalizedDocument({
+    ingestId: EXAMPLE_INGEST_ID,
+    envelope,
+    standardEventType: mapped.standardEventType,
+    data: mapped.data,
+    rawRef: EXAMPLE_RAW_REF,
+  });
+  return document;
 }
 
 function show(value: unknown): string {
