@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type CallsPerEvent, callSnapshot, callsPerEvent } from "./calls.ts";
 import { type CeilingResult, storeCeiling } from "./ceiling.ts";
 import { type HotEntityResult, measureHotEntity } from "./hot-entity.ts";
 import { drive, eventBody, type LoadResult } from "./load.ts";
@@ -45,6 +46,8 @@ interface LevelResult {
   ingestVsCeiling: number;
   /** CPU of the runtime from the start of the run until the workflow drained, per accepted event, by thread. */
   cpuMsPerEvent: Record<string, number>;
+  /** Store calls the runtime made from the start of the run until the workflow drained, per accepted event. */
+  callsPerEvent: CallsPerEvent;
 }
 
 /** The runtime's threads as the table shows them: the API thread, the workflow's tasks, each store, the rest. */
@@ -96,6 +99,23 @@ function table(headers: string[], rows: (string | number)[][]): string {
   return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n");
 }
 
+/** One row per kind of call (then per operation, then the total), one column per concurrency. */
+function callsTable(levels: LevelResult[]): string {
+  const kinds = [...new Set(levels.flatMap((l) => Object.keys(l.callsPerEvent.byKind)))].sort();
+  const operations = [...new Set(levels.flatMap((l) => Object.keys(l.callsPerEvent.byOperation)))].sort();
+  return table(
+    ["calls per event", ...levels.map((l) => `conc ${l.concurrency}`)],
+    [
+      ...kinds.map((kind) => [kind, ...levels.map((l) => l.callsPerEvent.byKind[kind] ?? 0)]),
+      ...operations.map((operation) => [
+        `all ${operation}`,
+        ...levels.map((l) => l.callsPerEvent.byOperation[operation] ?? 0),
+      ]),
+      ["total", ...levels.map((l) => l.callsPerEvent.total)],
+    ],
+  );
+}
+
 async function main() {
   const occurredAt = new Date().toISOString().replace(/\.\d+Z$/, "Z");
   const runId = Date.now().toString(36);
@@ -143,6 +163,7 @@ async function main() {
       const prefix = `c${connections}`;
       log(`concurrency ${connections}: ingest ${SECONDS} s...`);
       const cpuBefore = runtime.cpu();
+      const callsBefore = await callSnapshot(endpoints);
       const ingest = await drive({
         url: endpoints.api,
         apiKey: API_KEY,
@@ -152,6 +173,7 @@ async function main() {
       });
       const backlogAfterDrain = await records.drain(DRAIN_TIMEOUT_MS);
       const cpuUsed = cpuSince(cpuBefore, runtime.cpu());
+      const callsAfter = await callSnapshot(endpoints);
       const endToEnd = await records.endToEnd(`${runId}-${prefix}`, ingest.endedAt);
       log(`concurrency ${connections}: duplicates ${SECONDS / 2} s...`);
       const accepted = ingest.acceptedNumbers;
@@ -175,6 +197,7 @@ async function main() {
         ceiling: storeRates,
         ingestVsCeiling: ingest.ratePerSecond / storeRates.sequence.perSecond,
         cpuMsPerEvent: cpuPerEvent(cpuUsed, ingest.accepted),
+        callsPerEvent: callsPerEvent(callsBefore, callsAfter, ingest.accepted),
       });
     }
 
@@ -312,6 +335,9 @@ async function main() {
         ...["api", "tasks", "dynalite", "s3rver", "other", "total"].map((name) => l.cpuMsPerEvent[name] ?? 0),
       ]),
     ),
+    "",
+    "Store calls per accepted event, ingest until the workflow drained (counted at dynalite, s3rver and the Step Functions endpoint)",
+    callsTable(levels),
     "",
     hotEntity
       ? `one hot entity (one warehouse/sku): ${hotEntity.events} events at concurrency ${hotEntity.connections}: ${hotEntity.normalized} NORMALIZED, ${hotEntity.failed} failed, ${hotEntity.stillReceived} left RECEIVED, ${round(hotEntity.normalizedPerSecond)} events/s; quantity ${hotEntity.quantity.actual} (fold ${hotEntity.quantity.expected}), version ${hotEntity.version}`

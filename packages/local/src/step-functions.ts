@@ -10,6 +10,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import type { AslDefinition } from "@dvss/core/workflow";
 import { StateMachine } from "aws-local-stepfunctions";
+import { createCallCounter } from "./call-counts.ts";
 
 /**
  * The local Step Functions endpoint: the AWS JSON 1.0 protocol for StartExecution,
@@ -176,6 +177,7 @@ export class LocalStepFunctions {
   readonly #machine: StateMachine;
   readonly #running = new Set<Promise<void>>();
   readonly #queue: (() => void)[] = [];
+  readonly #calls = createCallCounter();
   #active = 0;
   #server: Server | undefined;
 
@@ -197,10 +199,12 @@ export class LocalStepFunctions {
   /** Takes requests; call abortOrphans first. */
   async listen(): Promise<string> {
     this.#server = createServer(async (req, res) => {
+      if (this.#calls.answer(req, res)) return;
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const target = String(req.headers["x-amz-target"] ?? "");
       const action = target.split(".")[1] ?? "";
+      if (this.#calls.counts(req)) this.#calls.count(action);
       try {
         const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : {};
         const result = await this.#dispatch(action, body);

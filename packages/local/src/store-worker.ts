@@ -1,10 +1,12 @@
 import { createHash } from "node:crypto";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname } from "node:path";
 import { parentPort, threadId, workerData } from "node:worker_threads";
 import dynalite from "dynalite";
 import S3rver from "s3rver";
+import { createCallCounter, s3Operation } from "./call-counts.ts";
 import { readLevelDbThroughIterators } from "./leveldb-reads.ts";
 
 /**
@@ -94,6 +96,10 @@ async function putObjectAtomically(
 }
 
 interface KoaContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** false: the middleware answered on `res` itself. */
+  respond?: boolean;
   method: string;
   path: string;
   query: Record<string, unknown>;
@@ -140,11 +146,59 @@ function objectLockChecksums(lockedBuckets: Set<string>) {
   };
 }
 
+const calls = createCallCounter();
+
+/**
+ * Counts dynalite's requests as `<operation> <table>` (the table from the body's first
+ * TableName; for a transaction or batch, the first table it names) before dynalite handles them.
+ */
+function countDynamoRequests(server: Server): void {
+  const handlers = server.listeners("request") as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  server.removeAllListeners("request");
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    if (calls.answer(req, res)) return;
+    if (calls.counts(req)) {
+      const operation = String(req.headers["x-amz-target"] ?? "").split(".")[1] ?? "unknown";
+      let head = "";
+      const counted = (table: string) => {
+        req.off("data", collect);
+        req.off("end", unnamed);
+        calls.count(`${operation} ${table}`);
+      };
+      const collect = (chunk: Buffer) => {
+        head += chunk.toString("latin1");
+        const table = /"TableName"\s*:\s*"([^"]+)"/.exec(head)?.[1];
+        if (table || head.length > 65_536) counted(table ?? "?");
+      };
+      const unnamed = () => counted("?");
+      req.on("data", collect);
+      req.on("end", unnamed);
+    }
+    for (const handler of handlers) handler(req, res);
+  });
+}
+
+/** Counts s3rver's requests as `<operation> <bucket>`, and answers the request for the counts. */
+async function countS3Requests(ctx: KoaContext, next: () => Promise<void>) {
+  if (calls.answer(ctx.req, ctx.res)) {
+    ctx.respond = false;
+    return;
+  }
+  if (calls.counts(ctx.req)) {
+    const bucket = ctx.path.slice(1).split("/")[0] ?? "";
+    calls.count(
+      `${s3Operation(ctx.method, ctx.path, ctx.headers["x-amz-copy-source"] !== undefined)} ${bucket}`,
+    );
+  }
+  await next();
+}
+
 async function start(): Promise<() => Promise<void>> {
   if (data.kind === "dynamodb") {
     // On disk: LevelDB 1.20's point reads can answer with an older version (leveldb-reads.ts).
     if (data.directory) readLevelDbThroughIterators();
     const server = dynalite({ path: data.directory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    countDynamoRequests(server);
     const endpoint = await new Promise<string>((resolve, reject) => {
       server.once("error", reject);
       server.listen(data.port ?? 0, "127.0.0.1", () => {
@@ -165,6 +219,7 @@ async function start(): Promise<() => Promise<void>> {
   store.putObject = (object) => putObjectAtomically(store, object);
   // First in line, before s3rver reads the body.
   (s3 as unknown as { middleware: unknown[] }).middleware.unshift(
+    countS3Requests,
     objectLockChecksums(new Set(data.lockedBuckets ?? [])),
   );
   const address = (await s3.run()) as AddressInfo;
