@@ -1,4 +1,4 @@
-import { DvssError, type DvssErrorOptions, NotFoundError } from "@dvss/core/errors";
+import { NotFoundError, UsageError } from "@dvss/core/errors";
 
 /**
  * Exit codes of `dvss` (docs/operations/runbook.md lists them too):
@@ -9,22 +9,6 @@ import { DvssError, type DvssErrorOptions, NotFoundError } from "@dvss/core/erro
  */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, NOT_FOUND: 3 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
-
-/** Bad arguments, or nothing to talk to: exit 2. */
-export class UsageError extends DvssError {
-  constructor(message: string, options?: DvssErrorOptions) {
-    super("USAGE", message, options);
-    this.name = "UsageError";
-  }
-}
-
-/** The operation was understood but refused (the vendor exists already, ...): exit 1. */
-export class OperationRefusedError extends DvssError {
-  constructor(message: string, options?: DvssErrorOptions) {
-    super("REFUSED", message, options);
-    this.name = "OperationRefusedError";
-  }
-}
 
 export function exitCodeOf(error: unknown): ExitCode {
   if (error instanceof UsageError) return EXIT.USAGE;

@@ -1,40 +1,25 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { UsageError } from "@dvss/core/errors";
+import type { Target } from "@dvss/core/ops/context";
 import { BUCKET_NAMES, type BucketName, TABLE_NAMES, type TableName } from "@dvss/core/tables";
 import { NORMALIZE_STATE_MACHINE } from "@dvss/core/workflow";
 import { localDataDir } from "@dvss/local/clients";
-import type { LocalEndpoints } from "@dvss/local/runtime";
-import { UsageError } from "./exit.ts";
+import { type LocalEndpointsFile, targetOfLocalEndpoints } from "@dvss/local/target";
+
+/**
+ * Which DVSS the CLI talks to (a Target, packages/core/src/ops/context.ts). Local: the runtime
+ * `npm start` runs, found through `<DVSS_DATA_DIR or ./.dvss>/endpoints.json`. A stage: the
+ * deployed resources, from the environment `sst shell --stage <name>` sets (SST_RESOURCE_*) or
+ * from `.sst/outputs.json`.
+ */
 
 /** The repository the CLI runs from: its `schemas/vendors` is the bundled definitions folder. */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../..");
 
 /** SST app name (sst.config.ts): deployed names are `<app>-<stage>-...`. */
 const APP_NAME = "dvss";
-
-/**
- * Which DVSS the CLI talks to, and by which names. Local: the runtime `npm start` runs, found
- * through `<DVSS_DATA_DIR or ./.dvss>/endpoints.json`. A stage: the deployed resources, from the
- * environment `sst shell --stage <name>` sets (SST_RESOURCE_*) or from `.sst/outputs.json`.
- */
-export interface Target {
-  kind: "local" | "stage";
-  stage: string;
-  region: string;
-  tables: Record<TableName, string>;
-  buckets: Record<BucketName, string>;
-  stateMachineArn: string;
-  api?: string;
-  /** Local stores only: every client gets these endpoints and the local credentials. */
-  endpoints?: { dynamodb: string; s3: string; sfn: string };
-  /** The bundled vendor definitions the target's workflow reads (local: the runtime's folder). */
-  vendorsDir: string;
-  /** Where the names came from, for messages. */
-  resolvedFrom: string;
-  /** A stage's Express executions are visible only in this log group. */
-  executionLogGroup?: string;
-}
 
 type Env = Record<string, string | undefined>;
 
@@ -43,37 +28,12 @@ function bundledVendorsDir(env: Env, cwd: string): string {
   return env.DVSS_VENDORS_DIR ? resolve(cwd, env.DVSS_VENDORS_DIR) : join(REPO_ROOT, "schemas/vendors");
 }
 
-/** What `npm start` writes to endpoints.json (older files may lack vendorsDir). */
-export type LocalEndpointsFile = Omit<LocalEndpoints, "executionsTable" | "vendorsDir"> & {
-  vendorsDir?: string;
-};
-
 function readJson(path: string, what: string): unknown {
   try {
     return JSON.parse(readFileSync(path, "utf8"));
   } catch (cause) {
     throw new UsageError(`${what} cannot be read: ${(cause as Error).message}`, { cause });
   }
-}
-
-/** The target of a running local runtime, from its endpoints (endpoints.json, or the runtime object itself). */
-export function targetOfLocalEndpoints(
-  endpoints: LocalEndpointsFile,
-  resolvedFrom: string,
-  fallbackVendorsDir: string,
-): Target {
-  return {
-    kind: "local",
-    stage: "local",
-    region: endpoints.region,
-    tables: endpoints.tables,
-    buckets: endpoints.buckets,
-    stateMachineArn: endpoints.stateMachineArn,
-    api: endpoints.api,
-    endpoints: { dynamodb: endpoints.dynamodb, s3: endpoints.s3, sfn: endpoints.sfn },
-    vendorsDir: endpoints.vendorsDir ?? fallbackVendorsDir,
-    resolvedFrom,
-  };
 }
 
 export function localTarget(env: Env, cwd: string): Target {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mapBounded, parseDuration, parseSince, progressBar, table } from "../src/format.ts";
+import { parseDuration, parseSince, progressBar, table } from "../src/format.ts";
 import { bufferIo } from "../src/io.ts";
 
 describe("formatting", () => {
@@ -46,21 +46,5 @@ describe("formatting", () => {
 
     expect(terminal.stderr()).toContain("replay [##############################] 4/4");
     expect(piped.stderr()).toBe("");
-  });
-
-  it("runs at most the given number of tasks at once and keeps the input order", async () => {
-    let running = 0;
-    let most = 0;
-
-    const results = await mapBounded([5, 1, 4, 2, 3], 2, async (value) => {
-      running += 1;
-      most = Math.max(most, running);
-      await new Promise((resolve) => setImmediate(resolve));
-      running -= 1;
-      return value * 10;
-    });
-
-    expect(results).toEqual([50, 10, 40, 20, 30]);
-    expect(most).toBe(2);
   });
 });

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TABLE_NAMES } from "@dvss/core/tables";
+import { LOCAL_CREDENTIALS } from "@dvss/local/clients";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../../local/test/harness.ts";
 import { bufferIo, colorWanted, paint } from "../src/io.ts";
@@ -63,7 +64,12 @@ describe("which DVSS the CLI talks to", () => {
 
     expect(target).toMatchObject({
       kind: "local",
-      endpoints: { dynamodb: "http://127.0.0.1:1", s3: "http://127.0.0.1:2", sfn: "http://127.0.0.1:3" },
+      endpoints: {
+        dynamodb: "http://127.0.0.1:1",
+        s3: "http://127.0.0.1:2",
+        sfn: "http://127.0.0.1:3",
+        credentials: LOCAL_CREDENTIALS,
+      },
       vendorsDir: "/somewhere/vendors",
     });
   });

@@ -324,3 +324,19 @@ export class EntityTooLargeError extends DvssError {
     this.name = "EntityTooLargeError";
   }
 }
+
+/** An operator tool was given bad arguments, or has nothing to talk to (the CLI exits 2). */
+export class UsageError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("USAGE", message, options);
+    this.name = "UsageError";
+  }
+}
+
+/** An operation was understood but refused: the vendor exists already, ... (the CLI exits 1). */
+export class OperationRefusedError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("REFUSED", message, options);
+    this.name = "OperationRefusedError";
+  }
+}

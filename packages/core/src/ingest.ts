@@ -8,6 +8,7 @@ import { explainFailure } from "./failures.ts";
 import { contentHash, decideIdempotency } from "./hash.ts";
 import { newIngestId } from "./ids.ts";
 import { rawKey } from "./keys.ts";
+import { executionName } from "./ops/execution-names.ts";
 import type { NormalizeInput } from "./workflow.ts";
 
 /** What a workflow execution starts from: references, never the payload. */
@@ -20,7 +21,7 @@ export interface IngestPorts {
   /** Write-once put (If-None-Match: *) of the body exactly as received. */
   putRawObject(key: string, body: Buffer): Promise<void>;
   deleteRawObject(key: string): Promise<void>;
-  /** Starts the normalize workflow; execution name = ingestId. */
+  /** Starts the normalize workflow under the event's first execution name (ops/execution-names.ts). */
   startExecution(input: WorkflowInput, executionName: string): Promise<void>;
   /** Called on a 409 so the conflict is recorded where operators look (divergence). */
   onConflict?(conflict: IdempotencyConflict): Promise<void>;
@@ -134,7 +135,7 @@ export async function ingestEvent(
   try {
     await ports.startExecution(
       { ingestId, vendorId: envelope.vendorId, externalEventId: envelope.externalEventId, rawRef },
-      ingestId,
+      executionName(ingestId),
     );
   } catch (error) {
     // Accepted all the same: the record stays RECEIVED and the reconciler starts it again.

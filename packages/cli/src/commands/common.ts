@@ -1,5 +1,5 @@
+import { type OpsContext, openContext } from "@dvss/core/ops/context";
 import { type Command, Option } from "commander";
-import { type OpsContext, openContext } from "../context.ts";
 import { EXIT, type ExitCode } from "../exit.ts";
 import type { Io } from "../io.ts";
 import { resolveTarget } from "../target.ts";

@@ -1,6 +1,6 @@
 import { costModel, formatCost } from "@dvss/core/cost";
+import { UsageError } from "@dvss/core/errors";
 import type { Command } from "commander";
-import { UsageError } from "../exit.ts";
 import { type Cli, type RegisterCommand, withJson } from "./common.ts";
 
 function positiveNumber(text: string): number {

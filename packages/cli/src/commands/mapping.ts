@@ -1,10 +1,10 @@
 import { resolve } from "node:path";
 import { checkExamples, formatExampleReport } from "@dvss/core/mapping/check";
+import { publishVersionDir, requireDirectory } from "@dvss/core/ops/publish";
 import type { Command } from "commander";
 import { EXIT } from "../exit.ts";
 import { fields } from "../format.ts";
 import { type Io, paint } from "../io.ts";
-import { publishVersionDir, requireDirectory } from "../ops/publish.ts";
 import { type Cli, type RegisterCommand, type TargetOptions, withJson, withTarget } from "./common.ts";
 
 /** formatExampleReport with PASS green and FAIL red. */

@@ -1,8 +1,8 @@
 import { QUARANTINE_STATUSES, type QuarantineStatus } from "@dvss/core/entities/index";
+import { listQuarantine } from "@dvss/core/ops/quarantine";
 import { type Command, Option } from "commander";
 import { parseSince, status, table, truncate } from "../format.ts";
 import { paint } from "../io.ts";
-import { listQuarantine } from "../ops/quarantine.ts";
 import { type Cli, type RegisterCommand, type TargetOptions, withTarget } from "./common.ts";
 
 interface ListOptions extends TargetOptions {

@@ -1,8 +1,9 @@
+import { UsageError } from "@dvss/core/errors";
+import { type RedriveItem, redriveEvents, redriveQuarantined } from "@dvss/core/ops/redrive";
 import type { Command } from "commander";
-import { EXIT, UsageError } from "../exit.ts";
+import { EXIT } from "../exit.ts";
 import { formatDuration, parseDuration, progressBar, status, table, truncate } from "../format.ts";
 import { paint } from "../io.ts";
-import { type RedriveItem, redriveEvents, redriveQuarantined } from "../ops/redrive.ts";
 import { type Cli, type RegisterCommand, type TargetOptions, withTarget } from "./common.ts";
 
 interface RedriveOptions extends TargetOptions {

@@ -1,5 +1,7 @@
+import { UsageError } from "@dvss/core/errors";
+import { replayWindow } from "@dvss/core/ops/replay";
 import type { Command } from "commander";
-import { EXIT, UsageError } from "../exit.ts";
+import { EXIT } from "../exit.ts";
 import {
   formatDuration,
   parseDuration,
@@ -10,7 +12,6 @@ import {
   truncate,
 } from "../format.ts";
 import { paint } from "../io.ts";
-import { replayWindow } from "../ops/replay.ts";
 import { type Cli, type RegisterCommand, type TargetOptions, withTarget } from "./common.ts";
 
 interface ReplayOptions extends TargetOptions {

@@ -1,7 +1,7 @@
+import { type EventStory, type ExecutionStep, loadEventStory } from "@dvss/core/ops/story";
 import type { Command } from "commander";
 import { fields, formatDuration, status, table, truncate } from "../format.ts";
 import { type Io, paint } from "../io.ts";
-import { type EventStory, type ExecutionStep, loadEventStory } from "../ops/story.ts";
 import { type Cli, type RegisterCommand, type TargetOptions, withTarget } from "./common.ts";
 
 function stepError(step: ExecutionStep): string {

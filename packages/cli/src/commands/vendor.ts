@@ -1,8 +1,8 @@
+import { UsageError } from "@dvss/core/errors";
+import { addVendor, rotateVendorKey } from "@dvss/core/ops/vendors";
 import type { Command } from "commander";
-import { UsageError } from "../exit.ts";
 import { fields, parseDuration } from "../format.ts";
 import { paint } from "../io.ts";
-import { addVendor, rotateVendorKey } from "../ops/vendors.ts";
 import { type Cli, type RegisterCommand, type TargetOptions, withTarget } from "./common.ts";
 
 interface AddOptions extends TargetOptions {

@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type OpsContext, openContext } from "@dvss/cli/context";
-import { eventOverview } from "@dvss/cli/ops/events";
-import { listQuarantine } from "@dvss/cli/ops/quarantine";
-import { redriveEvents, redriveRefusal } from "@dvss/cli/ops/redrive";
-import { loadEventStory } from "@dvss/cli/ops/story";
-import { targetOfLocalEndpoints } from "@dvss/cli/target";
 import { QUARANTINE_STATUSES, type QuarantineStatus } from "@dvss/core/entities/index";
 import { NotFoundError } from "@dvss/core/errors";
+import { type OpsContext, openContext } from "@dvss/core/ops/context";
+import { eventOverview } from "@dvss/core/ops/events";
+import { listQuarantine } from "@dvss/core/ops/quarantine";
+import { redriveEvents, redriveRefusal } from "@dvss/core/ops/redrive";
+import { loadEventStory } from "@dvss/core/ops/story";
 import type { ExtraRoute } from "../http-server.ts";
 import type { LocalEndpoints } from "../runtime.ts";
+import { targetOfLocalEndpoints } from "../target.ts";
 import { errorPage, type Flash, overviewPage, quarantinePage, storyPage } from "./pages.ts";
 
 /**

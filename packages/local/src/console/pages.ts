@@ -1,7 +1,7 @@
-import type { EventOverview } from "@dvss/cli/ops/events";
-import type { QuarantineListing } from "@dvss/cli/ops/quarantine";
-import type { EventStory, ExecutionStep, ExecutionView } from "@dvss/cli/ops/story";
 import type { IngestStatus, QuarantineItem } from "@dvss/core/entities/index";
+import type { EventOverview } from "@dvss/core/ops/events";
+import type { QuarantineListing } from "@dvss/core/ops/quarantine";
+import type { EventStory, ExecutionStep, ExecutionView } from "@dvss/core/ops/story";
 import { type AslDefinition, buildNormalizeDefinition } from "@dvss/core/workflow";
 import { encode, html, SafeHtml } from "./html.ts";
 

@@ -1,8 +1,7 @@
-import { generateApiKey, registerApiKey } from "@dvss/core/auth";
-import { isConditionalCheckFailed } from "@dvss/core/entities/conditions";
-import { NotFoundError } from "@dvss/core/errors";
-import type { OpsContext } from "../context.ts";
-import { OperationRefusedError, UsageError } from "../exit.ts";
+import { generateApiKey, registerApiKey } from "../auth.ts";
+import { isConditionalCheckFailed } from "../entities/conditions.ts";
+import { NotFoundError, OperationRefusedError, UsageError } from "../errors.ts";
+import type { OpsContext } from "./context.ts";
 
 /** Same rule as the envelope's vendorId (the envelope contract, docs/contract). */
 const VENDOR_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;

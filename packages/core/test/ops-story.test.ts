@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { OpsContext } from "../src/context.ts";
+import type { OpsContext, Target } from "../src/ops/context.ts";
 import { loadEventStory, stepsOf } from "../src/ops/story.ts";
-import type { Target } from "../src/target.ts";
 
 const INGEST_ID = "01M87CBA4669PDZZRB3BW8F640";
 const MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:dvss-prod-Normalize";

@@ -5,10 +5,11 @@ import {
   ListExecutionsCommand,
   type ListExecutionsCommandOutput,
 } from "@aws-sdk/client-sfn";
-import type { DivergenceItem, IngestRecordItem, QuarantineItem } from "@dvss/core/entities/index";
-import { NotFoundError } from "@dvss/core/errors";
-import type { ObjectRef } from "@dvss/core/keys";
-import type { OpsContext } from "../context.ts";
+import type { DivergenceItem, IngestRecordItem, QuarantineItem } from "../entities/index.ts";
+import { NotFoundError } from "../errors.ts";
+import type { ObjectRef } from "../keys.ts";
+import type { OpsContext } from "./context.ts";
+import { executionNamesUpTo, isExecutionOf } from "./execution-names.ts";
 
 /**
  * The whole story of one event: its record, every execution with each state's input, output and
@@ -165,20 +166,7 @@ export function stepsOf(events: HistoryEvent[]): { steps: ExecutionStep[]; error
 /** How many ListExecutions pages (1,000 executions each) a status lookup reads at most. */
 const MAX_LIST_PAGES = 20;
 
-/** An execution belongs to an event when its name is the ingestId or starts with `<ingestId>-`. */
-export function isExecutionOf(name: string, ingestId: string): boolean {
-  return name === ingestId || name.startsWith(`${ingestId}-`);
-}
-
-/** Execution names the starters use: ingest (`<ingestId>`), then reconciler, redrive and replay with the attempt. */
-function conventionalNames(ingestId: string, attempts: number): string[] {
-  const names = [ingestId];
-  for (let attempt = 2; attempt <= Math.min(attempts, MAX_PROBED_ATTEMPTS); attempt++) {
-    for (const kind of ["reconcile", "redrive", "replay"]) names.push(`${ingestId}-${kind}-${attempt}`);
-  }
-  return names;
-}
-
+/** Attempts whose execution names a status lookup probes one by one, at most. */
 const MAX_PROBED_ATTEMPTS = 20;
 
 /**
@@ -238,7 +226,9 @@ async function executionsOf(
     throw error;
   }
   const listed = new Set(found.map((execution) => execution.name));
-  const missing = conventionalNames(ingestId, attempts).filter((name) => !listed.has(name));
+  const missing = executionNamesUpTo(ingestId, Math.min(attempts, MAX_PROBED_ATTEMPTS)).filter(
+    (name) => !listed.has(name),
+  );
   if (missing.length > 0) found.push(...(await probeExecutions(context, missing)));
   found.sort((a, b) => Number(a.startDate ?? 0) - Number(b.startDate ?? 0));
   const executions = await Promise.all(

@@ -1,14 +1,15 @@
-import type { IngestRecordItem, QuarantineItem } from "@dvss/core/entities/index";
-import type { OpsContext } from "../context.ts";
-import { mapBounded } from "../format.ts";
+import type { IngestRecordItem, QuarantineItem } from "../entities/index.ts";
+import { mapBounded } from "./concurrency.ts";
+import type { OpsContext } from "./context.ts";
 import { listQuarantine } from "./quarantine.ts";
 import {
   awaitOutcome,
   awaitPublishedDefinitions,
+  claimAndStart,
   type RunOutcome,
   resolveQuarantine,
-  startRun,
-} from "./rerun.ts";
+  runPortsOf,
+} from "./runs.ts";
 import { findRecord } from "./story.ts";
 
 /**
@@ -105,7 +106,7 @@ export async function redriveEvents(
             .set({ status: "redriven", updatedAt: new Date(context.now()).toISOString() })
             .go();
         }
-        const run = await startRun(context, record, "redrive");
+        const run = await claimAndStart(runPortsOf(context), record, "redrive");
         item.executionName = run.executionName;
         item.attempt = run.attempt;
         if (options.wait) {

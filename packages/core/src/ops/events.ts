@@ -1,5 +1,5 @@
-import { INGEST_STATUSES, type IngestRecordItem, type IngestStatus } from "@dvss/core/entities/index";
-import type { OpsContext } from "../context.ts";
+import { INGEST_STATUSES, type IngestRecordItem, type IngestStatus } from "../entities/index.ts";
+import type { OpsContext } from "./context.ts";
 
 export interface RecentEventsFilter {
   vendorId?: string | undefined;

@@ -1,5 +1,5 @@
-import { QUARANTINE_STATUSES, type QuarantineItem, type QuarantineStatus } from "@dvss/core/entities/index";
-import type { OpsContext } from "../context.ts";
+import { QUARANTINE_STATUSES, type QuarantineItem, type QuarantineStatus } from "../entities/index.ts";
+import type { OpsContext } from "./context.ts";
 
 export interface QuarantineFilter {
   vendorId?: string | undefined;

@@ -1,12 +1,11 @@
 import { existsSync, statSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
-import { NotFoundError } from "@dvss/core/errors";
-import { checkExamples, type ExampleCheckReport } from "@dvss/core/mapping/check";
-import { EVENT_TYPE_PATTERN, VERSION_PATTERN } from "@dvss/core/mapping/definitions";
-import { readVersionDir } from "@dvss/core/mapping/fs-source";
-import { type PublishResult, publishMappingVersion } from "@dvss/core/mapping/store-source";
-import type { OpsContext } from "../context.ts";
-import { UsageError } from "../exit.ts";
+import { NotFoundError, UsageError } from "../errors.ts";
+import { checkExamples, type ExampleCheckReport } from "../mapping/check.ts";
+import { EVENT_TYPE_PATTERN, VERSION_PATTERN } from "../mapping/definitions.ts";
+import { readVersionDir } from "../mapping/fs-source.ts";
+import { type PublishResult, publishMappingVersion } from "../mapping/store-source.ts";
+import type { OpsContext } from "./context.ts";
 
 export interface VersionIds {
   vendorId: string;

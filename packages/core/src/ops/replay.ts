@@ -1,15 +1,21 @@
 import { basename } from "node:path";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import type { IngestRecordItem } from "@dvss/core/entities/index";
-import { parseEnvelope } from "@dvss/core/envelope";
-import { DvssError } from "@dvss/core/errors";
-import { isIngestId } from "@dvss/core/ids";
-import { normalizedKey, type ObjectRef, rawDayPrefix } from "@dvss/core/keys";
-import { diffJson } from "@dvss/core/mapping/check";
-import { buildNormalizedDocument, serializeNormalized } from "@dvss/core/normalized";
-import type { OpsContext } from "../context.ts";
-import { mapBounded } from "../format.ts";
-import { awaitOutcome, awaitPublishedDefinitions, resolveQuarantine, startRun } from "./rerun.ts";
+import type { IngestRecordItem } from "../entities/index.ts";
+import { parseEnvelope } from "../envelope.ts";
+import { DvssError } from "../errors.ts";
+import { isIngestId } from "../ids.ts";
+import { normalizedKey, type ObjectRef, rawDayPrefix } from "../keys.ts";
+import { diffJson } from "../mapping/check.ts";
+import { buildNormalizedDocument, serializeNormalized } from "../normalized.ts";
+import { mapBounded } from "./concurrency.ts";
+import type { OpsContext } from "./context.ts";
+import {
+  awaitOutcome,
+  awaitPublishedDefinitions,
+  claimAndStart,
+  resolveQuarantine,
+  runPortsOf,
+} from "./runs.ts";
 import { findRecord } from "./story.ts";
 
 /**
@@ -213,7 +219,7 @@ async function realRun(
 ): Promise<Omit<ReplayItem, "ingestId" | "rawKey">> {
   const storedBefore = storedNormalizedRef(context, record);
   const before = storedBefore && (await readObject(context, storedBefore));
-  const run = await startRun(context, record, "replay");
+  const run = await claimAndStart(runPortsOf(context), record, "replay");
   const outcome = await awaitOutcome(context, run, record, { timeoutMs });
   const executionName = run.executionName;
   if (outcome.status === "QUARANTINED") {

@@ -1,16 +1,46 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SFNClient } from "@aws-sdk/client-sfn";
-import { createEntities, type Entities } from "@dvss/core/entities/index";
-import { createCompositeSource } from "@dvss/core/mapping/composite-source";
-import type { VendorDefinitionSource } from "@dvss/core/mapping/definitions";
-import { createMappingEngine, type MappingEngine } from "@dvss/core/mapping/engine";
-import { createFileSystemSource } from "@dvss/core/mapping/fs-source";
-import { createStoreSource } from "@dvss/core/mapping/store-source";
-import { LOCAL_CREDENTIALS } from "@dvss/local/clients";
-import type { Target } from "./target.ts";
+import { createEntities, type Entities } from "../entities/index.ts";
+import { createCompositeSource } from "../mapping/composite-source.ts";
+import type { VendorDefinitionSource } from "../mapping/definitions.ts";
+import { createMappingEngine, type MappingEngine } from "../mapping/engine.ts";
+import { createFileSystemSource } from "../mapping/fs-source.ts";
+import { createStoreSource } from "../mapping/store-source.ts";
+import type { BucketName, TableName } from "../tables.ts";
 
-/** What every operation runs with: the target, its clients and entities. Shared by the CLI and the local console. */
+/**
+ * Which DVSS an operation talks to, and by which names: the local runtime (`npm start`) or a
+ * deployed stage. The CLI resolves it (packages/cli/src/target.ts); the local runtime describes
+ * itself (packages/local/src/target.ts).
+ */
+export interface Target {
+  kind: "local" | "stage";
+  stage: string;
+  region: string;
+  tables: Record<TableName, string>;
+  buckets: Record<BucketName, string>;
+  stateMachineArn: string;
+  api?: string;
+  /** Local stores only: every client gets these endpoints and credentials (the emulators' fixed ones). */
+  endpoints?: {
+    dynamodb: string;
+    s3: string;
+    sfn: string;
+    credentials: { accessKeyId: string; secretAccessKey: string };
+  };
+  /** The bundled vendor definitions the target's workflow reads (local: the runtime's folder). */
+  vendorsDir: string;
+  /** Where the names came from, for messages. */
+  resolvedFrom: string;
+  /** A stage's Express executions are visible only in this log group. */
+  executionLogGroup?: string;
+}
+
+/**
+ * What every operation runs with: the target, its clients and entities. The CLI and the local
+ * console open one each; operations reach the stores only through it.
+ */
 export interface OpsContext {
   target: Target;
   dynamodb: DynamoDBClient;
@@ -27,7 +57,7 @@ export interface OpsContext {
 
 export function openContext(target: Target): OpsContext {
   const local = target.endpoints;
-  const common = { region: target.region, maxAttempts: 3, ...(local && { credentials: LOCAL_CREDENTIALS }) };
+  const common = { region: target.region, maxAttempts: 3, ...(local && { credentials: local.credentials }) };
   const dynamodb = new DynamoDBClient({ ...common, ...(local && { endpoint: local.dynamodb }) });
   const s3 = new S3Client({
     ...common,
