@@ -1,19 +1,18 @@
 #!/usr/bin/env node
-// Plain JavaScript on purpose: it must run, and explain itself, on any Node version before
-// loading the TypeScript sources (which Node runs natively from 22.18 / 23.6 on).
-const [major] = process.versions.node.split(".").map(Number);
-if (major < 22) {
-  console.error(
-    `dvss needs Node.js 22 or newer (24 LTS recommended); this is Node ${process.versions.node}.`,
-  );
-  process.exit(2);
-}
-if (!process.features.typescript) {
-  console.error(
-    `dvss runs its TypeScript sources directly, which this Node ${process.versions.node} cannot do.\n` +
-      "Use Node.js 24 (or 22.18+), or set NODE_OPTIONS=--experimental-strip-types.",
-  );
-  process.exit(2);
+// Plain JavaScript on purpose: it must run, and explain itself, on any Node version before loading
+// the TypeScript sources. On a Node too old for them it runs itself again under one that is not.
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { nodeBinDirForDvss, withNodeOnPath } from "../../../scripts/node-version.mjs";
+
+const binDir = nodeBinDirForDvss();
+if (binDir) {
+  const again = spawnSync(join(binDir, "node"), [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: "inherit",
+    env: withNodeOnPath(binDir),
+  });
+  process.exit(again.status ?? 1);
 }
 const { runCli } = await import("../src/main.ts");
 process.exitCode = await runCli(process.argv.slice(2));
