@@ -1,9 +1,11 @@
-import { resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { checkExamples, formatExampleReport } from "@dvss/core/mapping/check";
+import { nextVersion, type SuggestResult, writeSuggestion } from "@dvss/core/mapping/suggest";
 import { publishVersionDir, requireDirectory } from "@dvss/core/ops/publish";
-import type { Command } from "commander";
+import { STANDARD_EVENT_TYPES, type StandardEventType } from "@dvss/core/standard-events";
+import { type Command, Option } from "commander";
 import { EXIT } from "../exit.ts";
-import { fields } from "../format.ts";
+import { fields, table } from "../format.ts";
 import { type Io, paint } from "../io.ts";
 import { type Cli, type RegisterCommand, type TargetOptions, withJson, withTarget } from "./common.ts";
 
@@ -21,11 +23,51 @@ function colouredReport(io: Io, text: string): string {
     .join("\n");
 }
 
+/** What suggest wrote, what each standard field reads, what is left to finish, then the check. */
+function suggestText(io: Io, result: SuggestResult, shownDir: string): string {
+  const lines = [
+    `Suggested ${result.vendorId}/${result.eventType}/${result.version} (${result.standard}) in ${shownDir}`,
+    "",
+    table(
+      io,
+      ["field", "from", "mapping"],
+      result.fields.map((field) => [
+        field.field,
+        field.from?.join(", ") ?? paint(io, "red", "(unmapped)"),
+        field.expression ?? "",
+      ]),
+    ),
+  ];
+  const left = result.fields.filter((field) => field.unmapped);
+  const unmappedExamples = result.examples.filter((example) => !example.expected);
+  if (left.length > 0 || unmappedExamples.length > 0) {
+    lines.push("", paint(io, "bold", "Left for you to finish:"));
+    for (const field of left) lines.push(`  ${field.field}: ${field.unmapped}`);
+    for (const example of unmappedExamples) {
+      lines.push(
+        `  examples/${example.name}.expected.json not written: ${example.error ?? "the mapping fails"}`,
+      );
+    }
+  }
+  if (result.unused.length > 0) lines.push("", `Not used by the mapping: ${result.unused.join(", ")}`);
+  lines.push("", colouredReport(io, formatExampleReport(result.check)));
+  lines.push(
+    result.check.passed
+      ? paint(
+          io,
+          "dim",
+          `Review it, then \`npx dvss mapping what-if ${shownDir}\` and \`npx dvss mapping publish ${shownDir}\`.`,
+        )
+      : paint(io, "red", `Finish the mapping, then \`npx dvss mapping check ${shownDir}\`.`),
+  );
+  return lines.join("\n");
+}
+
 export const registerMapping: RegisterCommand = (program: Command, cli: Cli) => {
   const mapping = program
     .command("mapping")
-    .description("vendor definitions: check their golden examples, publish new versions")
-    .addHelpText("after", "\nSee `dvss mapping check --help` and `dvss mapping publish --help`.");
+    .description("vendor definitions: suggest, check, try (what-if) and publish versions")
+    .addHelpText("after", "\nSee `dvss mapping <command> --help`.");
 
   withJson(
     mapping
@@ -50,6 +92,64 @@ export const registerMapping: RegisterCommand = (program: Command, cli: Cli) => 
       if (!report.passed) cli.exit(EXIT.FAILED);
       cli.print(options, report, () => colouredReport(cli.io, formatExampleReport(report)));
     });
+
+  withJson(
+    mapping
+      .command("suggest")
+      .description("write a first version folder for a vendor event type from sample envelopes")
+      .requiredOption("--vendor <vendorId>", "the vendor the samples are from")
+      .requiredOption("--event-type <type>", "the vendor's event type (e.g. stock_level)")
+      .requiredOption("--samples <dir>", "a folder of sample envelopes (*.json; *.expected.json are skipped)")
+      .addOption(
+        new Option(
+          "--standard <type>",
+          "the standard event to map to (default: told from the fields)",
+        ).choices(STANDARD_EVENT_TYPES),
+      )
+      .option(
+        "--out <dir>",
+        "the version folder to write, <...>/<vendorId>/<eventType>/<version>/ (default: the next version under schemas/vendors)",
+      ),
+  )
+    .addHelpText(
+      "after",
+      "\nInfers payload.schema.json from the samples, proposes mapping.jsonata from field names, types and" +
+        "\nvalues, writes each sample as an example with the document the mapping gives it, then runs" +
+        "\n`mapping check` on the folder and names what it could not map. Same samples, same files. Needs no" +
+        "\nrunning DVSS and never overwrites a folder." +
+        "\nExit codes: 0 written and every example passes, 1 written with something left to finish, or refused.",
+    )
+    .action(
+      async (options: {
+        vendor: string;
+        eventType: string;
+        samples: string;
+        standard?: StandardEventType;
+        out?: string;
+        json?: boolean;
+      }) => {
+        const { io } = cli;
+        const samplesDir = resolve(io.cwd, options.samples);
+        requireDirectory(samplesDir);
+        let versionDir: string;
+        if (options.out) versionDir = resolve(io.cwd, options.out);
+        else {
+          const vendorsDir = resolve(io.cwd, io.env.DVSS_VENDORS_DIR ?? "schemas/vendors");
+          const version = await nextVersion(vendorsDir, options.vendor, options.eventType);
+          versionDir = join(vendorsDir, options.vendor, options.eventType, version);
+        }
+        const result = await writeSuggestion({
+          samplesDir,
+          vendorId: options.vendor,
+          eventType: options.eventType,
+          versionDir,
+          ...(options.standard && { standard: options.standard }),
+        });
+        if (!result.check.passed) cli.exit(EXIT.FAILED);
+        const shownDir = relative(io.cwd, versionDir) || ".";
+        cli.print(options, { ...result, versionDir: shownDir }, () => suggestText(io, result, shownDir));
+      },
+    );
 
   withTarget(
     mapping
