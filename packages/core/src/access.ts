@@ -57,8 +57,9 @@ export async function rotateApiKey(
     previousKeys.push({ createdAt: key.createdAt, expiresAt: keyExpiresAt });
   }
   const apiKey = generateApiKey();
-  await registerApiKey(entities, { apiKey, vendorId: owner.id, role: owner.role });
-  return { apiKey, createdAt: new Date(now).toISOString(), previousKeys };
+  const createdAt = new Date(now).toISOString();
+  await registerApiKey(entities, { apiKey, vendorId: owner.id, role: owner.role, createdAt });
+  return { apiKey, createdAt, previousKeys };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -79,7 +80,7 @@ export async function addConsumer(
     refused(`Consumer ${name} exists already; to issue a new key use \`dvss consumer rotate-key ${name}\``);
   }
   const apiKey = generateApiKey();
-  await registerApiKey(entities, { apiKey, vendorId: name, role: "consumer" });
+  await registerApiKey(entities, { apiKey, vendorId: name, role: "consumer", createdAt });
   return { name, apiKey, createdAt };
 }
 

@@ -139,14 +139,14 @@ export function clearAuthCache(): void {
 /** Stores a key's hash for a vendor (or a consumer). Returns nothing that could leak the key. */
 export async function registerApiKey(
   entities: Entities,
-  input: { apiKey: string; vendorId: string; role: KeyRole; expiresAt?: string },
+  input: { apiKey: string; vendorId: string; role: KeyRole; expiresAt?: string; createdAt?: string },
 ): Promise<void> {
   await entities.apiKeys
     .upsert({
       keyHash: hashApiKey(input.apiKey),
       vendorId: input.vendorId,
       role: input.role,
-      createdAt: new Date().toISOString(),
+      createdAt: input.createdAt ?? new Date().toISOString(),
       ...(input.expiresAt && { expiresAt: input.expiresAt }),
     })
     .go();
