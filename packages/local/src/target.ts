@@ -1,11 +1,22 @@
 import type { Target } from "@dvss/core/ops/context";
+import type { BucketName, TableName } from "@dvss/core/tables";
 import { LOCAL_CREDENTIALS } from "./clients.ts";
-import type { LocalEndpoints } from "./runtime.ts";
 
-/** What `npm start` writes to endpoints.json (older files may lack vendorsDir). */
-export type LocalEndpointsFile = Omit<LocalEndpoints, "executionsTable" | "vendorsDir"> & {
+/**
+ * What a running local runtime tells of itself, in endpoints.json and to its console: the part of
+ * its LocalEndpoints (runtime.ts) that operations need. Older files may lack vendorsDir.
+ */
+export interface LocalEndpointsFile {
+  api: string;
+  dynamodb: string;
+  s3: string;
+  sfn: string;
+  region: string;
+  stateMachineArn: string;
+  tables: Record<TableName, string>;
+  buckets: Record<BucketName, string>;
   vendorsDir?: string;
-};
+}
 
 /**
  * A running local runtime as the target of operations: the console's, from the runtime itself;

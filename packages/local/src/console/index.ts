@@ -8,8 +8,7 @@ import { listQuarantine } from "@dvss/core/ops/quarantine";
 import { redriveEvents, redriveRefusal } from "@dvss/core/ops/redrive";
 import { loadEventStory } from "@dvss/core/ops/story";
 import type { ExtraRoute } from "../http-server.ts";
-import type { LocalEndpoints } from "../runtime.ts";
-import { targetOfLocalEndpoints } from "../target.ts";
+import { type LocalEndpointsFile, targetOfLocalEndpoints } from "../target.ts";
 import { errorPage, type Flash, overviewPage, quarantinePage, storyPage } from "./pages.ts";
 
 /**
@@ -77,7 +76,10 @@ export interface ConsoleRoute {
   close(): void;
 }
 
-export function consoleRoute(endpoints: () => LocalEndpoints | undefined): ConsoleRoute {
+/** `endpoints`: the runtime's, once it is up (its vendorsDir is the definitions its workflow reads). */
+export function consoleRoute(
+  endpoints: () => (LocalEndpointsFile & { vendorsDir: string }) | undefined,
+): ConsoleRoute {
   let context: OpsContext | undefined;
   const flashes = new Flashes();
   const contextOf = () => {
