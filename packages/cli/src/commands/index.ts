@@ -1,4 +1,5 @@
 import type { RegisterCommand } from "./common.ts";
+import { registerConsumer } from "./consumer.ts";
 import { registerCost } from "./cost.ts";
 import { registerMapping } from "./mapping.ts";
 import { registerQuarantine } from "./quarantine.ts";
@@ -14,6 +15,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerRedrive,
   registerReplay,
   registerVendor,
+  registerConsumer,
   registerMapping,
   registerCost,
 ];

@@ -1,3 +1,11 @@
+import {
+  disableSigning,
+  enableSigning,
+  pauseVendor,
+  resumeVendor,
+  rotateSigningSecret,
+  setVendor,
+} from "@dvss/core/access";
 import { UsageError } from "@dvss/core/errors";
 import { addVendor, rotateVendorKey } from "@dvss/core/ops/vendors";
 import type { Command } from "commander";
@@ -29,7 +37,10 @@ export const registerVendor: RegisterCommand = (program: Command, cli: Cli) => {
   const vendor = program
     .command("vendor")
     .description("vendors and their API keys")
-    .addHelpText("after", "\nSee `dvss vendor add --help` and `dvss vendor rotate-key --help`.");
+    .addHelpText(
+      "after",
+      "\nSee `dvss vendor add --help`, `rotate-key --help`, `pause --help`, `set --help`, `signing --help`.",
+    );
 
   withTarget(
     vendor
@@ -104,4 +115,182 @@ export const registerVendor: RegisterCommand = (program: Command, cli: Cli) => {
         ].join("\n"),
       );
     });
+  registerVendorLifecycle(vendor, cli);
 };
+
+interface SetOptions extends TargetOptions {
+  priority?: string;
+  rateLimit?: string;
+}
+
+/** A flag's whole number, as written: "12", "-3"; not "", "1e3", "0x10" or "1.5". */
+function integerFlag(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^-?\d{1,15}$/.test(text.trim())) throw new UsageError(`${flag} "${text}" is not a whole number`);
+  return Number(text);
+}
+
+const SECRET_WARNING =
+  "This secret is shown once: give it to the vendor now, over a secure channel. " +
+  "DVSS keeps it to check signatures and never shows it again.";
+const CACHE_NOTE = "The API applies it within 30 s (what it read about a vendor is cached that long).";
+
+/** pause, resume, set and signing: a vendor's lifecycle on the local runtime or a stage alike. */
+function registerVendorLifecycle(vendor: Command, cli: Cli): void {
+  withTarget(
+    vendor
+      .command("pause")
+      .description("refuse the vendor's new events (403 VENDOR_PAUSED) until resumed")
+      .argument("<vendorId>", "which vendor"),
+  )
+    .addHelpText(
+      "after",
+      `\nEvents accepted before go on through the workflow; nothing the vendor posts meanwhile is stored.\n${CACHE_NOTE}` +
+        "\nExit codes: 0 paused (or already), 3 no such vendor.",
+    )
+    .action(async (vendorId: string, options: TargetOptions) => {
+      const context = cli.context(options);
+      const paused = await pauseVendor(context.entities, vendorId, context.now());
+      cli.print(options, paused, () =>
+        [
+          paused.changed
+            ? `Vendor ${vendorId} paused.`
+            : `Vendor ${vendorId} was already paused (since ${paused.pausedAt}).`,
+          CACHE_NOTE,
+        ].join("\n"),
+      );
+    });
+
+  withTarget(
+    vendor
+      .command("resume")
+      .description("take the vendor's events again")
+      .argument("<vendorId>", "which vendor"),
+  )
+    .addHelpText("after", `\n${CACHE_NOTE}\nExit codes: 0 resumed (or was not paused), 3 no such vendor.`)
+    .action(async (vendorId: string, options: TargetOptions) => {
+      const context = cli.context(options);
+      const resumed = await resumeVendor(context.entities, vendorId, context.now());
+      cli.print(options, resumed, () =>
+        [
+          resumed.changed ? `Vendor ${vendorId} resumed.` : `Vendor ${vendorId} was not paused.`,
+          CACHE_NOTE,
+        ].join("\n"),
+      );
+    });
+
+  withTarget(
+    vendor
+      .command("set")
+      .description("change a vendor's priority or rate limit")
+      .argument("<vendorId>", "which vendor")
+      .option("--priority <n>", "tie-break at the same occurredAt: the lower number wins (0 or more)")
+      .option("--rate-limit <perSecond>", "requests per second the vendor may send (1 or more)"),
+  )
+    .addHelpText(
+      "after",
+      `\n${CACHE_NOTE} Locally, a bundled vendor's vendor.json is loaded again at each start and wins.` +
+        "\nExit codes: 0 set, 2 usage (nothing set, a value out of range), 3 no such vendor.",
+    )
+    .action(async (vendorId: string, options: SetOptions) => {
+      const context = cli.context(options);
+      const set = await setVendor(
+        context.entities,
+        vendorId,
+        {
+          ...(options.priority !== undefined && { priority: integerFlag(options.priority, "--priority") }),
+          ...(options.rateLimit !== undefined && {
+            rateLimitPerSecond: integerFlag(options.rateLimit, "--rate-limit"),
+          }),
+        },
+        context.now(),
+      );
+      cli.print(options, set, () =>
+        [
+          `Vendor ${vendorId}:`,
+          fields(cli.io, [
+            ["priority", String(set.priority)],
+            ["rate limit", `${set.rateLimitPerSecond}/s`],
+          ]),
+          CACHE_NOTE,
+        ].join("\n"),
+      );
+    });
+
+  const signing = vendor
+    .command("signing")
+    .description("signed requests (Standard Webhooks HMAC-SHA256): enable, rotate-secret, disable")
+    .addHelpText("after", '\nThe scheme: docs/contract/README.md, "Signed requests".');
+
+  withTarget(
+    signing
+      .command("enable")
+      .description("require a valid signature on the vendor's posts; prints the secret (once)")
+      .argument("<vendorId>", "which vendor"),
+  )
+    .addHelpText(
+      "after",
+      `\nGive the vendor the secret before enabling on a live vendor: its unsigned posts get 401 INVALID_SIGNATURE.\n${CACHE_NOTE}` +
+        "\nExit codes: 0 enabled, 1 already enabled (use rotate-secret), 3 no such vendor.",
+    )
+    .action(async (vendorId: string, options: TargetOptions) => {
+      const context = cli.context(options);
+      const issued = await enableSigning(context.entities, vendorId, context.now());
+      cli.print(options, issued, () =>
+        [
+          `Vendor ${vendorId} must now sign its requests.`,
+          fields(cli.io, [["secret", paint(cli.io, "bold", issued.secret)]]),
+          paint(cli.io, "yellow", SECRET_WARNING),
+          CACHE_NOTE,
+        ].join("\n"),
+      );
+    });
+
+  withTarget(
+    signing
+      .command("rotate-secret")
+      .description("issue a new secret; the current one keeps working for a grace period")
+      .argument("<vendorId>", "which vendor")
+      .option("--grace <duration>", "how long the current secret stays valid (0 to 7d)", "24h"),
+  )
+    .addHelpText(
+      "after",
+      "\nAt most two secrets are valid: a secret replaced earlier stops at once." +
+        "\nExit codes: 0 rotated, 2 usage, 3 no such vendor or signing not enabled.",
+    )
+    .action(async (vendorId: string, options: RotateOptions) => {
+      const context = cli.context(options);
+      const rotated = await rotateSigningSecret(
+        context.entities,
+        vendorId,
+        parseDuration(options.grace, "--grace"),
+        context.now(),
+      );
+      cli.print(options, rotated, () =>
+        [
+          `New signing secret for ${vendorId}: ${paint(cli.io, "bold", rotated.secret)}`,
+          paint(cli.io, "yellow", SECRET_WARNING),
+          rotated.previousExpiresAt
+            ? `The previous secret works until ${rotated.previousExpiresAt}.`
+            : "The previous secret stops working now.",
+        ].join("\n"),
+      );
+    });
+
+  withTarget(
+    signing
+      .command("disable")
+      .description("stop checking the vendor's signatures and delete its secrets")
+      .argument("<vendorId>", "which vendor"),
+  )
+    .addHelpText("after", `\n${CACHE_NOTE}\nExit codes: 0 disabled (or was not enabled), 3 no such vendor.`)
+    .action(async (vendorId: string, options: TargetOptions) => {
+      const context = cli.context(options);
+      const disabled = await disableSigning(context.entities, vendorId);
+      cli.print(options, disabled, () =>
+        disabled.changed
+          ? `Vendor ${vendorId} no longer signs its requests; its secrets are deleted. ${CACHE_NOTE}`
+          : `Vendor ${vendorId} did not sign its requests.`,
+      );
+    });
+}
