@@ -1,3 +1,4 @@
+import { rotateApiKey } from "../access.ts";
 import { generateApiKey, registerApiKey } from "../auth.ts";
 import { isConditionalCheckFailed } from "../entities/conditions.ts";
 import { NotFoundError, OperationRefusedError, UsageError } from "../errors.ts";
@@ -48,9 +49,8 @@ export interface RotatedKey extends IssuedKey {
 }
 
 /**
- * Issues a new key and lets the vendor's current keys work for `graceMs` more (their `expiresAt`;
- * authentication honours it), so the vendor can switch without an outage. A key already due to
- * expire sooner keeps its earlier time. Authentication caches answers for up to 30 s per container.
+ * Issues a new key and lets the vendor's current keys work for `graceMs` more (rotateApiKey), so the
+ * vendor can switch without an outage. Authentication caches answers for up to 30 s per container.
  */
 export async function rotateVendorKey(
   context: OpsContext,
@@ -59,21 +59,11 @@ export async function rotateVendorKey(
 ): Promise<RotatedKey> {
   const { data: vendor } = await context.entities.vendors.get({ vendorId }).go();
   if (!vendor) throw new NotFoundError(`No vendor ${vendorId}; add it with \`dvss vendor add ${vendorId}\``);
-  const now = context.now();
-  const expiresAt = new Date(now + graceMs).toISOString();
-  const { data: keys } = await context.entities.apiKeys.query.byVendor({ vendorId }).go({ pages: "all" });
-  const previousKeys: RotatedKey["previousKeys"] = [];
-  for (const key of keys) {
-    if (key.role !== "vendor") continue;
-    if (key.expiresAt && Date.parse(key.expiresAt) <= now) continue;
-    const keyExpiresAt = key.expiresAt && key.expiresAt < expiresAt ? key.expiresAt : expiresAt;
-    if (keyExpiresAt !== key.expiresAt) {
-      await context.entities.apiKeys.patch({ keyHash: key.keyHash }).set({ expiresAt: keyExpiresAt }).go();
-    }
-    previousKeys.push({ createdAt: key.createdAt, expiresAt: keyExpiresAt });
-  }
-  const apiKey = generateApiKey();
-  const createdAt = new Date(now).toISOString();
-  await registerApiKey(context.entities, { apiKey, vendorId, role: "vendor" });
-  return { vendorId, apiKey, createdAt, previousKeys };
+  const rotated = await rotateApiKey(
+    context.entities,
+    { id: vendorId, role: "vendor" },
+    graceMs,
+    context.now(),
+  );
+  return { vendorId, ...rotated };
 }
