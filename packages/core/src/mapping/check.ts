@@ -306,12 +306,16 @@ function show(value: unknown): string {
   return value === undefined ? "(absent)" : JSON.stringify(value);
 }
 
-/**
- * The differences between two JSON values, one line per differing field:
- * `data.quantityOnHand: expected 12, got "12"`. Object key order does not count.
- */
-export function diffJson(expected: unknown, actual: unknown, path = ""): string[] {
-  const at = path || "(document)";
+/** One field where two JSON values differ; `undefined` means the field is absent on that side. */
+export interface JsonDifference {
+  /** Dotted path, array indexes as numbers (`data.lines.0.sku`); `(document)` for the whole value. */
+  path: string;
+  expected: unknown;
+  actual: unknown;
+}
+
+/** The fields where two JSON values differ, in the order of the keys. Object key order does not count. */
+export function jsonDifferences(expected: unknown, actual: unknown, path = ""): JsonDifference[] {
   const bothObjects = [expected, actual].every(
     (value) => typeof value === "object" && value !== null && !Array.isArray(value),
   );
@@ -319,7 +323,7 @@ export function diffJson(expected: unknown, actual: unknown, path = ""): string[
     const [e, a] = [expected as Record<string, unknown>, actual as Record<string, unknown>];
     const keys = [...new Set([...Object.keys(e), ...Object.keys(a)])];
     return keys.flatMap((key) =>
-      diffJson(
+      jsonDifferences(
         Object.hasOwn(e, key) ? e[key] : undefined,
         Object.hasOwn(a, key) ? a[key] : undefined,
         path ? `${path}.${key}` : key,
@@ -329,11 +333,22 @@ export function diffJson(expected: unknown, actual: unknown, path = ""): string[
   if (Array.isArray(expected) && Array.isArray(actual)) {
     const length = Math.max(expected.length, actual.length);
     return Array.from({ length }, (_, index) =>
-      diffJson(expected[index], actual[index], `${path}.${index}`),
+      jsonDifferences(expected[index], actual[index], `${path}.${index}`),
     ).flat();
   }
   if (JSON.stringify(expected) === JSON.stringify(actual)) return [];
-  return [`${at}: expected ${show(expected)}, got ${show(actual)}`];
+  return [{ path: path || "(document)", expected, actual }];
+}
+
+/**
+ * The differences between two JSON values, one line per differing field:
+ * `data.quantityOnHand: expected 12, got "12"`. Object key order does not count.
+ */
+export function diffJson(expected: unknown, actual: unknown): string[] {
+  return jsonDifferences(expected, actual).map(
+    (difference) =>
+      `${difference.path}: expected ${show(difference.expected)}, got ${show(difference.actual)}`,
+  );
 }
 
 /** The report as text for a terminal: one line per example, the diff or error under it. */
