@@ -1,0 +1,142 @@
+import { describe, expect, it } from "vitest";
+import {
+  executionName,
+  executionNamesUpTo,
+  ingestIdOfExecution,
+  isExecutionOf,
+} from "../src/ops/execution-names.ts";
+import { claimAndStart, type RunnableRecord, type RunPorts } from "../src/ops/runs.ts";
+
+const INGEST_ID = "01KRUNS0000000000000000001";
+const NOW = Date.parse("2026-01-30T12:00:00Z");
+
+const record: RunnableRecord = {
+  ingestId: INGEST_ID,
+  vendorId: "vendorA",
+  externalEventId: "inv-1",
+  rawBucket: "dvss-test-raw",
+  rawKey: `raw/vendorA/2026/01/30/${INGEST_ID}.json`,
+  attempts: 1,
+};
+
+/**
+ * Run ports over one record in memory. `rivals` are the claims other runs make first: before
+ * each of this run's claims, one rival takes the next attempt.
+ */
+function fakeRuns(options: { attempts?: number; status?: string; rivals?: number } = {}) {
+  const stored = { attempts: options.attempts ?? 1, status: options.status ?? "FAILED_NORMALIZE" };
+  let rivals = options.rivals ?? 0;
+  const claims: { attempt: number; whileReceived: boolean }[] = [];
+  const started: string[] = [];
+  const ports: RunPorts = {
+    records: {
+      async claim(_key, attempt, _at, whileReceived) {
+        if (rivals > 0) {
+          rivals -= 1;
+          stored.attempts += 1;
+        }
+        claims.push({ attempt, whileReceived });
+        if (stored.attempts !== attempt - 1) return false;
+        if (whileReceived && stored.status !== "RECEIVED") return false;
+        stored.attempts = attempt;
+        return true;
+      },
+      attempts: async () => stored.attempts,
+    },
+    async startExecution(name) {
+      started.push(name);
+      return `arn:aws:states:us-east-1:000000000000:execution:dvss-test-Normalize:${name}`;
+    },
+    now: () => NOW,
+  };
+  return { ports, stored, claims, started };
+}
+
+describe("execution names", () => {
+  it("names the first execution by the ingestId and each later run by its kind and attempt", () => {
+    expect(executionName(INGEST_ID)).toBe(INGEST_ID);
+    expect(executionName(INGEST_ID, { kind: "redrive", attempt: 3 })).toBe(`${INGEST_ID}-redrive-3`);
+  });
+
+  it("tells whose execution a name is", () => {
+    expect(ingestIdOfExecution(`${INGEST_ID}-reconcile-2`)).toBe(INGEST_ID);
+    expect(ingestIdOfExecution(INGEST_ID)).toBe(INGEST_ID);
+    expect(isExecutionOf(`${INGEST_ID}-replay-4`, INGEST_ID)).toBe(true);
+    expect(isExecutionOf(`${INGEST_ID}X-replay-4`, INGEST_ID)).toBe(false);
+  });
+
+  it("lists every name an event's executions can have up to its attempts", () => {
+    expect(executionNamesUpTo(INGEST_ID, 2)).toEqual([
+      INGEST_ID,
+      `${INGEST_ID}-reconcile-2`,
+      `${INGEST_ID}-redrive-2`,
+      `${INGEST_ID}-replay-2`,
+    ]);
+    expect(executionNamesUpTo(INGEST_ID, 0)).toEqual([INGEST_ID]);
+  });
+});
+
+describe("claiming an attempt and starting a run", () => {
+  it("claims the next attempt and starts the workflow under its name", async () => {
+    const { ports, stored, claims, started } = fakeRuns();
+
+    const run = await claimAndStart(ports, record, "redrive");
+
+    expect(claims).toEqual([{ attempt: 2, whileReceived: false }]);
+    expect(stored.attempts).toBe(2);
+    expect(started).toEqual([`${INGEST_ID}-redrive-2`]);
+    expect(run).toEqual({
+      ingestId: INGEST_ID,
+      executionName: `${INGEST_ID}-redrive-2`,
+      executionArn: `arn:aws:states:us-east-1:000000000000:execution:dvss-test-Normalize:${INGEST_ID}-redrive-2`,
+      attempt: 2,
+      claimedAt: new Date(NOW).toISOString(),
+    });
+  });
+
+  it("gives an operator's run the next attempt when another run took this one first", async () => {
+    const { ports, claims, started } = fakeRuns({ rivals: 2 });
+
+    const run = await claimAndStart(ports, record, "replay");
+
+    expect(claims.map((claim) => claim.attempt)).toEqual([2, 3, 4]);
+    expect(started).toEqual([`${INGEST_ID}-replay-4`]);
+    expect(run.attempt).toBe(4);
+  });
+
+  it("gives up when other runs keep claiming, starting nothing", async () => {
+    const { ports, started } = fakeRuns({ rivals: 99 });
+
+    await expect(claimAndStart(ports, record, "redrive")).rejects.toThrow(
+      `Could not claim a new attempt of ${INGEST_ID}: other runs keep claiming it`,
+    );
+    expect(started).toEqual([]);
+  });
+
+  it("restarts (reconcile) only while RECEIVED, and only the attempt it read", async () => {
+    const received = fakeRuns({ status: "RECEIVED" });
+    expect((await claimAndStart(received.ports, record, "reconcile"))?.executionName).toBe(
+      `${INGEST_ID}-reconcile-2`,
+    );
+    expect(received.claims).toEqual([{ attempt: 2, whileReceived: true }]);
+
+    const finished = fakeRuns({ status: "NORMALIZED" });
+    expect(await claimAndStart(finished.ports, record, "reconcile")).toBeUndefined();
+    expect(finished.started).toEqual([]);
+
+    const overtaken = fakeRuns({ status: "RECEIVED", rivals: 1 });
+    expect(await claimAndStart(overtaken.ports, record, "reconcile")).toBeUndefined();
+    expect(overtaken.claims).toHaveLength(1);
+    expect(overtaken.started).toEqual([]);
+  });
+
+  it("throws when the start fails, leaving the attempt claimed", async () => {
+    const { ports, stored } = fakeRuns();
+    ports.startExecution = async () => {
+      throw new Error("ExecutionLimitExceeded");
+    };
+
+    await expect(claimAndStart(ports, record, "redrive")).rejects.toThrow("ExecutionLimitExceeded");
+    expect(stored.attempts).toBe(2);
+  });
+});
