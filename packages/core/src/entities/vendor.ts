@@ -96,9 +96,12 @@ export const vendorSigningEntity = (config: EntityConfiguration) =>
         updatedAt: { type: "string", required: true },
       },
       indexes: {
+        // A partition of its own (`signing#<vendorId>`), apart from the profile's, so an IAM policy
+        // can deny these items (dynamodb:LeadingKeys) to roles that read profiles.
         signing: {
-          pk: { field: "pk", composite: ["vendorId"], casing: "none" },
-          sk: { field: "sk", composite: [], casing: "none" },
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: ElectroDB's key template, not JavaScript's
+          pk: { field: "pk", composite: ["vendorId"], template: "signing#${vendorId}", casing: "none" },
+          sk: { field: "sk", composite: [], template: "secrets", casing: "none" },
         },
       },
     },
