@@ -47,9 +47,7 @@ export const ACCESS = {
   // Workflow tasks. Readers of an object also list its bucket: S3 answers a missing key with
   // NoSuchKey (reported as MissingRecordError) only to a caller allowed to list, AccessDenied otherwise.
   // Vendors read: published mapping versions and the active version per event type live there.
-  ValidateTask: { tables: { Vendors: ["read"] }, buckets: { RawBucket: ["get", "list"] } },
-  MapTask: { tables: { Vendors: ["read"] }, buckets: { RawBucket: ["get", "list"] } },
-  WriteNormalizedTask: {
+  MapTask: {
     tables: { Vendors: ["read"] },
     buckets: { RawBucket: ["get", "list"], NormalizedBucket: ["put"] },
   },

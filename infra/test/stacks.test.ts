@@ -69,17 +69,7 @@ const EXPECTED_PERMISSIONS: Record<string, Statement[]> = {
   EventsApi: [...reads("Vendors"), ...reads("IngestRecords")],
   ConsumerApi: [...reads("Vendors"), ...reads("CanonicalState"), ...reads("Outbox", "dynamodb:PutItem")],
   HealthApi: [...reads("Vendors"), { actions: ["s3:ListBucket"], resources: ["RawBucket.arn"] }],
-  ValidateTask: [
-    ...reads("Vendors"),
-    { actions: ["s3:GetObject"], resources: objects("RawBucket") },
-    { actions: ["s3:ListBucket"], resources: ["RawBucket.arn"] },
-  ],
   MapTask: [
-    ...reads("Vendors"),
-    { actions: ["s3:GetObject"], resources: objects("RawBucket") },
-    { actions: ["s3:ListBucket"], resources: ["RawBucket.arn"] },
-  ],
-  WriteNormalizedTask: [
     ...reads("Vendors"),
     { actions: ["s3:GetObject"], resources: objects("RawBucket") },
     { actions: ["s3:ListBucket"], resources: ["RawBucket.arn"] },
@@ -147,7 +137,7 @@ describe("the Normalize workflow stack", () => {
     // assess
     const machine = sst.one("aws.sfn.StateMachine", "Normalize");
     expect(machine.args.type).toBe("STANDARD");
-    expect(JSON.parse(machine.args.definition).StartAt).toBe("Validate");
+    expect(JSON.parse(machine.args.definition).StartAt).toBe("Map");
   });
 
   it("creates one nodejs24.x function per task with the task's handler, vendor definitions bundled where read", () => {
@@ -168,7 +158,7 @@ describe("the Normalize workflow stack", () => {
         .get(WORKFLOW_TASKS[task].functionName)
         ?.args.copyFiles?.some((copy: { from: string }) => copy.from === "schemas/vendors"),
     );
-    expect(bundlingDefinitions).toEqual(["Validate", "Map", "WriteNormalized"]);
+    expect(bundlingDefinitions).toEqual(["Map"]);
   });
 
   it("lets the state machine's role invoke the task functions and nothing else", () => {

@@ -70,9 +70,7 @@ export type FunctionName = "Ingest" | TaskName;
  */
 export const LOCAL_DURATIONS_MS: Readonly<Record<FunctionName, number>> = {
   Ingest: 18,
-  Validate: 11,
-  Map: 4,
-  WriteNormalized: 9,
+  Map: 24,
   ApplyState: 19,
   UpdateStatus: 6,
   Quarantine: 8,
@@ -86,7 +84,6 @@ export const LOCAL_DURATIONS_MS: Readonly<Record<FunctionName, number>> = {
 export const CALLS_PER_EVENT = {
   dynamodbReads: [
     { by: "Ingest: duplicate check GetItem IngestRecords (core/ingest.ts)", units: 0.5 },
-    { by: "UpdateStatus: GetItem IngestRecords (tasks/update-status.ts)", units: 0.5 },
     { by: "ApplyState: GetItem canonical item, consistent (state/store.ts readState)", units: 1 },
     { by: "ApplyState: GetItem previous change's feed entry, consistent (state/feed.ts)", units: 1 },
     { by: "ApplyState: GetItem new feed position, consistent (state/feed.ts)", units: 1 },
@@ -100,10 +97,10 @@ export const CALLS_PER_EVENT = {
   ],
   s3Puts: [
     { by: "Ingest: raw object (core/ingest.ts)", count: 1 },
-    { by: "WriteNormalized: normalized document", count: 1 },
+    { by: "Map: normalized document", count: 1 },
   ],
   s3Gets: [
-    { by: "Validate, Map, WriteNormalized: raw object, each (lib/events.ts readRawEnvelope)", count: 3 },
+    { by: "Map: raw object (lib/events.ts readRawEnvelope)", count: 1 },
     { by: "ApplyState: normalized document", count: 1 },
   ],
   /** The outbox stream goes through a pipe to the bus: one pipe request and one event per change. */

@@ -68,17 +68,26 @@ export function buildNormalizedDocument(input: NormalizedDocumentInput): Normali
 }
 
 /**
- * The exact bytes written to the normalized bucket: JSON with 2-space indentation and one trailing
- * newline (readable in a console, diffable, and the same bytes on every replay). The document is
- * rebuilt first, so a document read back with its keys in another order serializes identically.
+ * The exact bytes written to the normalized bucket for a document buildNormalizedDocument just
+ * built (its keys already in order): JSON with 2-space indentation and one trailing newline
+ * (readable in a console, diffable, and the same bytes on every replay).
+ */
+export function normalizedBody(built: NormalizedDocument): string {
+  return `${JSON.stringify(built, null, 2)}\n`;
+}
+
+/**
+ * The same bytes for any document, e.g. one read back with its keys in another order: it is
+ * rebuilt (and its data checked again) first, so it serializes identically.
  */
 export function serializeNormalized(doc: NormalizedDocument): string {
-  const ordered = buildNormalizedDocument({
-    ingestId: doc.ingestId,
-    envelope: doc,
-    standardEventType: doc.eventType,
-    data: doc.data,
-    rawRef: doc.rawRef,
-  });
-  return `${JSON.stringify(ordered, null, 2)}\n`;
+  return normalizedBody(
+    buildNormalizedDocument({
+      ingestId: doc.ingestId,
+      envelope: doc,
+      standardEventType: doc.eventType,
+      data: doc.data,
+      rawRef: doc.rawRef,
+    }),
+  );
 }

@@ -70,24 +70,34 @@ export interface NormalizedOutcome {
   mappingVersion: string;
 }
 
-/** NORMALIZED from any status: the latest successful run (first run, redrive, replay) wins. */
+/**
+ * NORMALIZED from any status: the latest successful run (first run, redrive, replay) wins. One
+ * write, which also answers with the record as it was (undefined: there is no record, nothing
+ * written), so the caller needs no read before it.
+ */
 export async function markNormalized(
   entities: Entities,
   key: RecordKey,
   outcome: NormalizedOutcome,
-): Promise<void> {
-  await entities.ingestRecords
-    .patch(key)
-    .set({
-      status: "NORMALIZED",
-      normalizedBucket: outcome.normalizedRef.bucket,
-      normalizedKey: outcome.normalizedRef.key,
-      standardEventType: outcome.standardEventType,
-      mappingVersion: outcome.mappingVersion,
-      updatedAt: new Date().toISOString(),
-    })
-    .remove(["pendingShard", "lastError"])
-    .go();
+): Promise<IngestRecordItem | undefined> {
+  try {
+    const { data } = await entities.ingestRecords
+      .patch(key)
+      .set({
+        status: "NORMALIZED",
+        normalizedBucket: outcome.normalizedRef.bucket,
+        normalizedKey: outcome.normalizedRef.key,
+        standardEventType: outcome.standardEventType,
+        mappingVersion: outcome.mappingVersion,
+        updatedAt: new Date().toISOString(),
+      })
+      .remove(["pendingShard", "lastError"])
+      .go({ response: "all_old" });
+    return data as IngestRecordItem;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return undefined;
+    throw error;
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 /**
- * The normalize workflow, declared once: the registry of its tasks and the one pure builder of
+ * The normalize workflow, declared once: the registry of its tasks, the contract of each task
+ * (what it receives, and the result it adds beside its ResultPath) and the one pure builder of
  * its Amazon States Language definition (JSONPath). The SST stack deploys exactly this JSON with
  * the deployed function ARNs; the local Step Functions endpoint runs exactly this JSON with ARNs
  * it maps back to the same handlers in-process.
@@ -7,16 +8,21 @@
  * State shape (references only: Express input and output are capped at 256 KiB):
  *
  *   input          { ingestId, vendorId, externalEventId, rawRef: { bucket, key } }
- *   Validate       receives the state, its result is added at      $.validation
- *   Map            receives the state, its result is added at      $.mapping
- *   WriteNormalized receives the state, its result is added at     $.normalized
- *   ApplyState     receives the state, its result is added at      $.state
- *   UpdateStatus   receives the state with $.outcome = "NORMALIZED", result at $.statusUpdate
- *   on a failure   the caught error is at $.error ({ Error, Cause }) and the failing stage at
+ *   Map            reads the raw object once, validates the payload, maps it and writes the
+ *                  normalized document; its result (MapResult) is added at      $.normalized
+ *   ApplyState     receives the state, its result is added at                   $.state
+ *   UpdateStatus   receives the state with $.outcome = "NORMALIZED", result at   $.statusUpdate
+ *   on a failure   the caught error is at $.error ({ Error, Cause }) and the failing task at
  *                  $.failure ({ stage }); then
- *   Quarantine     receives the state, its result is added at      $.quarantine
+ *   Quarantine     receives the state, its result is added at                   $.quarantine
  *   MarkFailed     runs the UpdateStatus function with $.outcome = "FAILED_NORMALIZE",
  *                  result at $.statusUpdate
+ *
+ * Validating, mapping and writing are one task because each needs the raw body, and a raw body
+ * may be 256 KiB on its own: it can never travel in the state to a next task. As three tasks they
+ * read the raw object three times and ran the mapping twice. A failure still names its stage
+ * (FAILURE_STAGES): Map reports with its error which of its steps failed (Validate, Map or
+ * WriteNormalized), and Quarantine records that.
  *
  * Every task receives the whole state object and returns a small JSON value (ids, keys, flags),
  * never a payload. Every task is idempotent: an execution may run twice for one event.
@@ -31,16 +37,11 @@
 
 import { TRANSIENT_ERROR_NAMES, WRITE_CONTENTION_ERROR } from "./errors.ts";
 import type { ObjectRef } from "./keys.ts";
+import type { NormalizedOutcome } from "./outcomes.ts";
+import type { ApplyStateResult as StateChange } from "./state/apply.ts";
 
 /** The Lambda-backed tasks, in the order of the happy path, then the failure path. */
-export const TASK_NAMES = [
-  "Validate",
-  "Map",
-  "WriteNormalized",
-  "ApplyState",
-  "UpdateStatus",
-  "Quarantine",
-] as const;
+export const TASK_NAMES = ["Map", "ApplyState", "UpdateStatus", "Quarantine"] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
 export interface WorkflowTask {
@@ -54,9 +55,7 @@ const taskHandler = (file: string) => `packages/functions/src/tasks/${file}.hand
 
 /** Task name → function. The state names of the definition are these names (plus MarkFailed, which runs UpdateStatus). */
 export const WORKFLOW_TASKS: Readonly<Record<TaskName, WorkflowTask>> = {
-  Validate: { functionName: "ValidateTask", handler: taskHandler("validate") },
   Map: { functionName: "MapTask", handler: taskHandler("map") },
-  WriteNormalized: { functionName: "WriteNormalizedTask", handler: taskHandler("write-normalized") },
   ApplyState: { functionName: "ApplyStateTask", handler: taskHandler("apply-state") },
   UpdateStatus: { functionName: "UpdateStatusTask", handler: taskHandler("update-status") },
   Quarantine: { functionName: "QuarantineTask", handler: taskHandler("quarantine") },
@@ -65,9 +64,20 @@ export const WORKFLOW_TASKS: Readonly<Record<TaskName, WorkflowTask>> = {
 /** SST resource name of the state machine. */
 export const NORMALIZE_STATE_MACHINE = "Normalize";
 
-/** The stages whose failure is caught and quarantined, in flow order. */
-export const CAUGHT_STAGES = ["Validate", "Map", "WriteNormalized", "ApplyState", "UpdateStatus"] as const;
-export type CaughtStage = (typeof CAUGHT_STAGES)[number];
+/** The tasks whose failure is caught and quarantined, in flow order. */
+export const CAUGHT_TASKS = ["Map", "ApplyState", "UpdateStatus"] as const;
+export type CaughtTask = (typeof CAUGHT_TASKS)[number];
+
+/**
+ * The stage a quarantine entry names, in flow order: the caught task, or for Map the step of its
+ * work that failed (reading and checking the payload, mapping it, writing the normalized
+ * document), named as operators knew them when each was a task of its own.
+ */
+export const FAILURE_STAGES = ["Validate", "Map", "WriteNormalized", "ApplyState", "UpdateStatus"] as const;
+export type FailureStage = (typeof FAILURE_STAGES)[number];
+
+export const isFailureStage = (value: unknown): value is FailureStage =>
+  (FAILURE_STAGES as readonly unknown[]).includes(value);
 
 export type Outcome = "NORMALIZED" | "FAILED_NORMALIZE";
 
@@ -86,31 +96,83 @@ export interface CaughtError {
   Cause: string;
 }
 
-/**
- * The state object every task receives. The result keys are present once their task has run;
- * each holds that task's own return value, typed by the handler that returns it.
- */
-export interface NormalizeState extends NormalizeInput {
-  validation?: unknown;
-  mapping?: unknown;
-  normalized?: unknown;
-  state?: unknown;
-  error?: CaughtError;
-  failure?: { stage: CaughtStage };
-  quarantine?: unknown;
-  outcome?: Outcome;
-  statusUpdate?: unknown;
+/** Map's result: where the normalized document was written, its standard event type, the mapping version. */
+export type MapResult = NormalizedOutcome;
+
+/** ApplyState's result: what the change did to canonical state (divergences by kind only). */
+export interface ApplyStateResult {
+  outcome: StateChange["outcome"];
+  entity: StateChange["entity"];
+  version: number;
+  divergences: StateChange["divergences"][number]["kind"][];
 }
 
+/** UpdateStatus's (and MarkFailed's) result: the record's status after the call, and whether it changed. */
+export interface UpdateStatusResult {
+  status: string;
+  changed: boolean;
+}
+
+/** Quarantine's result: the reason code and message MarkFailed records on the ingest record. */
+export interface QuarantineResult {
+  reason: string;
+  message: string;
+}
+
+/** Each task's result, by task. */
+export interface TaskResults {
+  Map: MapResult;
+  ApplyState: ApplyStateResult;
+  UpdateStatus: UpdateStatusResult;
+  Quarantine: QuarantineResult;
+}
+
+/** Where each task's result goes in the state object: its ResultPath is `$.<key>`. */
+export const TASK_RESULT_KEYS = {
+  Map: "normalized",
+  ApplyState: "state",
+  UpdateStatus: "statusUpdate",
+  Quarantine: "quarantine",
+} as const satisfies Record<TaskName, string>;
+
+type ResultKey = (typeof TASK_RESULT_KEYS)[TaskName];
+/** `{ normalized?: MapResult, state?: ApplyStateResult, ... }`: each result under its key. */
+type Results = { [T in TaskName as (typeof TASK_RESULT_KEYS)[T]]: TaskResults[T] };
+
 /** Where each task's return value goes in the state object. */
-export const TASK_RESULT_PATHS: Readonly<Record<TaskName, string>> = {
-  Validate: "$.validation",
-  Map: "$.mapping",
-  WriteNormalized: "$.normalized",
-  ApplyState: "$.state",
-  UpdateStatus: "$.statusUpdate",
-  Quarantine: "$.quarantine",
-};
+export const TASK_RESULT_PATHS = Object.fromEntries(
+  TASK_NAMES.map((task) => [task, `$.${TASK_RESULT_KEYS[task]}`]),
+) as Readonly<Record<TaskName, `$.${ResultKey}`>>;
+
+/** What a Catch and its Pass state add on a failure path. */
+export interface CaughtFailure {
+  error: CaughtError;
+  failure: { stage: FailureStage };
+}
+
+/**
+ * The state object as it grows: each task's result under its key once the task has run, the
+ * caught error and the failing stage once a task failed, the outcome before UpdateStatus.
+ */
+export type NormalizeState = NormalizeInput &
+  Partial<Results> &
+  Partial<CaughtFailure> & { outcome?: Outcome };
+
+/**
+ * What each task receives: the input plus what every path of the definition into that task has
+ * added (buildNormalizeDefinition; workflow tests check each path).
+ */
+export interface TaskInputs {
+  Map: NormalizeInput;
+  ApplyState: NormalizeInput & Pick<Results, "normalized">;
+  UpdateStatus:
+    | (NormalizeInput & Pick<Results, "normalized" | "state"> & { outcome: "NORMALIZED" })
+    | (NormalizeInput &
+        Partial<Results> &
+        CaughtFailure &
+        Pick<Results, "quarantine"> & { outcome: "FAILED_NORMALIZE" });
+  Quarantine: NormalizeInput & Partial<Results> & CaughtFailure;
+}
 
 /** Retry policy of every task (see docs/architecture: transient errors only; the rest is caught). */
 export const TASK_RETRY = {
@@ -213,8 +275,8 @@ const contentionCatcher: AslCatcher = {
   Next: CONTENDED_STATE,
 };
 
-/** The Pass state a stage's Catch goes to: it names the stage, then quarantines. */
-export const failedStateOf = (stage: CaughtStage) => `${stage}Failed`;
+/** The Pass state a task's Catch goes to: it names the task as the failed stage, then quarantines. */
+export const failedStateOf = (task: CaughtTask) => `${task}Failed`;
 
 /**
  * The Normalize state machine. `functionArn` gives the ARN of a task's function; the Task states
@@ -222,9 +284,9 @@ export const failedStateOf = (stage: CaughtStage) => `${stage}Failed`;
  * Pure: the same ARNs always give a deep-equal, JSON-serializable definition.
  */
 export function buildNormalizeDefinition(functionArn: (task: TaskName) => string): AslDefinition {
-  // `caughtAs` names the stage whose failure is quarantined; without it a failure fails the execution.
+  // `caught`: the task's failure is quarantined; without it a failure fails the execution.
   // Only ApplyState writes the compare-and-swap that can be contended.
-  const task = (name: TaskName, comment: string, next: string, caughtAs?: CaughtStage): AslTaskState => {
+  const task = (name: TaskName, comment: string, next: string, caught?: CaughtTask): AslTaskState => {
     const contended = name === "ApplyState";
     const transient = retrier(TRANSIENT_ERROR_NAMES, TASK_RETRY);
     return {
@@ -234,10 +296,10 @@ export function buildNormalizeDefinition(functionArn: (task: TaskName) => string
       TimeoutSeconds: TASK_TIMEOUT_SECONDS,
       ResultPath: TASK_RESULT_PATHS[name],
       Retry: contended ? [transient, retrier([WRITE_CONTENTION_ERROR], CONTENTION_RETRY)] : [transient],
-      ...(caughtAs && {
+      ...(caught && {
         Catch: [
           ...(contended ? [contentionCatcher] : []),
-          { ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: failedStateOf(caughtAs) },
+          { ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: failedStateOf(caught) },
         ],
       }),
       Next: next,
@@ -245,7 +307,7 @@ export function buildNormalizeDefinition(functionArn: (task: TaskName) => string
   };
 
   const failed = Object.fromEntries(
-    CAUGHT_STAGES.map((stage): [string, AslPassState] => [
+    CAUGHT_TASKS.map((stage): [string, AslPassState] => [
       failedStateOf(stage),
       {
         Type: "Pass",
@@ -260,25 +322,13 @@ export function buildNormalizeDefinition(functionArn: (task: TaskName) => string
   return {
     Comment: "DVSS normalize: one execution per accepted event; states pass references, never payloads.",
     QueryLanguage: "JSONPath",
-    StartAt: "Validate",
+    StartAt: "Map",
     States: {
-      Validate: task(
-        "Validate",
-        "Checks the raw payload against the vendor's schema for its version.",
-        "Map",
-        "Validate",
-      ),
       Map: task(
         "Map",
-        "Maps the vendor payload to a standard event with the active JSONata mapping.",
-        "WriteNormalized",
-        "Map",
-      ),
-      WriteNormalized: task(
-        "WriteNormalized",
-        "Writes the normalized document (key from the ingestId).",
+        "Reads the raw object once: checks the payload against the vendor's schema for its version, maps it to a standard event with the mapping, writes the normalized document (key from the ingestId).",
         "ApplyState",
-        "WriteNormalized",
+        "Map",
       ),
       ApplyState: task(
         "ApplyState",

@@ -22,17 +22,11 @@ describe("workflow counts", () => {
   it("counts one invocation per Task state on the Normalize happy path, from the definition", () => {
     const counts = normalizeWorkflowCounts();
 
-    expect(counts.taskInvocations).toEqual([
-      "Validate",
-      "Map",
-      "WriteNormalized",
-      "ApplyState",
-      "UpdateStatus",
-    ]);
-    // Five tasks, the Pass state naming the outcome and the Succeed state.
-    expect(counts.stateTransitions).toBe(7);
+    expect(counts.taskInvocations).toEqual(["Map", "ApplyState", "UpdateStatus"]);
+    // Three tasks, the Pass state naming the outcome and the Succeed state.
+    expect(counts.stateTransitions).toBe(5);
     // 2 for the execution, 5 per Task state, 2 per other state.
-    expect(counts.historyEvents).toBe(2 + 5 * 5 + 2 + 2);
+    expect(counts.historyEvents).toBe(2 + 3 * 5 + 2 + 2);
   });
 
   it("follows Next from StartAt to Succeed in any definition", () => {
@@ -44,7 +38,7 @@ describe("workflow counts", () => {
         Only: {
           Type: "Task",
           Comment: "",
-          Resource: "cost:Validate",
+          Resource: "cost:Map",
           TimeoutSeconds: 1,
           ResultPath: "$.v",
           Retry: [],
@@ -57,7 +51,7 @@ describe("workflow counts", () => {
 
     const counts = workflowCounts(definition);
 
-    expect(counts).toEqual({ taskInvocations: ["Validate"], stateTransitions: 3, historyEvents: 11 });
+    expect(counts).toEqual({ taskInvocations: ["Map"], stateTransitions: 3, historyEvents: 11 });
   });
 });
 
@@ -65,21 +59,21 @@ describe("the cost model", () => {
   it("counts per accepted event the calls the code paths make", () => {
     const { perEvent } = costModel({ eventsPerSecond: 1 });
 
-    expect(perEvent.lambdaInvocations).toBe(6);
+    expect(perEvent.lambdaInvocations).toBe(4);
     expect(perEvent.apiRequests).toBe(1);
     expect(perEvent.expressRequests).toBe(1);
-    expect(perEvent.dynamodbReadUnits).toBe(4);
+    expect(perEvent.dynamodbReadUnits).toBe(3.5);
     expect(perEvent.dynamodbWriteUnits).toBe(13);
     expect(perEvent.s3Puts).toBe(2);
-    expect(perEvent.s3Gets).toBe(4);
+    expect(perEvent.s3Gets).toBe(2);
   });
 
   it("bills Express per request and per GB-second of 64 MB rounded up to 100 ms, not per transition", () => {
-    const durationsMs = { Validate: 10, Map: 10, WriteNormalized: 10, ApplyState: 10, UpdateStatus: 10 };
+    const durationsMs = { Map: 30, ApplyState: 40, UpdateStatus: 10 };
 
     const model = costModel({ eventsPerSecond: 1, durationsMs, stateOverheadMs: 15 });
 
-    // 5 × (10 + 15) = 125 ms → 200 ms billed, at 64 MB.
+    // 30 + 40 + 10 + 3 × 15 = 125 ms → 200 ms billed, at 64 MB.
     expect(model.perEvent.expressBilledMs).toBe(200);
     expect(model.perEvent.expressGbSeconds).toBeCloseTo(0.2 * (64 / 1024), 10);
     const events = SECONDS_PER_MONTH;
@@ -96,7 +90,7 @@ describe("the cost model", () => {
 
     expect(model.eventsPerMonth).toBe(129_600_000);
     expect(line(model, "API Gateway", "HTTP API").monthlyUsd).toBeCloseTo(129.6, 6);
-    expect(line(model, "Lambda", "requests").monthlyUsd).toBeCloseTo((events * 6 * 0.2) / 1e6, 6);
+    expect(line(model, "Lambda", "requests").monthlyUsd).toBeCloseTo((events * 4 * 0.2) / 1e6, 6);
     const lambdaMs = Object.entries(LOCAL_DURATIONS_MS)
       .filter(([name]) => name !== "Quarantine")
       .reduce((total, [, ms]) => total + ms, 0);
@@ -105,9 +99,9 @@ describe("the cost model", () => {
       6,
     );
     expect(line(model, "DynamoDB", "write").monthlyUsd).toBeCloseTo((events * 13 * 0.625) / 1e6, 6);
-    expect(line(model, "DynamoDB", "read").monthlyUsd).toBeCloseTo((events * 4 * 0.125) / 1e6, 6);
+    expect(line(model, "DynamoDB", "read").monthlyUsd).toBeCloseTo((events * 3.5 * 0.125) / 1e6, 6);
     expect(line(model, "S3", "PUT").monthlyUsd).toBeCloseTo((events * 2 * 0.005) / 1000, 6);
-    expect(line(model, "S3", "GET").monthlyUsd).toBeCloseTo((events * 4 * 0.0004) / 1000, 6);
+    expect(line(model, "S3", "GET").monthlyUsd).toBeCloseTo((events * 2 * 0.0004) / 1000, 6);
     expect(model.totalMonthlyUsd).toBeCloseTo(
       model.lines.reduce((total, l) => total + l.monthlyUsd, 0),
       6,

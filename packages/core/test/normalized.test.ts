@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../src/envelope.ts";
 import { MappingError } from "../src/errors.ts";
-import { buildNormalizedDocument, type NormalizedDocument, serializeNormalized } from "../src/normalized.ts";
+import {
+  buildNormalizedDocument,
+  type NormalizedDocument,
+  normalizedBody,
+  serializeNormalized,
+} from "../src/normalized.ts";
 import { seedEnvelope } from "./fixtures.ts";
 
 const envelope: Envelope = seedEnvelope;
@@ -142,5 +147,17 @@ describe("serializeNormalized", () => {
     const bytes = serializeNormalized(reordered);
 
     expect(bytes).toBe(serializeNormalized(doc));
+  });
+  it("gives the bytes the Map task writes (normalizedBody of the document it just built, not rebuilt)", () => {
+    const built = buildNormalizedDocument({
+      ingestId,
+      envelope,
+      standardEventType: "InventoryUpdated",
+      // The mapping's output order; the builder puts the schema's order back.
+      data: { quantityOnHand: 12, sku: "ABC-001", warehouseId: "ROA" },
+      rawRef,
+    });
+
+    expect(normalizedBody(built)).toBe(serializeNormalized(doc));
   });
 });

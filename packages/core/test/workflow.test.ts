@@ -6,16 +6,19 @@ import {
   type AslDefinition,
   type AslTaskState,
   buildNormalizeDefinition,
-  CAUGHT_STAGES,
+  CAUGHT_TASKS,
   CONTENDED_STATE,
   CONTENTION_RETRY,
   DEFAULT_RECONCILE_AFTER_SECONDS,
   EXPRESS_MAX_SECONDS,
+  FAILURE_STAGES,
   maxExecutionSeconds,
   type NormalizeInput,
   RECONCILE_MARGIN_SECONDS,
   reconcileAfterSeconds,
   TASK_NAMES,
+  TASK_RESULT_KEYS,
+  TASK_RESULT_PATHS,
   TASK_RETRY,
   TASK_TIMEOUT_SECONDS,
   type TaskName,
@@ -97,7 +100,7 @@ function namedError(name: string, message = name): Error {
 describe("WORKFLOW_TASKS", () => {
   it("names one function and one task handler file per task", () => {
     // prepare
-    const files = ["validate", "map", "write-normalized", "apply-state", "update-status", "quarantine"];
+    const files = ["map", "apply-state", "update-status", "quarantine"];
 
     // act
     const handlers = TASK_NAMES.map((task) => WORKFLOW_TASKS[task].handler);
@@ -106,7 +109,7 @@ describe("WORKFLOW_TASKS", () => {
     // assess
     expect(handlers).toEqual(files.map((file) => `packages/functions/src/tasks/${file}.handler`));
     expect(functionNames.size).toBe(TASK_NAMES.length);
-    expect(WORKFLOW_TASKS.Validate.functionName).toBe("ValidateTask");
+    expect(WORKFLOW_TASKS.Map.functionName).toBe("MapTask");
   });
 });
 
@@ -121,7 +124,7 @@ describe("buildNormalizeDefinition", () => {
     // assess
     expect(result.errorsText()).toBe("");
     expect(result.isValid).toBe(true);
-    expect(definition).toMatchObject({ QueryLanguage: "JSONPath", StartAt: "Validate" });
+    expect(definition).toMatchObject({ QueryLanguage: "JSONPath", StartAt: "Map" });
     expect(definition.Comment).not.toBe("");
   });
 
@@ -133,15 +136,7 @@ describe("buildNormalizeDefinition", () => {
     const path = pathFrom(definition, definition.StartAt);
 
     // assess
-    expect(path).toEqual([
-      "Validate",
-      "Map",
-      "WriteNormalized",
-      "ApplyState",
-      "OutcomeNormalized",
-      "UpdateStatus",
-      "Normalized",
-    ]);
+    expect(path).toEqual(["Map", "ApplyState", "OutcomeNormalized", "UpdateStatus", "Normalized"]);
     expect(definition.States.OutcomeNormalized).toMatchObject({
       Type: "Pass",
       Result: "NORMALIZED",
@@ -161,9 +156,7 @@ describe("buildNormalizeDefinition", () => {
 
     // assess
     expect(resources).toEqual({
-      Validate: arnOf("Validate"),
       Map: arnOf("Map"),
-      WriteNormalized: arnOf("WriteNormalized"),
       ApplyState: arnOf("ApplyState"),
       UpdateStatus: arnOf("UpdateStatus"),
       Quarantine: arnOf("Quarantine"),
@@ -182,14 +175,14 @@ describe("buildNormalizeDefinition", () => {
 
     // assess
     expect(resultPaths).toEqual({
-      Validate: "$.validation",
-      Map: "$.mapping",
-      WriteNormalized: "$.normalized",
+      Map: "$.normalized",
       ApplyState: "$.state",
       UpdateStatus: "$.statusUpdate",
       Quarantine: "$.quarantine",
       MarkFailed: "$.statusUpdate",
     });
+    // Each result type (TaskResults) lives under the key its ResultPath names.
+    for (const task of TASK_NAMES) expect(TASK_RESULT_PATHS[task]).toBe(`$.${TASK_RESULT_KEYS[task]}`);
   });
 
   it("retries every task on transient errors only, with capped exponential backoff and full jitter", () => {
@@ -200,7 +193,7 @@ describe("buildNormalizeDefinition", () => {
     const tasks = taskStates(definition);
 
     // assess
-    expect(tasks).toHaveLength(7);
+    expect(tasks).toHaveLength(5);
     // Pinned on purpose: a name added or dropped here changes what is retried instead of quarantined.
     expect(TRANSIENT_ERROR_NAMES).toEqual([
       "StorageUnavailableError",
@@ -260,12 +253,12 @@ describe("buildNormalizeDefinition", () => {
     for (const [, state] of others) expect(state.Retry).toHaveLength(1);
   });
 
-  it("catches every failure of a stage, records the stage and quarantines", () => {
+  it("catches every failure of a task, records the task as the stage and quarantines", () => {
     // prepare
     const definition = buildNormalizeDefinition(arnOf);
 
     // act
-    const routes = CAUGHT_STAGES.map((stage) => {
+    const routes = CAUGHT_TASKS.map((stage) => {
       const state = definition.States[stage] as AslTaskState;
       const catchAll = state.Catch?.filter((catcher) => catcher.Next !== CONTENDED_STATE) ?? [];
       const catcher = catchAll[0];
@@ -274,13 +267,10 @@ describe("buildNormalizeDefinition", () => {
     });
 
     // assess
-    expect(routes.map((route) => route.stage)).toEqual([
-      "Validate",
-      "Map",
-      "WriteNormalized",
-      "ApplyState",
-      "UpdateStatus",
-    ]);
+    expect(routes.map((route) => route.stage)).toEqual(["Map", "ApplyState", "UpdateStatus"]);
+    // A stage a quarantine entry can name: the caught tasks, and the steps Map reports.
+    expect(FAILURE_STAGES).toEqual(["Validate", "Map", "WriteNormalized", "ApplyState", "UpdateStatus"]);
+    for (const task of CAUGHT_TASKS) expect(FAILURE_STAGES).toContain(task);
     for (const { stage, catchers, catcher, failed } of routes) {
       expect(catchers).toBe(1);
       expect(catcher).toEqual({ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: `${stage}Failed` });
@@ -353,14 +343,14 @@ describe("buildNormalizeDefinition", () => {
 
     // act
     const first = buildNormalizeDefinition(recordingArnOf);
-    (first.States.Validate as AslTaskState).Retry[0]?.ErrorEquals.push("Mutated");
+    (first.States.Map as AslTaskState).Retry[0]?.ErrorEquals.push("Mutated");
     const second = buildNormalizeDefinition(arnOf);
     const third = buildNormalizeDefinition(arnOf);
 
     // assess
     expect(second).toEqual(third);
     expect(JSON.parse(JSON.stringify(second))).toEqual(second);
-    expect((second.States.Validate as AslTaskState).Retry[0]?.ErrorEquals).not.toContain("Mutated");
+    expect((second.States.Map as AslTaskState).Retry[0]?.ErrorEquals).not.toContain("Mutated");
     expect(new Set(asked)).toEqual(new Set(TASK_NAMES));
   });
 });
@@ -368,8 +358,13 @@ describe("buildNormalizeDefinition", () => {
 describe("the normalize definition, executed", () => {
   it("passes the whole state to every task and keeps each result", async () => {
     // prepare
+    const mapped = {
+      normalizedRef: { bucket: "normalized-bucket", key: "normalized/InventoryUpdated/x.json" },
+      standardEventType: "InventoryUpdated",
+      mappingVersion: "1",
+    };
     const handlers = {
-      Validate: () => ({ schemaVersion: "1" }),
+      Map: () => mapped,
       UpdateStatus: (state: Record<string, unknown>) => ({ status: state.outcome }),
     };
 
@@ -377,20 +372,18 @@ describe("the normalize definition, executed", () => {
     const { output, calls } = await execute(handlers);
 
     // assess
-    expect(calls.map((call) => call.state)).toEqual([
-      "Validate",
-      "Map",
-      "WriteNormalized",
-      "ApplyState",
-      "UpdateStatus",
-    ]);
-    expect(calls[1]?.input).toEqual({ ...input, validation: { schemaVersion: "1" } });
-    expect(calls[4]?.input).toMatchObject({ ...input, outcome: "NORMALIZED", state: { ok: "ApplyState" } });
+    expect(calls.map((call) => call.state)).toEqual(["Map", "ApplyState", "UpdateStatus"]);
+    expect(calls[0]?.input).toEqual(input);
+    expect(calls[1]?.input).toEqual({ ...input, normalized: mapped });
+    expect(calls[2]?.input).toEqual({
+      ...input,
+      normalized: mapped,
+      state: { ok: "ApplyState" },
+      outcome: "NORMALIZED",
+    });
     expect(output).toEqual({
       ...input,
-      validation: { schemaVersion: "1" },
-      mapping: { ok: "Map" },
-      normalized: { ok: "WriteNormalized" },
+      normalized: mapped,
       state: { ok: "ApplyState" },
       outcome: "NORMALIZED",
       statusUpdate: { status: "NORMALIZED" },
@@ -409,13 +402,13 @@ describe("the normalize definition, executed", () => {
     const { output, calls } = await execute(handlers);
 
     // assess
-    expect(calls.map((call) => call.state)).toEqual(["Validate", "Map", "Quarantine", "MarkFailed"]);
-    expect(calls[2]?.input).toMatchObject({
+    expect(calls.map((call) => call.state)).toEqual(["Map", "Quarantine", "MarkFailed"]);
+    expect(calls[1]?.input).toMatchObject({
       ...input,
       failure: { stage: "Map" },
       error: { Error: "MappingError" },
     });
-    expect(calls[3]?.input).toMatchObject({ outcome: "FAILED_NORMALIZE", failure: { stage: "Map" } });
+    expect(calls[2]?.input).toMatchObject({ outcome: "FAILED_NORMALIZE", failure: { stage: "Map" } });
     expect(output?.outcome).toBe("FAILED_NORMALIZE");
   });
 
@@ -423,7 +416,7 @@ describe("the normalize definition, executed", () => {
     // prepare
     let attempts = 0;
     const handlers = {
-      WriteNormalized: () => {
+      Map: () => {
         attempts += 1;
         if (attempts < 3) throw namedError("StorageUnavailableError");
         return { key: "normalized/x.json" };
@@ -464,7 +457,7 @@ describe("the normalize definition, executed", () => {
   it("quarantines a refused grant (AccessDeniedError) at once, with its reason", async () => {
     let attempts = 0;
     const handlers = {
-      WriteNormalized: () => {
+      Map: () => {
         attempts += 1;
         throw namedError(
           "AccessDeniedError",
@@ -476,15 +469,9 @@ describe("the normalize definition, executed", () => {
     const { output, calls } = await execute(handlers);
 
     expect(attempts).toBe(1);
-    expect(calls.map((call) => call.state)).toEqual([
-      "Validate",
-      "Map",
-      "WriteNormalized",
-      "Quarantine",
-      "MarkFailed",
-    ]);
-    expect(calls[3]?.input).toMatchObject({
-      failure: { stage: "WriteNormalized" },
+    expect(calls.map((call) => call.state)).toEqual(["Map", "Quarantine", "MarkFailed"]);
+    expect(calls[1]?.input).toMatchObject({
+      failure: { stage: "Map" },
       error: { Error: "AccessDeniedError" },
     });
     expect(output?.outcome).toBe("FAILED_NORMALIZE");
@@ -515,7 +502,7 @@ describe("the normalize definition, executed", () => {
   it("fails the execution when the failure cannot be recorded", async () => {
     // prepare
     const handlers = {
-      Validate: () => {
+      Map: () => {
         throw namedError("SchemaValidationError");
       },
       Quarantine: () => {
@@ -528,7 +515,7 @@ describe("the normalize definition, executed", () => {
 
     // assess
     expect(error).toBeInstanceOf(Error);
-    expect(calls.map((call) => call.state)).toEqual(["Validate", "Quarantine"]);
+    expect(calls.map((call) => call.state)).toEqual(["Map", "Quarantine"]);
   });
 });
 
@@ -550,11 +537,11 @@ describe("how long an execution can run, from the definition", () => {
     const states = definition.States;
 
     // act
-    const validate = taskWorstCaseSeconds(states.Validate as AslTaskState);
+    const map = taskWorstCaseSeconds(states.Map as AslTaskState);
     const apply = taskWorstCaseSeconds(states.ApplyState as AslTaskState);
 
     // assess: 4 attempts of 60 s and waits of 1 + 2 + 4 s; ApplyState adds 15 contention attempts
-    expect(validate).toBe(4 * 60 + 7);
+    expect(map).toBe(4 * 60 + 7);
     expect(apply).toBe(
       (1 + TASK_RETRY.maxAttempts + CONTENTION_RETRY.maxAttempts) * TASK_TIMEOUT_SECONDS +
         waits(TASK_RETRY) +
@@ -572,20 +559,12 @@ describe("how long an execution can run, from the definition", () => {
     const express = maxExecutionSeconds(definition, "EXPRESS");
 
     // assess: every stage at its worst, UpdateStatus failing into Quarantine and MarkFailed
-    const path = [
-      "Validate",
-      "Map",
-      "WriteNormalized",
-      "ApplyState",
-      "UpdateStatus",
-      "Quarantine",
-      "MarkFailed",
-    ];
+    const path = ["Map", "ApplyState", "UpdateStatus", "Quarantine", "MarkFailed"];
     expect(standard).toBeCloseTo(
       path.map(task).reduce((a, b) => a + b, 0),
       6,
     );
-    expect(standard).toBeGreaterThan(40 * 60);
+    expect(standard).toBeGreaterThan(30 * 60);
     expect(express).toBe(EXPRESS_MAX_SECONDS);
   });
 
@@ -618,7 +597,7 @@ describe("how long an execution can run, from the definition", () => {
   it("refuses a definition that loops, which has no longest execution", () => {
     // prepare
     const looping = structuredClone(definition);
-    (looping.States.UpdateStatus as AslTaskState).Next = "Validate";
+    (looping.States.UpdateStatus as AslTaskState).Next = "Map";
 
     // act and assess
     expect(() => maxExecutionSeconds(looping, "STANDARD")).toThrow(/loops through/);

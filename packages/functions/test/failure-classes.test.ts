@@ -76,7 +76,7 @@ describe("a task's failed AWS call", () => {
     ["s3", "no such bucket", S3.noSuchBucket, { name: "NoSuchBucket", code: "INTERNAL" }],
   ] as const)("%s %s: reported as the one classification says", async (service, _, answer, expected) => {
     const thrown = await sdkErrorFor(service, answer);
-    const handler = taskHandler(async () => {
+    const handler = taskHandler("Map", async () => {
       throw thrown;
     });
 

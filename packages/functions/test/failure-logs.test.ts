@@ -22,7 +22,7 @@ describe("a failed task's log", () => {
       name: "TimeoutError",
       $metadata: {},
     });
-    const handler = taskHandler(async () => {
+    const handler = taskHandler("Map", async () => {
       throw sdkError;
     });
 
@@ -56,7 +56,7 @@ describe("a failed task's log", () => {
     const invalid = new SchemaValidationError("The payload breaks 1 rule(s): payload.qty", {
       details: [{ path: "payload.qty", message: "must be integer" }],
     });
-    const handler = taskHandler(async () => {
+    const handler = taskHandler("Map", async () => {
       throw invalid;
     });
 

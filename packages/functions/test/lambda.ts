@@ -1,10 +1,14 @@
-import type { NormalizeState } from "@dvss/core/workflow";
+import type { NormalizeInput } from "@dvss/core/workflow";
 import type { Context } from "aws-lambda";
 import { vi } from "vitest";
 
-/** The state object a task receives, with the three correlation ids. */
-export const taskState = (ingestId: string) =>
-  ({ ingestId, vendorId: "vendorA", externalEventId: "inv-1" }) as NormalizeState;
+/** The state object Map receives: an execution's input. */
+export const taskState = (ingestId: string): NormalizeInput => ({
+  ingestId,
+  vendorId: "vendorA",
+  externalEventId: "inv-1",
+  rawRef: { bucket: "dvss-test-raw", key: `raw/vendorA/2026/01/30/${ingestId}.json` },
+});
 
 /** A Lambda context as the runtime passes it. */
 export const lambdaContext = (awsRequestId: string) =>

@@ -1,5 +1,6 @@
+import { SchemaValidationError } from "@dvss/core/errors";
 import { describe, expect, it } from "vitest";
-import { parseTaskFailure, taskHandler } from "../src/lib/task.ts";
+import { inStage, parseTaskFailure, taskHandler } from "../src/lib/task.ts";
 import { lambdaContext, taskState } from "./lambda.ts";
 
 const state = taskState("01JTASKTEST000000000000001");
@@ -7,7 +8,7 @@ const state = taskState("01JTASKTEST000000000000001");
 const context = lambdaContext("request-2");
 
 async function failureOf(thrown: unknown): Promise<Error> {
-  const handler = taskHandler(async () => {
+  const handler = taskHandler("Map", async () => {
     throw thrown;
   });
   return handler(state, context).then(
@@ -34,5 +35,40 @@ describe("a task's unexpected failure", () => {
     const reported = await failureOf({ reason: "not an error" });
 
     expect(parseTaskFailure(reported.name, reported.message).code).toBe("INTERNAL");
+  });
+});
+
+describe("a failure inside a step of a task (inStage)", () => {
+  it("is reported with the step as its stage, the innermost step winning", async () => {
+    const invalid = new SchemaValidationError("Payload does not match vendorA/inventory_update/1", {
+      details: [{ path: "payload.qty", message: "must be integer" }],
+    });
+    const handler = taskHandler("Map", () =>
+      inStage("Map", () =>
+        inStage("Validate", () => {
+          throw invalid;
+        }),
+      ),
+    );
+    const reported = await handler(state, context).then(
+      () => new Error("expected the task to fail"),
+      (error: unknown) => error as Error,
+    );
+
+    expect(reported.name).toBe("SchemaValidationError");
+    expect(parseTaskFailure(reported.name, reported.message)).toEqual({
+      code: "SCHEMA_VALIDATION_FAILED",
+      message: invalid.message,
+      details: invalid.details,
+      stage: "Validate",
+    });
+  });
+
+  it("is reported without a stage outside any step, and a stage that is not one is ignored", async () => {
+    const reported = await failureOf(new TypeError("boom"));
+    expect(parseTaskFailure(reported.name, reported.message)).not.toHaveProperty("stage");
+
+    const forged = JSON.stringify({ code: "INTERNAL", message: "boom", details: [], stage: "Elsewhere" });
+    expect(parseTaskFailure("Error", forged)).toEqual({ code: "INTERNAL", message: "boom", details: [] });
   });
 });

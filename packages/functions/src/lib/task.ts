@@ -2,7 +2,14 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { DvssError, type FieldIssue } from "@dvss/core/errors";
 import { explainFailure } from "@dvss/core/failures";
-import type { NormalizeState } from "@dvss/core/workflow";
+import {
+  type FailureStage,
+  isFailureStage,
+  type NormalizeInput,
+  type TaskInputs,
+  type TaskName,
+  type TaskResults,
+} from "@dvss/core/workflow";
 import middy, { type MiddlewareObj } from "@middy/core";
 import type { Context } from "aws-lambda";
 import { logger, metrics } from "./runtime.ts";
@@ -12,6 +19,23 @@ export interface TaskFailure {
   code: string;
   message: string;
   details: FieldIssue[];
+  /** The step of the task's work that failed, when the task has several (Map: Validate, Map, WriteNormalized). */
+  stage?: FailureStage;
+}
+
+const stages = new WeakMap<object, FailureStage>();
+
+/**
+ * Runs one step of a task's work: a failure in it is reported with `stage`, which the quarantine
+ * entry names (the innermost step wins).
+ */
+export async function inStage<T>(stage: FailureStage, step: () => Promise<T> | T): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (typeof error === "object" && error !== null && !stages.has(error)) stages.set(error, stage);
+    throw error;
+  }
 }
 
 /**
@@ -20,18 +44,21 @@ export interface TaskFailure {
  * and a refused grant AccessDeniedError, which is not), and the message carries code and field
  * details as JSON so the Quarantine task can record them precisely.
  */
-function taskErrors(): MiddlewareObj<NormalizeState, unknown> {
+function taskErrors(): MiddlewareObj<NormalizeInput, unknown> {
   return {
     before: (request) => {
       const { ingestId, vendorId, externalEventId } = request.event;
       logger.appendKeys({ ingestId, vendorId, externalEventId });
     },
     onError: (request) => {
+      const stage = request.error ? stages.get(request.error) : undefined;
       const error = explainFailure(request.error);
-      const failure: TaskFailure =
-        error instanceof DvssError
+      const failure: TaskFailure = {
+        ...(error instanceof DvssError
           ? { code: error.code, message: error.message, details: error.details }
-          : { code: "INTERNAL", message: error.message, details: [] };
+          : { code: "INTERNAL", message: error.message, details: [] }),
+        ...(stage && { stage }),
+      };
       // Not `code`/`message` at the top level: "message" is the log line's own (Powertools drops it).
       // `error` is serialized with its stack and cause chain (e.g. the store error behind a
       // StorageUnavailableError).
@@ -40,6 +67,7 @@ function taskErrors(): MiddlewareObj<NormalizeState, unknown> {
         errorCode: failure.code,
         errorMessage: failure.message,
         details: failure.details,
+        ...(stage && { stage }),
         error,
       });
       const reported = new Error(JSON.stringify(failure));
@@ -49,14 +77,20 @@ function taskErrors(): MiddlewareObj<NormalizeState, unknown> {
   };
 }
 
-/** A workflow task: takes the state object, returns a small result; logs with the three correlation ids. */
-export function taskHandler<Result>(
-  task: (state: NormalizeState, context: Context) => Promise<Result>,
+/**
+ * The workflow task `name`: takes the state object as the definition hands it to that task
+ * (TaskInputs), returns that task's result (TaskResults); logs with the three correlation ids.
+ */
+export function taskHandler<Name extends TaskName>(
+  _name: Name,
+  task: (state: TaskInputs[Name], context: Context) => Promise<TaskResults[Name]>,
   options: { emitsMetrics?: boolean } = {},
 ) {
-  const handler = middy<NormalizeState, Result>().use(injectLambdaContext(logger, { resetKeys: true }));
+  type Input = TaskInputs[Name];
+  type Result = TaskResults[Name];
+  const handler = middy<Input, Result>().use(injectLambdaContext(logger, { resetKeys: true }));
   if (options.emitsMetrics) handler.use(logMetrics(metrics));
-  return handler.use(taskErrors() as MiddlewareObj<NormalizeState, Result>).handler(task);
+  return handler.use(taskErrors() as MiddlewareObj<Input, Result>).handler(task);
 }
 
 /** Reads the failure a task reported, from the `Cause` Step Functions recorded for it. */
@@ -71,7 +105,12 @@ export function parseTaskFailure(errorName: string, cause: string | undefined): 
   try {
     const failure = JSON.parse(message) as Partial<TaskFailure>;
     if (typeof failure.code === "string" && typeof failure.message === "string") {
-      return { code: failure.code, message: failure.message, details: failure.details ?? [] };
+      return {
+        code: failure.code,
+        message: failure.message,
+        details: failure.details ?? [],
+        ...(isFailureStage(failure.stage) && { stage: failure.stage }),
+      };
     }
   } catch {
     // A message that is not ours.

@@ -1,5 +1,4 @@
 import type { NormalizedDocument } from "@dvss/core/normalized";
-import type { NormalizedOutcome } from "@dvss/core/outcomes";
 import { applyStateChange } from "@dvss/core/state/apply";
 import { entityOf } from "@dvss/core/state/rules";
 import { readObject } from "../lib/events.ts";
@@ -13,8 +12,8 @@ import { vendorPriority } from "../lib/vendors.ts";
  * to the outbox. Reads the document it folds from the normalized bucket (a reference, like every
  * state); a rerun or replay of the same ingestId changes nothing.
  */
-export const handler = taskHandler(async (state) => {
-  const { normalizedRef, mappingVersion } = state.normalized as NormalizedOutcome;
+export const handler = taskHandler("ApplyState", async (state) => {
+  const { normalizedRef, mappingVersion } = state.normalized;
   const document = JSON.parse((await readObject(normalizedRef)).toString()) as NormalizedDocument;
   const priority = await vendorPriority(state.vendorId);
   const entity = entityOf(document);

@@ -1,22 +1,51 @@
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { normalizedKey } from "@dvss/core/keys";
 import { sharedMappingPool } from "@dvss/core/mapping/isolation";
+import { buildNormalizedDocument, normalizedBody } from "@dvss/core/normalized";
 import { mappingEngine, readRawEnvelope } from "../lib/events.ts";
-import { taskHandler } from "../lib/task.ts";
+import { resourceName, s3Client } from "../lib/runtime.ts";
+import { inStage, taskHandler } from "../lib/task.ts";
 
 // Mappings run in an evaluator process (isolation.ts): start it while the function initializes.
 sharedMappingPool().prestart();
 
 /**
- * Runs the vendor's mapping and checks the result against the standard event. Only the outcome
- * travels on (type, version, key): the document itself is rebuilt, identically, where it is written.
+ * Reads the raw object once, checks the payload against the vendor's schema for its version
+ * (picking the version), maps it to a standard event and writes the normalized document at its
+ * contract key. The key and the bytes derive from the ingestId and the raw body only, so a rerun
+ * or a replay writes the same object. A failure names the step that failed (Validate, Map,
+ * WriteNormalized) for the quarantine.
  */
-export const handler = taskHandler(async (state) => {
-  const { mappingVersion } = state.validation as { mappingVersion: string };
-  const envelope = await readRawEnvelope(state.rawRef);
-  const mapped = await mappingEngine().mapEvent(envelope, mappingVersion);
-  return {
-    standardEventType: mapped.standardEventType,
-    mappingVersion,
-    normalizedKey: normalizedKey(mapped.standardEventType, state.ingestId),
-  };
+export const handler = taskHandler("Map", async (state) => {
+  const engine = mappingEngine();
+  const { envelope, mappingVersion } = await inStage("Validate", async () => {
+    const envelope = await readRawEnvelope(state.rawRef);
+    return { envelope, ...(await engine.validatePayload(envelope)) };
+  });
+  const document = await inStage("Map", async () => {
+    const mapped = await engine.mapEvent(envelope, mappingVersion);
+    return buildNormalizedDocument({
+      ingestId: state.ingestId,
+      envelope,
+      standardEventType: mapped.standardEventType,
+      data: mapped.data,
+      rawRef: state.rawRef,
+    });
+  });
+  const normalizedRef = await inStage("WriteNormalized", async () => {
+    const ref = {
+      bucket: resourceName("NormalizedBucket"),
+      key: normalizedKey(document.eventType, state.ingestId),
+    };
+    await s3Client().send(
+      new PutObjectCommand({
+        Bucket: ref.bucket,
+        Key: ref.key,
+        Body: normalizedBody(document),
+        ContentType: "application/json",
+      }),
+    );
+    return ref;
+  });
+  return { normalizedRef, standardEventType: document.eventType, mappingVersion };
 });

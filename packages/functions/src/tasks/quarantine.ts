@@ -2,11 +2,15 @@ import { recordQuarantine } from "@dvss/core/outcomes";
 import { getEntities } from "../lib/runtime.ts";
 import { parseTaskFailure, taskHandler } from "../lib/task.ts";
 
-/** Records why an event could not be normalized: stage, reason code, error, field details, raw key. */
-export const handler = taskHandler(async (state) => {
+/**
+ * Records why an event could not be normalized: stage, reason code, error, field details, raw key.
+ * The stage is the step the failed task reported (Map's Validate, Map or WriteNormalized), else
+ * the task the Catch names.
+ */
+export const handler = taskHandler("Quarantine", async (state) => {
   const entities = getEntities();
-  const errorName = state.error?.Error ?? "Unknown";
-  const failure = parseTaskFailure(errorName, state.error?.Cause);
+  const errorName = state.error.Error;
+  const failure = parseTaskFailure(errorName, state.error.Cause);
   const { data: record } = await entities.ingestRecords
     .get({ vendorId: state.vendorId, externalEventId: state.externalEventId })
     .go();
@@ -15,7 +19,7 @@ export const handler = taskHandler(async (state) => {
     vendorId: state.vendorId,
     externalEventId: state.externalEventId,
     eventType: record?.eventType,
-    stage: state.failure?.stage ?? "Unknown",
+    stage: failure.stage ?? state.failure.stage,
     reason: failure.code,
     errorName,
     message: failure.message,

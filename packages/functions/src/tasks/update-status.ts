@@ -1,7 +1,6 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { MissingRecordError } from "@dvss/core/errors";
-import { markFailed, markNormalized, type NormalizedOutcome, resolveQuarantine } from "@dvss/core/outcomes";
-import type { Outcome } from "@dvss/core/workflow";
+import { markFailed, markNormalized, resolveQuarantine } from "@dvss/core/outcomes";
 import { getEntities, metrics } from "../lib/runtime.ts";
 import { taskHandler } from "../lib/task.ts";
 
@@ -10,29 +9,32 @@ import { taskHandler } from "../lib/task.ts";
  * also takes the record out of the reconciler's pending index.
  */
 export const handler = taskHandler(
+  "UpdateStatus",
   async (state) => {
-    const outcome: Outcome = state.outcome ?? "NORMALIZED";
     const entities = getEntities();
     const key = { vendorId: state.vendorId, externalEventId: state.externalEventId };
-    const { data: record } = await entities.ingestRecords.get(key).go();
-    if (!record)
-      throw new MissingRecordError(`No ingest record for ${state.vendorId}/${state.externalEventId}`);
-    if (outcome === "NORMALIZED") {
-      await markNormalized(entities, key, state.normalized as NormalizedOutcome);
+    const missing = () =>
+      new MissingRecordError(`No ingest record for ${state.vendorId}/${state.externalEventId}`);
+    if (state.outcome === "NORMALIZED") {
+      // The write answers with the record as it was: no read before it.
+      const before = await markNormalized(entities, key, state.normalized);
+      if (!before) throw missing();
       // Only a record that had failed can have a quarantine entry to resolve: no read otherwise.
-      if (record.status === "FAILED_NORMALIZE") await resolveQuarantine(entities, state.ingestId);
+      if (before.status === "FAILED_NORMALIZE") await resolveQuarantine(entities, state.ingestId);
       metrics.addMetric("dvss.normalize.success", MetricUnit.Count, 1);
       metrics.addMetric(
         "dvss.pipeline.latency_ms",
         MetricUnit.Milliseconds,
-        Date.now() - Date.parse(record.receivedAt),
+        Date.now() - Date.parse(before.receivedAt),
       );
-      return { status: outcome, changed: true };
+      return { status: state.outcome, changed: true };
     }
-    const quarantine = state.quarantine as { reason: string; message: string };
-    const changed = await markFailed(entities, key, { code: quarantine.reason, message: quarantine.message });
+    const { data: record } = await entities.ingestRecords.get(key).go();
+    if (!record) throw missing();
+    const { reason, message } = state.quarantine;
+    const changed = await markFailed(entities, key, { code: reason, message });
     metrics.addMetric("dvss.normalize.failed", MetricUnit.Count, 1);
-    return { status: changed ? outcome : record.status, changed };
+    return { status: changed ? state.outcome : record.status, changed };
   },
   { emitsMetrics: true },
 );
