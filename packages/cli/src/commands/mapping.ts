@@ -1,11 +1,13 @@
 import { join, relative, resolve } from "node:path";
+import { UsageError } from "@dvss/core/errors";
 import { checkExamples, formatExampleReport } from "@dvss/core/mapping/check";
 import { nextVersion, type SuggestResult, writeSuggestion } from "@dvss/core/mapping/suggest";
+import { type FieldChange, type WhatIfReport, whatIf } from "@dvss/core/mapping/what-if";
 import { publishVersionDir, requireDirectory } from "@dvss/core/ops/publish";
 import { STANDARD_EVENT_TYPES, type StandardEventType } from "@dvss/core/standard-events";
 import { type Command, Option } from "commander";
 import { EXIT } from "../exit.ts";
-import { fields, table } from "../format.ts";
+import { fields, parseInstant, progressBar, status, table, truncate } from "../format.ts";
 import { type Io, paint } from "../io.ts";
 import { type Cli, type RegisterCommand, type TargetOptions, withJson, withTarget } from "./common.ts";
 
@@ -61,6 +63,102 @@ function suggestText(io: Io, result: SuggestResult, shownDir: string): string {
       : paint(io, "red", `Finish the mapping, then \`npx dvss mapping check ${shownDir}\`.`),
   );
   return lines.join("\n");
+}
+
+const shown = (value: unknown) => (value === undefined ? "(absent)" : JSON.stringify(value));
+const changeLine = (change: FieldChange) => `${change.path}: ${shown(change.now)} → ${shown(change.after)}`;
+
+/** What an operator compares first: the quantity of an inventory, the status of an order. */
+function stateValue(view: Record<string, unknown> | null): string {
+  if (!view) return "(none)";
+  return String("quantityOnHand" in view ? view.quantityOnHand : view.status);
+}
+
+function whatIfText(io: Io, report: WhatIfReport, shownDir: string): string {
+  const { counts } = report;
+  const window = `${report.from ?? "the beginning"} to ${report.to}`;
+  const lines = [
+    `What-if ${report.candidate}: ${counts.events} event(s) of ${report.vendorId} ${report.eventType} from ${window}`,
+    `  ${counts.unchanged} unchanged, ${counts.changed} changed, ${counts.new} new, ${counts.wouldFail} would fail, ` +
+      `${counts.otherVersion} on another schemaVersion (not affected); ${counts.states} canonical state(s) would change`,
+  ];
+  const more = (omitted: number) =>
+    omitted > 0 ? [paint(io, "dim", `  ... and ${omitted} more (--json lists up to the same limit)`)] : [];
+  if (report.wouldFail.length > 0) {
+    lines.push("", paint(io, "bold", "Would fail"));
+    lines.push(
+      table(
+        io,
+        ["ingestId", "externalEventId", "now", "code", "fields", "message"],
+        report.wouldFail.map((item) => [
+          item.ingestId,
+          item.externalEventId,
+          status(io, item.now.code ?? item.now.status),
+          paint(io, "red", item.code),
+          item.fields.join(", "),
+          truncate(item.message, 60),
+        ]),
+      ),
+      ...more(report.omitted.wouldFail),
+    );
+  }
+  if (report.documents.length > 0) {
+    lines.push("", paint(io, "bold", "Documents that would change (field: now → with the candidate)"));
+    lines.push(
+      table(
+        io,
+        ["ingestId", "externalEventId", "change", "fields"],
+        report.documents.map((item) => [
+          item.ingestId,
+          item.externalEventId,
+          status(io, item.change),
+          truncate(
+            item.fields.map(changeLine).join("; ") +
+              (item.appliedAlready ? " (applied already: its state keeps what it said)" : ""),
+            100,
+          ),
+        ]),
+      ),
+      ...more(report.omitted.documents),
+    );
+  }
+  if (report.states.length > 0) {
+    lines.push("", paint(io, "bold", "Canonical states that would change"));
+    lines.push(
+      table(
+        io,
+        ["entity", "value", "version", "also"],
+        report.states.map((item) => [
+          `${item.entity.type} ${item.entity.key}`,
+          `${stateValue(item.now)} → ${stateValue(item.after)}`,
+          `${item.now?.version ?? 0} → ${item.after.version}`,
+          truncate(
+            (item.now ? item.fields : [])
+              .filter((change) => !["quantityOnHand", "status", "version"].includes(change.path))
+              .map((change) => change.path)
+              .join(", "),
+            60,
+          ),
+        ]),
+      ),
+      ...more(report.omitted.states),
+    );
+  }
+  lines.push(
+    "",
+    paint(
+      io,
+      "dim",
+      `Nothing was written. To apply: npx dvss mapping publish ${shownDir}, then npx dvss replay --vendor ${report.vendorId} --event-type ${report.eventType}`,
+    ),
+  );
+  return lines.join("\n");
+}
+
+/** A folder as the operator should read it: relative to where they are, unless that climbs out. */
+function shownPath(cwd: string, dir: string): string {
+  const path = relative(cwd, dir);
+  return path === "" ? "." : path.startsWith("..") ? dir : path;
 }
 
 export const registerMapping: RegisterCommand = (program: Command, cli: Cli) => {
@@ -146,10 +244,52 @@ export const registerMapping: RegisterCommand = (program: Command, cli: Cli) => 
           ...(options.standard && { standard: options.standard }),
         });
         if (!result.check.passed) cli.exit(EXIT.FAILED);
-        const shownDir = relative(io.cwd, versionDir) || ".";
+        const shownDir = shownPath(io.cwd, versionDir);
         cli.print(options, { ...result, versionDir: shownDir }, () => suggestText(io, result, shownDir));
       },
     );
+
+  withTarget(
+    mapping
+      .command("what-if")
+      .description(
+        "what publishing a candidate version and replaying its events would change; writes nothing",
+      )
+      .argument(
+        "<versionDir>",
+        "a candidate folder <vendorId>/<eventType>/<version>/ laid out as in schemas/vendors",
+      )
+      .option("--from <iso>", "events that arrived at or after this instant (default: the whole archive)")
+      .option("--to <iso>", "events that arrived before this instant (default: now)"),
+  )
+    .addHelpText(
+      "after",
+      "\nMaps every archived event of the vendor and event type (those without a schemaVersion, or naming" +
+        "\nthe candidate's) with the candidate, in the CLI, and compares with what is stored: events that would" +
+        "\nfail (code, fields), normalized documents that would change (field: now → then), and canonical" +
+        "\nstates that would change once the replay folds them in (value and version). Run it before" +
+        "\n`mapping publish`. The window is on arrival time, as for replay." +
+        "\nExit codes: 0 no event would fail, 1 some would (or the folder does not compile), 2 usage, 3 no such folder.",
+    )
+    .action(async (versionDir: string, options: TargetOptions & { from?: string; to?: string }) => {
+      const { io } = cli;
+      const from = options.from === undefined ? undefined : parseInstant(options.from, "--from");
+      const to = options.to === undefined ? undefined : parseInstant(options.to, "--to");
+      if (from && to && from >= to) throw new UsageError("--from must be before --to");
+      const dir = resolve(io.cwd, versionDir);
+      let bar: ReturnType<typeof progressBar> | undefined;
+      const report = await whatIf(cli.context(options), dir, {
+        from,
+        to,
+        onListed: (total) => {
+          bar = progressBar(io, "what-if", total);
+        },
+        onProgress: (done) => bar?.tick(done),
+      });
+      bar?.done();
+      if (report.counts.wouldFail > 0) cli.exit(EXIT.FAILED);
+      cli.print(options, report, () => whatIfText(io, report, shownPath(io.cwd, dir)));
+    });
 
   withTarget(
     mapping

@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir, vendorsWith, writeInventoryVersion } from "../../local/test/harness.ts";
+import { type CliHarness, startCliHarness } from "./harness.ts";
+
+/*
+ * A candidate that changes one field (the SKU, upper-cased) is tried with what-if, then published
+ * and replayed for real in the same runtime: what-if must name exactly the entities whose state
+ * the replay changes, with the states the replay leaves.
+ */
+const CURRENT = `{"eventType": "InventoryUpdated", "data": {"warehouseId": payload.site, "sku": payload.item, "quantityOnHand": payload.units}}`;
+const CANDIDATE = `{"eventType": "InventoryUpdated", "data": {"warehouseId": payload.site, "sku": $uppercase(payload.item), "quantityOnHand": payload.units}}`;
+
+const stock = (
+  externalEventId: string,
+  item: string,
+  units: unknown,
+  occurredAt: string,
+  schemaVersion?: string,
+) => ({
+  vendorId: "vendorW",
+  externalEventId,
+  eventType: "inventory_update",
+  occurredAt,
+  ...(schemaVersion && { schemaVersion }),
+  payload: { site: "ROA", item, units },
+});
+
+// Every entity the events name now or with the candidate.
+const SKUS = ["W-1", "w-1", "W-2", "w-2", "W-3", "w-5", "W-5"];
+
+let dvss: CliHarness;
+let candidateDir: string;
+
+beforeAll(async () => {
+  const example = {
+    payload: { site: "ROA", item: "w-9", units: 1 },
+    data: { warehouseId: "ROA", sku: "W-9", quantityOnHand: 1 },
+  };
+  dvss = await startCliHarness({
+    vendorsDir: vendorsWith({
+      vendorId: "vendorW",
+      name: "Vendor W",
+      mapping: CURRENT,
+      example: { ...example, data: { ...example.data, sku: "w-9" } },
+    }),
+  });
+  candidateDir = writeInventoryVersion(tempDir("dvss-what-if-"), "vendorW", "2", CANDIDATE, example);
+  for (const envelope of [
+    stock("w-e1", "W-1", 5, "2026-01-30T20:00:00Z"),
+    stock("w-e2", "w-2", 3, "2026-01-30T20:00:00Z"),
+    // Text units: MAPPING_FAILED now and with the candidate.
+    stock("w-e3", "W-3", "7", "2026-01-30T20:00:00Z"),
+    stock("w-e4", "W-1", 9, "2026-01-30T21:00:00Z"),
+    // Names version 1: a publish of version 2 does not change how it maps.
+    stock("w-e5", "w-5", 4, "2026-01-30T20:00:00Z", "1"),
+    // Later than W-1's events: with the candidate it becomes W-1's latest snapshot.
+    stock("w-e7", "w-1", 20, "2026-01-30T22:00:00Z"),
+  ]) {
+    await dvss.postAndSettle(envelope);
+  }
+}, 60_000);
+afterAll(async () => {
+  await dvss?.close();
+});
+
+async function states(): Promise<Map<string, unknown>> {
+  const found = new Map<string, unknown>();
+  for (const sku of SKUS) {
+    const response = await dvss.request("GET", `/v1/state/inventory/ROA/${sku}`, {
+      headers: { authorization: "Bearer local-consumer-key" },
+    });
+    if (response.status === 200) found.set(`ROA#${sku}`, response.body);
+  }
+  return found;
+}
+
+async function stored() {
+  const records = (await dvss.records()).map(({ ingestId, status, normalizedKey, attempts }) => ({
+    ingestId,
+    status,
+    normalizedKey,
+    attempts,
+  }));
+  return { records, states: await states() };
+}
+
+describe("dvss mapping what-if", () => {
+  it("prints the three lists as tables and limits the window to --from/--to (before any publish)", async () => {
+    const run = await dvss.cli("mapping", "what-if", candidateDir);
+    expect(run.stdout).toContain(
+      "What-if vendorW/inventory_update/2: 6 event(s) of vendorW inventory_update",
+    );
+    expect(run.stdout).toMatch(
+      /Would fail\n.*\n\S+\s+w-e3\s+MAPPING_FAILED\s+MAPPING_FAILED\s+data\.quantityOnHand/,
+    );
+    expect(run.stdout).toMatch(/w-e2\s+changed\s+data\.sku: "w-2" → "W-2"/);
+    expect(run.stdout).toMatch(/inventory ROA#W-1\s+9 → 20\s+2 → 3\s+asOf, lastIngestId\n/);
+    expect(run.stdout).toMatch(/inventory ROA#W-2\s+\(none\) → 3\s+0 → 1\n/);
+
+    const empty = await dvss.cli(
+      "mapping",
+      "what-if",
+      candidateDir,
+      "--to",
+      "2020-01-01T00:00:00Z",
+      "--json",
+    );
+    expect(empty.code).toBe(0);
+    expect(empty.json().counts.events).toBe(0);
+    expect(
+      (
+        await dvss.cli(
+          "mapping",
+          "what-if",
+          candidateDir,
+          "--from",
+          "2030-01-01T00:00:00Z",
+          "--to",
+          "2020-01-01T00:00:00Z",
+        )
+      ).code,
+    ).toBe(2);
+  });
+
+  it("predicts what publish + replay changes: failures, documents and exactly the states, writing nothing", async () => {
+    const before = await stored();
+
+    const run = await dvss.cli("mapping", "what-if", candidateDir, "--json");
+
+    expect(run.code).toBe(1); // w-e3 would fail
+    const report = run.json();
+    expect(await stored()).toEqual(before);
+    expect(report.candidate).toBe("vendorW/inventory_update/2");
+    expect(report.counts).toEqual({
+      events: 6,
+      unchanged: 2,
+      changed: 2,
+      new: 0,
+      wouldFail: 1,
+      otherVersion: 1,
+      orphans: 0,
+      states: 2,
+    });
+    expect(report.wouldFail).toEqual([
+      expect.objectContaining({
+        externalEventId: "w-e3",
+        now: { status: "FAILED_NORMALIZE", code: "MAPPING_FAILED" },
+        code: "MAPPING_FAILED",
+        fields: ["data.quantityOnHand"],
+      }),
+    ]);
+    expect(
+      report.documents.map(
+        (item: { externalEventId: string; change: string; fields: unknown; appliedAlready: boolean }) => [
+          item.externalEventId,
+          item.change,
+          item.fields,
+          item.appliedAlready,
+        ],
+      ),
+    ).toEqual([
+      ["w-e2", "changed", [{ path: "data.sku", now: "w-2", after: "W-2" }], false],
+      ["w-e7", "changed", [{ path: "data.sku", now: "w-1", after: "W-1" }], false],
+    ]);
+    expect(report.states.map((item: { entity: { key: string } }) => item.entity.key)).toEqual([
+      "ROA#W-1",
+      "ROA#W-2",
+    ]);
+    const [w1, w2] = report.states;
+    expect([w1.now.quantityOnHand, w1.now.version, w1.after.quantityOnHand, w1.after.version]).toEqual([
+      9, 2, 20, 3,
+    ]);
+    expect(w2.now).toBeNull();
+    expect([w2.after.quantityOnHand, w2.after.version]).toEqual([3, 1]);
+
+    // The real thing, in the same runtime.
+    expect((await dvss.cli("mapping", "publish", candidateDir)).code).toBe(0);
+    const replay = await dvss.cli(
+      "replay",
+      "--vendor",
+      "vendorW",
+      "--event-type",
+      "inventory_update",
+      "--json",
+    );
+    expect(replay.json().counts).toEqual({ unchanged: 3, changed: 2, quarantined: 1 });
+    const after = await states();
+
+    const changed = [...after.keys()].filter(
+      (key) => JSON.stringify(after.get(key)) !== JSON.stringify(before.states.get(key)),
+    );
+    expect(changed.sort()).toEqual(report.states.map((item: { entity: { key: string } }) => item.entity.key));
+    for (const item of report.states) expect(after.get(item.entity.key)).toEqual(item.after);
+  }, 60_000);
+
+  it("refuses a folder that is not a version folder, or does not exist", async () => {
+    expect((await dvss.cli("mapping", "what-if", tempDir("dvss-what-if-none-"))).code).toBe(2);
+    expect((await dvss.cli("mapping", "what-if", "/nonexistent/vendorW/inventory_update/3")).code).toBe(3);
+  });
+});
