@@ -403,6 +403,25 @@ describe("compiled version cache", () => {
     expect(compiled.id).toBe("acme/stock/1");
   });
 
+  it("keeps at most maxCompiledVersions, dropping the least recently used", async () => {
+    const source = createInMemorySource({
+      vendors: [vendor],
+      versions: [version("1", mapsTo("")), version("2", mapsTo("")), version("3", mapsTo(""))],
+    });
+    const loadMappingVersion = vi.spyOn(source, "loadMappingVersion");
+    const engine = createMappingEngine({ source, maxCompiledVersions: 2 });
+    const one = await engine.compiled("acme", "stock", "1");
+    await engine.compiled("acme", "stock", "2");
+
+    // 1 used again, so 2 is the least recently used when 3 comes in.
+    expect(await engine.compiled("acme", "stock", "1")).toBe(one);
+    await engine.compiled("acme", "stock", "3");
+    expect(await engine.compiled("acme", "stock", "1")).toBe(one);
+    await engine.compiled("acme", "stock", "2");
+
+    expect(loadMappingVersion.mock.calls.map((call) => call[2])).toEqual(["1", "2", "3", "2"]);
+  });
+
   it("compiles again after clearCache", async () => {
     const source = createInMemorySource({ vendors: [vendor], versions: [version("1", mapsTo(""))] });
     const engine = createMappingEngine({ source });

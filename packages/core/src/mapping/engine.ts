@@ -15,7 +15,12 @@ export interface MappingEngineOptions {
   limits?: Partial<MappingLimits>;
   /** Where mappings are evaluated (isolation.ts); default the process's shared pool. */
   pool?: MappingPool;
+  /** Compiled versions kept at most (default MAX_COMPILED_VERSIONS); past it the least recently used goes. */
+  maxCompiledVersions?: number;
 }
+
+/** A container keeps this many compiled versions: every vendor event type's active ones and then some. */
+export const MAX_COMPILED_VERSIONS = 256;
 
 /** Validates vendor payloads and maps them to standard events, from whatever source holds the definitions. */
 export interface MappingEngine {
@@ -32,14 +37,16 @@ export interface MappingEngine {
 }
 
 /**
- * Compiled versions are cached per (vendorId, eventType, version) for the life of the engine:
- * a published version never changes. Which version is active is read from the source on every
- * selection, so a newly published version is used by the next event or redrive.
+ * Compiled versions are cached per (vendorId, eventType, version), the least recently used
+ * dropped past maxCompiledVersions: a published version never changes, so a cached one is never
+ * stale. Which version is active is asked of the source on every selection (which keeps it for
+ * its own freshness period), so a newly published version is used by the next event or redrive.
  */
 export function createMappingEngine(options: MappingEngineOptions): MappingEngine {
   const { source } = options;
   const limits: MappingLimits = { ...DEFAULT_MAPPING_LIMITS, ...options.limits };
   const cache = new Map<string, Promise<CompiledMapping>>();
+  const maxCompiled = options.maxCompiledVersions ?? MAX_COMPILED_VERSIONS;
 
   async function load(vendorId: string, eventType: string, version: string): Promise<CompiledMapping> {
     const definition = await source.loadMappingVersion(vendorId, eventType, version);
@@ -70,11 +77,16 @@ export function createMappingEngine(options: MappingEngineOptions): MappingEngin
     compiled(vendorId, eventType, version) {
       const key = mappingId(vendorId, eventType, version);
       let compiled = cache.get(key);
-      if (!compiled) {
+      if (compiled) {
+        // Most recently used last: the first entry is the one to drop.
+        cache.delete(key);
+        cache.set(key, compiled);
+      } else {
         // The promise is cached so concurrent events compile once; a failure is not kept, so a
         // fixed definition (or a source that was briefly unavailable) is picked up next time.
         compiled = load(vendorId, eventType, version);
         cache.set(key, compiled);
+        if (cache.size > maxCompiled) cache.delete(cache.keys().next().value as string);
         const pending = compiled;
         pending.catch(() => {
           if (cache.get(key) === pending) cache.delete(key);
