@@ -122,6 +122,64 @@ describe("dvss mapping what-if", () => {
     ).toBe(2);
   });
 
+  it("a changed document on the entity it was applied to leaves the state: applied already", async () => {
+    const plusOne = `{"eventType": "InventoryUpdated", "data": {"warehouseId": payload.site, "sku": payload.item, "quantityOnHand": payload.units + 1}}`;
+    const example = {
+      payload: { site: "ROA", item: "w-9", units: 1 },
+      data: { warehouseId: "ROA", sku: "w-9", quantityOnHand: 2 },
+    };
+    const dir = writeInventoryVersion(tempDir("dvss-what-if-"), "vendorW", "3", plusOne, example);
+
+    const report = (await dvss.cli("mapping", "what-if", dir, "--json")).json();
+
+    expect(report.counts).toMatchObject({ events: 6, changed: 4, wouldFail: 1, otherVersion: 1, states: 0 });
+    expect(report.states).toEqual([]);
+    for (const item of report.documents) {
+      expect(item.appliedAlready).toBe(true);
+      expect(item.fields).toEqual([
+        { path: "data.quantityOnHand", now: expect.any(Number), after: expect.any(Number) },
+      ]);
+    }
+    // "7" + 1: JSONata refuses to add text.
+    expect(report.wouldFail).toEqual([
+      expect.objectContaining({ externalEventId: "w-e3", code: "MAPPING_FAILED" }),
+    ]);
+  });
+
+  it("an event that fails now and maps with the candidate is a new document and a new state", async () => {
+    const numbers = `{"eventType": "InventoryUpdated", "data": {"warehouseId": payload.site, "sku": payload.item, "quantityOnHand": $number(payload.units)}}`;
+    const example = {
+      payload: { site: "ROA", item: "w-9", units: "1" },
+      data: { warehouseId: "ROA", sku: "w-9", quantityOnHand: 1 },
+    };
+    const dir = writeInventoryVersion(tempDir("dvss-what-if-"), "vendorW", "4", numbers, example);
+
+    const run = await dvss.cli("mapping", "what-if", dir, "--json");
+
+    expect(run.code).toBe(0);
+    const report = run.json();
+    expect(report.counts).toMatchObject({ events: 6, unchanged: 4, new: 1, wouldFail: 0, states: 1 });
+    expect(report.documents).toEqual([
+      expect.objectContaining({
+        externalEventId: "w-e3",
+        change: "new",
+        now: { status: "FAILED_NORMALIZE", code: "MAPPING_FAILED" },
+        fields: [
+          { path: "eventType", after: "InventoryUpdated" },
+          { path: "data", after: { warehouseId: "ROA", sku: "W-3", quantityOnHand: 7 } },
+        ],
+        appliedAlready: false,
+      }),
+    ]);
+    expect(report.states).toEqual([
+      expect.objectContaining({
+        entity: { type: "inventory", key: "ROA#W-3" },
+        now: null,
+        after: expect.objectContaining({ quantityOnHand: 7, version: 1, sourceVendorId: "vendorW" }),
+      }),
+    ]);
+  });
+
   it("predicts what publish + replay changes: failures, documents and exactly the states, writing nothing", async () => {
     const before = await stored();
 
