@@ -2,6 +2,11 @@ import { newIngestId } from "../src/ids.ts";
 import { rawKey } from "../src/keys.ts";
 import type { NormalizedDocument } from "../src/normalized.ts";
 import type { OrderLine, OrderStatus } from "../src/standard-events.ts";
+import { historyNeeded, type InventoryEntry, type InventoryState } from "../src/state/inventory.ts";
+import { compareLogged } from "../src/state/log.ts";
+import { orderKeyOf } from "../src/state/order-key.ts";
+import { applyEvent, type EntityState, entityOf, isInventoryDocument } from "../src/state/rules.ts";
+import type { ApplyOptions, ApplyOutcome } from "../src/state/types.ts";
 
 /** Builders of normalized documents for state tests: each gets a fresh ingestId and its raw key. */
 
@@ -61,3 +66,43 @@ export const orderStatusChanged = (orderId: string, status: OrderStatus, meta: E
 /** `2026-01-30T20:00:00Z` plus some minutes: readable times for hand-written cases. */
 export const at = (minutes: number) =>
   new Date(Date.UTC(2026, 0, 30, 20, 0, 0) + minutes * 60_000).toISOString();
+
+/**
+ * applyEvent with an in-memory event log, as applyStateChange reads the entity's log: each applied
+ * inventory event is logged, and an event that needs history (historyNeeded) gets the logged
+ * events of its range, in fold order.
+ */
+export function applyWithLog(): (
+  state: EntityState | undefined,
+  doc: NormalizedDocument,
+  options: ApplyOptions,
+) => ApplyOutcome<EntityState> {
+  const logs = new Map<string, InventoryEntry[]>();
+  return (state, doc, options) => {
+    const entity = `${entityOf(doc).type}:${entityOf(doc).key}`;
+    const logged = logs.get(entity) ?? [];
+    const needed = isInventoryDocument(doc)
+      ? historyNeeded(state as InventoryState | undefined, doc, options)
+      : undefined;
+    const history = needed
+      ? logged
+          .filter((e) => (needed.from === undefined || e.key.at >= needed.from) && e.key.at <= needed.through)
+          .sort(compareLogged)
+      : undefined;
+    const outcome = applyEvent(state, doc, { ...options, ...(history && { history }) });
+    if (outcome.changed && isInventoryDocument(doc)) {
+      const set = doc.eventType === "InventoryUpdated";
+      logs.set(entity, [
+        ...logged,
+        {
+          key: orderKeyOf(doc, options.priority),
+          ingestId: doc.ingestId,
+          occurredAt: doc.occurredAt,
+          op: set ? "set" : "add",
+          value: set ? doc.data.quantityOnHand : (doc.data as { quantityDelta: number }).quantityDelta,
+        },
+      ]);
+    }
+    return outcome;
+  };
+}

@@ -10,7 +10,14 @@ import {
   type InventoryDocument,
   type OrderDocument,
 } from "../src/state/types.ts";
-import { at, inventoryAdjusted, inventoryUpdated, orderCreated, orderStatusChanged } from "./state-events.ts";
+import {
+  applyWithLog,
+  at,
+  inventoryAdjusted,
+  inventoryUpdated,
+  orderCreated,
+  orderStatusChanged,
+} from "./state-events.ts";
 
 const PRIORITIES: Record<string, number> = { vendorA: 10, vendorB: 20, vendorC: 10, vendorX: 30 };
 const HOUR = 60 * 60_000;
@@ -207,24 +214,56 @@ describe("inventory rules", () => {
     expect(state.sourceVendorId).toBe("vendorA");
   });
 
-  it("folds events older than the watermark into the base, then reports anything at or before them as STALE_EVENT without a version", () => {
+  it("folds events older than the watermark into the base, and an event sorting into the base in its place, from the log", () => {
+    const apply = applyWithLog();
     const old = inventoryAdjusted(3, { occurredAt: at(0) });
     const newer = inventoryUpdated(10, { occurredAt: at(60) });
+    const afterIt = inventoryAdjusted(4, { occurredAt: at(100) });
     const muchNewer = inventoryAdjusted(1, { occurredAt: at(26 * 60) });
-    const { state } = applyInOrder<InventoryState>([old, newer, muchNewer]);
-    const late = inventoryAdjusted(-1, { occurredAt: at(30) });
+    let state: InventoryState | undefined;
+    for (const event of [old, newer, afterIt, muchNewer])
+      state = apply(state, event, { priority: 10 }).item as InventoryState;
+    const folded = state as InventoryState;
+    const beforeSnapshot = inventoryAdjusted(-1, { occurredAt: at(30) });
+    const afterSnapshot = inventoryAdjusted(-2, { occurredAt: at(90) });
 
-    const outcome = applyInventoryEvent(state, late, { priority: 10 });
+    const stale = apply(folded, beforeSnapshot, { priority: 10 });
+    const placed = apply(stale.item, afterSnapshot, { priority: 10 });
+    const withoutLog = () => applyInventoryEvent(folded, afterSnapshot, { priority: 10 });
 
-    expect(state.fold.entries.map((entry) => entry.ingestId)).toEqual([muchNewer.ingestId]);
-    expect(state.fold.base.quantity).toBe(10);
-    expect(state.quantityOnHand).toBe(11);
-    expect(outcome.changed).toBe(false);
-    expect(outcome.item).toBe(state);
-    expect(outcome.divergences).toEqual([
-      expect.objectContaining({ kind: "STALE_EVENT", ingestId: late.ingestId }),
+    expect(folded.fold.entries.map((entry) => entry.ingestId)).toEqual([muchNewer.ingestId]);
+    expect(folded.fold.base.quantity).toBe(14);
+    expect(folded.quantityOnHand).toBe(15);
+    expect([stale.changed, stale.item.version, (stale.item as InventoryState).quantityOnHand]).toEqual([
+      true,
+      5,
+      15,
     ]);
-    expect(outcome.divergences[0]?.reason).toMatch(/^BEFORE_WATERMARK/);
+    expect(stale.divergences).toEqual([
+      expect.objectContaining({ kind: "STALE_EVENT", ingestId: beforeSnapshot.ingestId }),
+    ]);
+    expect(stale.divergences[0]?.reason).toMatch(/^BEFORE_SNAPSHOT/);
+    expect(stale.divergences[0]?.related?.ingestId).toBe(newer.ingestId);
+    expect([placed.changed, placed.item.version, (placed.item as InventoryState).quantityOnHand]).toEqual([
+      true,
+      6,
+      13,
+    ]);
+    expect((placed.item as InventoryState).fold.base.quantity).toBe(12);
+    expect(placed.divergences).toEqual([]);
+    expect(withoutLog).toThrow(/needs the log/);
+  });
+
+  it("changes nothing for a replay of an event the item folded away, found in the log", () => {
+    const apply = applyWithLog();
+    const old = inventoryAdjusted(3, { occurredAt: at(0) });
+    const muchNewer = inventoryAdjusted(1, { occurredAt: at(26 * 60) });
+    const state = apply(apply(undefined, old, { priority: 10 }).item, muchNewer, { priority: 10 }).item;
+
+    const replay = apply(state, old, { priority: 10 });
+
+    expect((state as InventoryState).fold.entries).toHaveLength(1);
+    expect(replay).toEqual({ item: state, changed: false, divergences: [] });
   });
 
   it("still applies an event older than the watermark when nothing after it was forgotten, and folds it at once", () => {

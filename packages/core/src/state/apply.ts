@@ -1,9 +1,10 @@
 import { formatPosition } from "../entities/outbox.ts";
 import { WriteContentionError } from "../errors.ts";
 import type { NormalizedDocument } from "../normalized.ts";
-import { writeDivergences } from "./divergences.ts";
-import { publishChange, takePosition, wasApplied, writeGap } from "./feed.ts";
-import { applyEvent, entityOf } from "./rules.ts";
+import { publishChange, takePosition, writeGap } from "./feed.ts";
+import { historyNeeded, type InventoryState } from "./inventory.ts";
+import { inventoryEntryOf, readLog } from "./log.ts";
+import { applyEvent, entityOf, isInventoryDocument } from "./rules.ts";
 import {
   assertStateFits,
   placeDivergences,
@@ -47,10 +48,9 @@ export interface ApplyStateResult {
   entity: EntityRef;
   /**
    * APPLIED: the event joined the entity's history (new version, one feed entry; it may still carry
-   * divergences, e.g. STALE_EVENT before a later snapshot). STALE: older than what the entity
-   * already forgot; not applied, STALE_EVENT recorded. ALREADY_APPLIED: a replay; nothing written.
+   * divergences, e.g. STALE_EVENT before a later snapshot). ALREADY_APPLIED: a replay; nothing written.
    */
-  outcome: "APPLIED" | "STALE" | "ALREADY_APPLIED";
+  outcome: "APPLIED" | "ALREADY_APPLIED";
   /** The entity's version after this call. */
   version: number;
   divergences: { kind: DivergenceKind; divergenceId: string }[];
@@ -61,8 +61,8 @@ export interface ApplyStateResult {
 /**
  * Applies one normalized event to canonical state (docs/spec/canonical-state.md).
  *
- * Read the item; finish publishing its previous change if a crash left it unpublished; apply the
- * rules; take a feed position; write the item with a compare-and-swap on `version`; publish
+ * Read the item; finish publishing its previous change if a crash left it unpublished; read the
+ * entity's log if the event sorts into the item's base (a late event); apply the rules; take a feed position; write the item with a compare-and-swap on `version`; publish
  * (divergences, then the feed entry). A lost compare-and-swap closes its position as a gap,
  * waits (full-jitter backoff), re-reads and re-applies, at most `maxAttempts` times, then throws
  * WriteContentionError, which the workflow retries (never a reason to quarantine). Every
@@ -87,23 +87,18 @@ export async function applyStateChange(
     // The previous change goes into the feed before this one can take a position after it.
     if (stored) await publishChange(entities, stored, now);
 
-    const outcome = applyEvent(stored?.state, doc, {
-      priority: options.vendorPriority,
-      rules: options.rules,
-    });
+    const rules = { priority: options.vendorPriority, rules: options.rules };
+    const needed = isInventoryDocument(doc)
+      ? historyNeeded(stored?.state as InventoryState | undefined, doc, rules)
+      : undefined;
+    const history = needed
+      ? (await readLog(entities, entity, needed, (read) => needed.enough(read.map(inventoryEntryOf)))).map(
+          inventoryEntryOf,
+        )
+      : undefined;
+    const outcome = applyEvent(stored?.state, doc, { ...rules, ...(history && { history }) });
     if (!outcome.changed) {
-      // Forgotten by the item is not the same as never applied: a replay of a folded event is no news.
-      const divergences =
-        outcome.divergences.length > 0 && !(await wasApplied(entities, doc.ingestId))
-          ? outcome.divergences
-          : [];
-      await writeDivergences(entities, divergences, now);
-      return {
-        entity,
-        outcome: divergences.length > 0 ? "STALE" : "ALREADY_APPLIED",
-        version: stored?.state.version ?? 0,
-        divergences: summary(divergences),
-      };
+      return { entity, outcome: "ALREADY_APPLIED", version: stored?.state.version ?? 0, divergences: [] };
     }
 
     // Divergences too large for the item go to chunks first; an item too large is refused
@@ -114,6 +109,7 @@ export async function applyStateChange(
       ingestId: doc.ingestId,
       event: doc,
       mappingVersion: options.mappingVersion,
+      priority: options.vendorPriority,
       appliedAt: now.toISOString(),
       divergences: outcome.divergences,
     });

@@ -2,6 +2,7 @@ import { FEED_SHARD, formatPosition, type OutboxEntryItem } from "../entities/ou
 import { BadRequestError, DvssError } from "../errors.ts";
 import type { NormalizedDocument } from "../normalized.ts";
 import { writeDivergences } from "./divergences.ts";
+import { loggedEventOf, writeLoggedEvent } from "./log.ts";
 import type { EntityState } from "./rules.ts";
 import {
   conditionalWrite,
@@ -71,7 +72,7 @@ const isEntryOf = (entry: OutboxEntryItem, change: PendingChange) =>
   entry.version === change.version;
 
 /**
- * Finishes publishing a state item's pending change: its divergences, then its feed entry at the
+ * Finishes publishing a state item's pending change: its log item and divergences, then its feed entry at the
  * reserved position (moving it to a new position if a reader closed that one). Idempotent: a
  * published change costs one read. Returns the change's position, or undefined when a later version
  * already exists (its writer published this change first).
@@ -97,7 +98,9 @@ export async function publishChange(
       );
     }
     if (!entry) {
-      // Divergences first: a change in the feed has its divergences recorded.
+      // The log and divergences first: a change in the feed is in its entity's log and has its
+      // divergences recorded, so a published change needs nothing more.
+      await writeLoggedEvent(entities, loggedEventOf(change));
       await writeDivergences(entities, await divergencesOf(entities, change), now);
       const written = await conditionalWrite("Write a feed entry", () =>
         entities.outboxEntries
@@ -130,17 +133,6 @@ export async function publishChange(
     if (!current || current.change.version !== change.version) return undefined;
     position = current.changePosition;
   }
-}
-
-/** Whether an event was ever applied: its feed entry exists (for events the state item forgot). */
-export async function wasApplied(
-  entities: Pick<StateEntities, "outboxEntries">,
-  ingestId: string,
-): Promise<boolean> {
-  const { data } = await storeCall("Find a feed entry by ingestId", () =>
-    entities.outboxEntries.query.byIngestId({ ingestId }).go(),
-  );
-  return data.some((entry) => entry.kind === "change");
 }
 
 export interface FeedItem {

@@ -1,7 +1,14 @@
 import { QuantityOutOfRangeError } from "../errors.ts";
 import { composeKey, rawKey } from "../keys.ts";
 import { valueBytes } from "./item-size.ts";
-import { compareOrderKeys, insertSorted, instantMillis, type OrderKey, orderKeyOf } from "./order-key.ts";
+import {
+  compareOrderKeys,
+  insertSorted,
+  instantMillis,
+  instantOf,
+  type OrderKey,
+  orderKeyOf,
+} from "./order-key.ts";
 import {
   type ApplyOptions,
   type ApplyOutcome,
@@ -128,14 +135,67 @@ function compact(fold: InventoryFold, rules: StateRuleOptions, applying: Applyin
   };
 }
 
+/** What the log must give to fold an event: its logged events with an instant in [from, through]. */
+export interface HistoryRange {
+  /** Absent: from the entity's first event. */
+  from?: string;
+  through: string;
+  /** True once the events read so far (in instant order) are all the fold can use. */
+  enough(read: readonly InventoryEntry[]): boolean;
+}
+
+/** 0000-01-01T00:00:00Z: the earliest instant an RFC 3339 date-time can name. */
+const EARLIEST_MS = -62_167_219_200_000;
+
+/** The instant `ms` milliseconds from the epoch, as instantOf writes it; undefined before year 0. */
+function instantAt(ms: number): string | undefined {
+  return ms < EARLIEST_MS ? undefined : instantOf(new Date(ms).toISOString());
+}
+
 /**
- * Applies one inventory event (docs/spec/canonical-state.md). Pure: the same state and event give the same outcome.
+ * Whether applying `doc` needs the entity's log, and which part (docs/spec/canonical-state.md,
+ * "Late events"): an event that sorts at or before the item's base needs the events after it that
+ * the base holds (up to the first later snapshot); a snapshot also needs the snapshots within the
+ * conflict window that the base holds. Undefined when the item alone suffices.
+ */
+export function historyNeeded(
+  state: InventoryState | undefined,
+  doc: InventoryDocument,
+  options: ApplyOptions,
+): HistoryRange | undefined {
+  const through = state?.fold.base.through;
+  if (!through || state.fold.entries.some((entry) => entry.ingestId === doc.ingestId)) return undefined;
+  const rules = { ...DEFAULT_STATE_RULES, ...options.rules };
+  const key = orderKeyOf(doc, options.priority);
+  const isSnapshot = doc.eventType === "InventoryUpdated";
+  const at = instantMillis(key.at);
+  const late = compareOrderKeys(key, through) <= 0;
+  const reachesBase = isSnapshot && at - rules.conflictWindowMs <= instantMillis(through.at);
+  if (!late && !reachesBase) return undefined;
+  const from = isSnapshot ? instantAt(at - rules.conflictWindowMs) : key.at;
+  return {
+    ...(from !== undefined && { from }),
+    through: through.at,
+    enough: (read) =>
+      read.some(
+        (other) =>
+          other.op === "set" &&
+          compareOrderKeys(other.key, key) > 0 &&
+          (!isSnapshot || instantMillis(other.key.at) > at + rules.conflictWindowMs),
+      ),
+  };
+}
+
+/**
+ * Applies one inventory event (docs/spec/canonical-state.md). Pure: the same state, event and
+ * history give the same outcome.
  *
- * - Already in the item (same ingestId): nothing changes, nothing is reported.
- * - At or before what the watermark forgot: STALE_EVENT (BEFORE_WATERMARK), state and version unchanged.
- * - Otherwise the event joins the history (version + 1) at its place in fold order. If a later
- *   snapshot is already there it cannot change the quantity: STALE_EVENT (BEFORE_SNAPSHOT), yet it
- *   counts, so the version does not depend on whether it came before or after that snapshot.
+ * - Already in the item or in the history (same ingestId): nothing changes, nothing is reported.
+ * - Otherwise the event joins the history (version + 1) at its place in fold order, in the kept
+ *   window or, sorting at or before it, in the base (`options.history`, from the entity's log, as
+ *   historyNeeded says). If a later snapshot is already there it cannot change the quantity:
+ *   STALE_EVENT (BEFORE_SNAPSHOT), yet it counts, so the version does not depend on whether it
+ *   came before or after that snapshot.
  * - A quantity below zero is kept: NEGATIVE_QUANTITY_RESULT.
  * - A quantity beyond ±(2^53−1), at any step of the fold, is refused: QuantityOutOfRangeError.
  * - Two vendors' snapshots within conflictWindowMs that disagree: CONFLICTING_SOURCE, on the later one.
@@ -152,8 +212,16 @@ export function applyInventoryEvent(
       `Event ${doc.ingestId} is for ${inventoryKey(warehouseId, sku)}, not ${inventoryKey(state.warehouseId, state.sku)}`,
     );
   }
-  if (state?.fold.entries.some((entry) => entry.ingestId === doc.ingestId)) {
-    return { item: state, changed: false, divergences: [] };
+  const needed = historyNeeded(state, doc, options);
+  if (needed && !options.history) {
+    throw new Error(
+      `Event ${doc.ingestId} sorts into the base of ${inventoryKey(warehouseId, sku)}: its fold needs the log`,
+    );
+  }
+  const history = needed ? (options.history ?? []) : [];
+  const alreadyApplied = (entry: InventoryEntry) => entry.ingestId === doc.ingestId;
+  if (state?.fold.entries.some(alreadyApplied) || history.some(alreadyApplied)) {
+    return { item: state as InventoryState, changed: false, divergences: [] };
   }
 
   const entity: EntityRef = { type: "inventory", key: inventoryKey(warehouseId, sku) };
@@ -174,20 +242,35 @@ export function applyInventoryEvent(
     reason,
     ...(related && { related }),
   });
+  const applying = { entity, ingestId: doc.ingestId };
 
   const fold = state?.fold ?? { base: { quantity: 0 }, entries: [] };
-  if (fold.base.through && compareOrderKeys(entry.key, fold.base.through) <= 0) {
-    const reason = "BEFORE_WATERMARK: the event sorts before events already folded into the quantity";
-    return {
-      item: state as InventoryState,
-      changed: false,
-      divergences: [divergence("STALE_EVENT", reason)],
-    };
+  const { through } = fold.base;
+  // What the base holds, from the log: the item's window is the rest.
+  const inBase = through ? history.filter((other) => compareOrderKeys(other.key, through) <= 0) : [];
+  let base = fold.base;
+  let entries = fold.entries;
+  let laterSnapshot: InventoryEntry | undefined;
+  if (through && compareOrderKeys(entry.key, through) <= 0) {
+    // Late: the event joins the base, in its place among the events the base holds.
+    const after = inBase.filter((other) => compareOrderKeys(other.key, entry.key) > 0);
+    const snapshotInBase = after.find((other) => other.op === "set");
+    laterSnapshot = snapshotInBase ?? entries.find((other) => other.op === "set");
+    if (!snapshotInBase) {
+      // No snapshot after it in the base: what follows it there are additions.
+      const quantity =
+        entry.op === "add"
+          ? foldQuantity(base.quantity, [entry], applying)
+          : foldQuantity(0, [entry, ...after], applying);
+      base = { quantity, through };
+    }
+  } else {
+    const inserted = insertSorted(fold.entries, entry);
+    entries = inserted.list;
+    laterSnapshot = entries.slice(inserted.index + 1).find((other) => other.op === "set");
   }
 
-  const { list: entries, index } = insertSorted(fold.entries, entry);
   const divergences: Divergence[] = [];
-  const laterSnapshot = entries.slice(index + 1).find((other) => other.op === "set");
   if (laterSnapshot) {
     const reason =
       "BEFORE_SNAPSHOT: the event sorts before a snapshot already applied, so it cannot change the quantity";
@@ -195,8 +278,9 @@ export function applyInventoryEvent(
   }
   if (entry.op === "set") {
     const at = instantMillis(entry.key.at);
-    for (const other of entries) {
+    for (const other of [...inBase, ...entries]) {
       if (
+        other === entry ||
         other.op !== "set" ||
         other.key.vendorId === entry.key.vendorId ||
         other.value === entry.value ||
@@ -218,15 +302,14 @@ export function applyInventoryEvent(
     }
   }
 
-  const applying = { entity, ingestId: doc.ingestId };
-  const quantityOnHand = foldQuantity(fold.base.quantity, entries, applying);
+  const quantityOnHand = foldQuantity(base.quantity, entries, applying);
   if (!laterSnapshot && quantityOnHand < 0) {
     divergences.push(
       divergence("NEGATIVE_QUANTITY_RESULT", `The quantity is ${quantityOnHand} after the event`),
     );
   }
 
-  const compacted = compact({ base: fold.base, entries }, rules, applying);
+  const compacted = compact({ base, entries }, rules, applying);
   const newest = compacted.entries.at(-1) as InventoryEntry;
   return {
     item: {

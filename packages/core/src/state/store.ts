@@ -16,6 +16,7 @@ export type StateEntities = Pick<
   | "inventoryStates"
   | "orderStates"
   | "pendingDivergences"
+  | "entityEvents"
   | "divergences"
   | "outboxEntries"
   | "outboxSequence"
@@ -31,6 +32,8 @@ export interface PendingChange {
   ingestId: string;
   event: NormalizedDocument;
   mappingVersion: string;
+  /** The vendor's priority when the event was applied: its fold position, for the event log. */
+  priority: number;
   appliedAt: string;
   /** The change's divergences, when they fit on the item (INLINE_DIVERGENCE_BYTES). */
   divergences: Divergence[];
