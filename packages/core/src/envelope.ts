@@ -23,7 +23,7 @@ export const VENDOR_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 // RFC 3339 date-time with a mandatory offset or Z; fractional seconds allowed.
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$/;
 
-function isRfc3339(value: string): boolean {
+export function isRfc3339(value: string): boolean {
   const m = RFC3339.exec(value);
   if (!m) return false;
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as number[];
