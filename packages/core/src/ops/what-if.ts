@@ -5,19 +5,19 @@ import { parseEnvelope } from "../envelope.ts";
 import { DvssError } from "../errors.ts";
 import { isIngestId } from "../ids.ts";
 import { normalizedKey, type ObjectRef, rawDayPrefix } from "../keys.ts";
+import { jsonDifferences } from "../mapping/check.ts";
+import { type CompiledMapping, compileMappingVersion } from "../mapping/compile.ts";
+import { readVersionDir } from "../mapping/fs-source.ts";
 import { buildNormalizedDocument, type NormalizedDocument } from "../normalized.ts";
-import type { OpsContext } from "../ops/context.ts";
-import { requireDirectory, versionIdsOf } from "../ops/publish.ts";
-import { ingestTime } from "../ops/replay.ts";
-import { findRecord } from "../ops/story.ts";
 import { type InventoryState, inventoryView } from "../state/inventory.ts";
 import { type OrderState, orderView } from "../state/orders.ts";
 import { applyEvent, type EntityState, entityOf } from "../state/rules.ts";
 import { readState, stateKeyOf } from "../state/store.ts";
 import type { EntityRef } from "../state/types.ts";
-import { jsonDifferences } from "./check.ts";
-import { type CompiledMapping, compileMappingVersion } from "./compile.ts";
-import { readVersionDir } from "./fs-source.ts";
+import type { OpsContext } from "./context.ts";
+import { requireDirectory, versionIdsOf } from "./publish.ts";
+import { ingestTime } from "./replay.ts";
+import { findRecord } from "./story.ts";
 
 /**
  * `dvss mapping what-if <versionDir>`: what publishing a candidate version and replaying its
