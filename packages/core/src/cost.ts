@@ -76,36 +76,87 @@ export const LOCAL_DURATIONS_MS: Readonly<Record<FunctionName, number>> = {
   Quarantine: 8,
 };
 
+/** One kind of store call: how many per event, where from, and its DynamoDB capacity units per call. */
+export interface StoreCall {
+  calls: number;
+  by: string;
+  /**
+   * DynamoDB only, per call (the mean when the calls of one kind write items of different sizes):
+   * read units (0.5 eventually consistent, 1 consistent, items under 4 KB) or write units (1 per
+   * KB, rounded up, plus 1 per GSI the item is in).
+   */
+  units?: number;
+}
+
 /**
- * Store calls per accepted event in steady state (the canonical item exists), from the code paths.
- * Reads are GetItem of items under 4 KB; `consistent` ones cost 1 read unit, the others 0.5.
- * Write units count the base item (1 per KB, rounded up) plus one write per GSI the item is in.
+ * Store calls per accepted event in steady state (the entity exists), by kind as the local stores
+ * count them: `<service> <operation> <table or bucket>` (packages/local/src/call-counts.ts,
+ * `npm run bench`). packages/local/test/calls-per-event.test.ts runs events through the local
+ * runtime and fails unless the code makes exactly these calls: change one, change the other.
+ * Item sizes behind the write units are estimates (docs/performance.md).
  */
-export const CALLS_PER_EVENT = {
-  dynamodbReads: [
-    { by: "Ingest: duplicate check GetItem IngestRecords (core/ingest.ts)", units: 0.5 },
-    { by: "ApplyState: GetItem canonical item, consistent (state/store.ts readState)", units: 1 },
-    { by: "ApplyState: GetItem previous change's feed entry, consistent (state/feed.ts)", units: 1 },
-    { by: "ApplyState: GetItem new feed position, consistent (state/feed.ts)", units: 1 },
-  ],
-  dynamodbWrites: [
-    { by: "Ingest: conditional PutItem IngestRecord, ~0.6 KB, in gsi1 and gsi2", units: 3 },
-    { by: "ApplyState: UpdateItem outbox sequence (state/feed.ts takePosition)", units: 1 },
-    { by: "ApplyState: conditional PutItem canonical item with its change, ~1.5 KB", units: 2 },
-    { by: "ApplyState: conditional PutItem outbox entry with the event, ~1.2 KB, in gsi1", units: 4 },
-    { by: "UpdateStatus: UpdateItem IngestRecord (leaves gsi2, updates gsi1)", units: 3 },
-  ],
-  s3Puts: [
-    { by: "Ingest: raw object (core/ingest.ts)", count: 1 },
-    { by: "Map: normalized document", count: 1 },
-  ],
-  s3Gets: [
-    { by: "Map: raw object (lib/events.ts readRawEnvelope)", count: 1 },
-    { by: "ApplyState: normalized document", count: 1 },
-  ],
-  /** The outbox stream goes through a pipe to the bus: one pipe request and one event per change. */
-  eventBridge: { pipeRequests: 1, customEvents: 1 },
-} as const;
+export const CALLS_PER_EVENT: Readonly<Record<string, StoreCall>> = {
+  "DynamoDB GetItem IngestRecords": { calls: 1, units: 0.5, by: "Ingest: duplicate check (core/ingest.ts)" },
+  "DynamoDB PutItem IngestRecords": {
+    calls: 1,
+    units: 3,
+    by: "Ingest: conditional put of the record, ~0.6 KB, in gsi1 and gsi2",
+  },
+  "S3 PutObject RawBucket": { calls: 1, by: "Ingest: the raw body (core/ingest.ts)" },
+  "StepFunctions StartExecution": { calls: 1, by: "Ingest: one Express execution per event" },
+  "S3 GetObject RawBucket": { calls: 1, by: "Map: the raw body, read once (tasks/map.ts)" },
+  "S3 PutObject NormalizedBucket": { calls: 1, by: "Map: the normalized document" },
+  "S3 GetObject NormalizedBucket": {
+    calls: 1,
+    by: "ApplyState: the normalized document (a reference in the state)",
+  },
+  "DynamoDB GetItem CanonicalState": {
+    calls: 1,
+    units: 1,
+    by: "ApplyState: the entity's item, consistent (state/store.ts)",
+  },
+  "DynamoDB GetItem Outbox": {
+    calls: 2,
+    units: 1,
+    by: "ApplyState: the previous change's feed entry and the new feed position, consistent (state/feed.ts)",
+  },
+  "DynamoDB UpdateItem Outbox": { calls: 1, units: 1, by: "ApplyState: the outbox sequence (state/feed.ts)" },
+  "DynamoDB PutItem CanonicalState": {
+    calls: 2,
+    units: 1.5,
+    by: "ApplyState: conditional put of the item with its change (~1.5 KB, 2 units) and the event's log entry (~0.5 KB, 1 unit; state/log.ts)",
+  },
+  "DynamoDB PutItem Outbox": {
+    calls: 1,
+    units: 4,
+    by: "ApplyState: conditional put of the feed entry with the event, ~1.2 KB, in gsi1",
+  },
+  "DynamoDB UpdateItem IngestRecords": {
+    calls: 1,
+    units: 3,
+    by: "UpdateStatus: NORMALIZED, answering the record as it was (leaves gsi2, updates gsi1)",
+  },
+};
+
+/** The outbox stream goes through a pipe to the bus: one pipe request and one event per change. */
+export const EVENTBRIDGE_PER_EVENT = { pipeRequests: 1, customEvents: 1 } as const;
+
+const DYNAMODB_READS = new Set(["GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"]);
+const S3_GETS = new Set(["GetObject", "HeadObject"]);
+
+/** The model's calls of one service, by whether they read: units for DynamoDB, requests for the others. */
+function callTotals(service: "DynamoDB" | "S3" | "StepFunctions") {
+  let reads = 0;
+  let writes = 0;
+  for (const [kind, call] of Object.entries(CALLS_PER_EVENT)) {
+    const [callService, operation = ""] = kind.split(" ");
+    if (callService !== service) continue;
+    const amount = service === "DynamoDB" ? call.calls * (call.units ?? 0) : call.calls;
+    if ((service === "DynamoDB" ? DYNAMODB_READS : S3_GETS).has(operation)) reads += amount;
+    else writes += amount;
+  }
+  return { reads, writes };
+}
 
 /** What the workflow definition says one execution costs, on its happy path. */
 export interface WorkflowCounts {
@@ -258,7 +309,7 @@ export function costModel(options: CostInputs): CostModel {
     apiRequests: 1,
     lambdaInvocations: functions.length,
     lambdaGbSeconds: (lambdaMs / 1000) * gb,
-    expressRequests: 1,
+    expressRequests: callTotals("StepFunctions").writes,
     expressBilledMs,
     expressGbSeconds: (expressBilledMs / 1000) * expressGb,
     stateTransitions: workflow.stateTransitions,
@@ -267,13 +318,13 @@ export function costModel(options: CostInputs): CostModel {
       workflow.historyEvents * inputs.bytesPerHistoryEvent +
       functions.length * inputs.lambdaPlatformLogBytes +
       inputs.applicationLogBytesPerEvent,
-    dynamodbReadUnits: sum(CALLS_PER_EVENT.dynamodbReads.map((call) => call.units)),
-    dynamodbWriteUnits: sum(CALLS_PER_EVENT.dynamodbWrites.map((call) => call.units)),
-    s3Puts: sum(CALLS_PER_EVENT.s3Puts.map((call) => call.count)),
-    s3Gets: sum(CALLS_PER_EVENT.s3Gets.map((call) => call.count)),
+    dynamodbReadUnits: callTotals("DynamoDB").reads,
+    dynamodbWriteUnits: callTotals("DynamoDB").writes,
+    s3Puts: callTotals("S3").writes,
+    s3Gets: callTotals("S3").reads,
     s3StoredBytes: inputs.rawObjectBytes + inputs.normalizedObjectBytes,
-    pipeRequests: CALLS_PER_EVENT.eventBridge.pipeRequests,
-    busEvents: CALLS_PER_EVENT.eventBridge.customEvents,
+    pipeRequests: EVENTBRIDGE_PER_EVENT.pipeRequests,
+    busEvents: EVENTBRIDGE_PER_EVENT.customEvents,
   };
 
   const events = inputs.eventsPerSecond * SECONDS_PER_MONTH;

@@ -1,0 +1,104 @@
+import { CALLS_PER_EVENT } from "@dvss/core/cost";
+import { type CallCounts, readCallCounts } from "@dvss/local/call-counts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Harness, seedEnvelope, startHarness } from "./harness.ts";
+
+/**
+ * The cost model's store calls per event (core/cost.ts CALLS_PER_EVENT) are what the code does:
+ * events run through the local runtime, and the calls the stores counted (call-counts.ts) must be
+ * exactly the model's. A change of the calls without the model, or of the model without the
+ * code, fails here.
+ */
+
+const EVENTS = 6;
+
+/**
+ * Calls that are not per event: vendor data, read per cache period (pinned below with a period
+ * longer than the test), the reconciler's sweeps, and the local Step Functions endpoint's own
+ * table (not a store DVSS pays for on AWS).
+ */
+const NOT_PER_EVENT = [
+  / Vendors$/,
+  /^DynamoDB Query IngestRecords$/,
+  / LocalExecutions$/,
+  /^StepFunctions ListExecutions$/,
+];
+
+let dvss: Harness;
+const definitionsCacheMs = process.env.DVSS_DEFINITIONS_CACHE_MS;
+beforeAll(async () => {
+  // Read by the task thread when it starts: published definitions are kept for the whole test.
+  process.env.DVSS_DEFINITIONS_CACHE_MS = "120000";
+  dvss = await startHarness();
+});
+afterAll(async () => {
+  if (definitionsCacheMs === undefined) delete process.env.DVSS_DEFINITIONS_CACHE_MS;
+  else process.env.DVSS_DEFINITIONS_CACHE_MS = definitionsCacheMs;
+  await dvss?.close();
+});
+
+/** Every endpoint's counts, keyed as CALLS_PER_EVENT keys them. */
+async function snapshot(): Promise<CallCounts> {
+  const { endpoints } = dvss;
+  const names = new Map<string, string>([
+    ...Object.entries(endpoints.tables).map(([name, physical]): [string, string] => [physical, name]),
+    ...Object.entries(endpoints.buckets).map(([name, physical]): [string, string] => [physical, name]),
+    [endpoints.executionsTable, "LocalExecutions"],
+  ]);
+  const counts: CallCounts = {};
+  for (const [service, endpoint] of [
+    ["DynamoDB", endpoints.dynamodb],
+    ["S3", endpoints.s3],
+    ["StepFunctions", endpoints.sfn],
+  ] as const) {
+    for (const [kind, count] of Object.entries(await readCallCounts(endpoint))) {
+      const [operation, resource] = kind.split(" ");
+      const key = [service, operation, resource && (names.get(resource) ?? resource)]
+        .filter(Boolean)
+        .join(" ");
+      counts[key] = (counts[key] ?? 0) + count;
+    }
+  }
+  return counts;
+}
+
+/** Posts one inventory update of the one entity, later than the one before, and waits for its outcome. */
+async function normalize(n: number) {
+  const response = await dvss.post({
+    ...seedEnvelope,
+    externalEventId: `calls-${n}`,
+    occurredAt: new Date(Date.UTC(2026, 0, 30, 20, 0, n)).toISOString().replace(".000", ""),
+    payload: { sku: "CALLS-1", qty: n, warehouse: "ROA" },
+  });
+  expect(response.body?.status).toBe("ACCEPTED");
+  await dvss.runtime.stepFunctions.drain();
+}
+
+describe("store calls per accepted event", () => {
+  it("are the cost model's, kind by kind, once the entity exists", async () => {
+    await normalize(0);
+    const before = await snapshot();
+    for (let n = 1; n <= EVENTS; n++) await normalize(n);
+    const after = await snapshot();
+
+    const perEvent: Record<string, number> = {};
+    for (const [kind, count] of Object.entries(after)) {
+      const calls = (count - (before[kind] ?? 0)) / EVENTS;
+      if (calls > 0 && !NOT_PER_EVENT.some((pattern) => pattern.test(kind))) perEvent[kind] = calls;
+    }
+    const modelled = Object.fromEntries(
+      Object.entries(CALLS_PER_EVENT).map(([kind, call]) => [kind, call.calls]),
+    );
+
+    expect(perEvent).toEqual(modelled);
+    // Vendor record, API key and mapping definitions: read once, then from the caches.
+    const vendorCalls = Object.keys(after).filter((kind) => kind.endsWith(" Vendors"));
+    expect(vendorCalls.map((kind) => [kind, (after[kind] ?? 0) - (before[kind] ?? 0)])).toEqual(
+      vendorCalls.map((kind) => [kind, 0]),
+    );
+    const records = await dvss.records();
+    expect(
+      records.filter((record) => record.externalEventId.startsWith("calls-")).map((r) => r.status),
+    ).toEqual(Array(EVENTS + 1).fill("NORMALIZED"));
+  });
+});
