@@ -53,8 +53,11 @@ beforeAll(async () => {
     stock("w-e4", "W-1", 9, "2026-01-30T21:00:00Z"),
     // Names version 1: a publish of version 2 does not change how it maps.
     stock("w-e5", "w-5", 4, "2026-01-30T20:00:00Z", "1"),
-    // Later than W-1's events: with the candidate it becomes W-1's latest snapshot.
-    stock("w-e7", "w-1", 20, "2026-01-30T22:00:00Z"),
+    // Between W-1's two snapshots: with the candidate it joins W-1, where it cannot change the
+    // quantity (a later snapshot follows) but counts (version + 1).
+    stock("w-e7", "w-1", 20, "2026-01-30T20:30:00Z"),
+    // Days after W-1's other events: they fold into the item's base, so w-e7 joins W-1 from its log.
+    stock("w-e9", "W-1", 11, "2026-02-02T09:00:00Z"),
   ]) {
     await dvss.postAndSettle(envelope);
   }
@@ -88,13 +91,13 @@ describe("dvss mapping what-if", () => {
   it("prints the three lists as tables and limits the window to --from/--to (before any publish)", async () => {
     const run = await dvss.cli("mapping", "what-if", candidateDir);
     expect(run.stdout).toContain(
-      "What-if vendorW/inventory_update/2: 6 event(s) of vendorW inventory_update",
+      "What-if vendorW/inventory_update/2: 7 event(s) of vendorW inventory_update",
     );
     expect(run.stdout).toMatch(
       /Would fail\n.*\n\S+\s+w-e3\s+MAPPING_FAILED\s+MAPPING_FAILED\s+data\.quantityOnHand/,
     );
     expect(run.stdout).toMatch(/w-e2\s+changed\s+data\.sku: "w-2" → "W-2"/);
-    expect(run.stdout).toMatch(/inventory ROA#W-1\s+9 → 20\s+2 → 3\s+asOf, lastIngestId\n/);
+    expect(run.stdout).toMatch(/inventory ROA#W-1\s+11 → 11\s+3 → 4\n/);
     expect(run.stdout).toMatch(/inventory ROA#W-2\s+\(none\) → 3\s+0 → 1\n/);
 
     const empty = await dvss.cli(
@@ -132,7 +135,7 @@ describe("dvss mapping what-if", () => {
 
     const report = (await dvss.cli("mapping", "what-if", dir, "--json")).json();
 
-    expect(report.counts).toMatchObject({ events: 6, changed: 4, wouldFail: 1, otherVersion: 1, states: 0 });
+    expect(report.counts).toMatchObject({ events: 7, changed: 5, wouldFail: 1, otherVersion: 1, states: 0 });
     expect(report.states).toEqual([]);
     for (const item of report.documents) {
       expect(item.appliedAlready).toBe(true);
@@ -158,7 +161,7 @@ describe("dvss mapping what-if", () => {
 
     expect(run.code).toBe(0);
     const report = run.json();
-    expect(report.counts).toMatchObject({ events: 6, unchanged: 4, new: 1, wouldFail: 0, states: 1 });
+    expect(report.counts).toMatchObject({ events: 7, unchanged: 5, new: 1, wouldFail: 0, states: 1 });
     expect(report.documents).toEqual([
       expect.objectContaining({
         externalEventId: "w-e3",
@@ -190,8 +193,8 @@ describe("dvss mapping what-if", () => {
     expect(await stored()).toEqual(before);
     expect(report.candidate).toBe("vendorW/inventory_update/2");
     expect(report.counts).toEqual({
-      events: 6,
-      unchanged: 2,
+      events: 7,
+      unchanged: 3,
       changed: 2,
       new: 0,
       wouldFail: 1,
@@ -226,7 +229,7 @@ describe("dvss mapping what-if", () => {
     ]);
     const [w1, w2] = report.states;
     expect([w1.now.quantityOnHand, w1.now.version, w1.after.quantityOnHand, w1.after.version]).toEqual([
-      9, 2, 20, 3,
+      11, 3, 11, 4,
     ]);
     expect(w2.now).toBeNull();
     expect([w2.after.quantityOnHand, w2.after.version]).toEqual([3, 1]);
@@ -241,7 +244,7 @@ describe("dvss mapping what-if", () => {
       "inventory_update",
       "--json",
     );
-    expect(replay.json().counts).toEqual({ unchanged: 3, changed: 2, quarantined: 1 });
+    expect(replay.json().counts).toEqual({ unchanged: 4, changed: 2, quarantined: 1 });
     const after = await states();
 
     const changed = [...after.keys()].filter(

@@ -9,9 +9,10 @@ import { jsonDifferences } from "../mapping/check.ts";
 import { type CompiledMapping, compileMappingVersion } from "../mapping/compile.ts";
 import { readVersionDir } from "../mapping/fs-source.ts";
 import { buildNormalizedDocument, type NormalizedDocument } from "../normalized.ts";
-import { type InventoryState, inventoryView } from "../state/inventory.ts";
+import { historyNeeded, type InventoryState, inventoryView } from "../state/inventory.ts";
+import { inventoryEntryOf, readLog } from "../state/log.ts";
 import { type OrderState, orderView } from "../state/orders.ts";
-import { applyEvent, type EntityState, entityOf } from "../state/rules.ts";
+import { applyEvent, type EntityState, entityOf, isInventoryDocument } from "../state/rules.ts";
 import { readState, stateKeyOf } from "../state/store.ts";
 import type { EntityRef } from "../state/types.ts";
 import type { OpsContext } from "./context.ts";
@@ -260,6 +261,32 @@ async function mapEvent(
   return { kind: "document", item: { ...base, change: "changed", fields }, document };
 }
 
+/**
+ * Folds one document into an entity's state as ApplyState does (state/apply.ts): an inventory event
+ * that sorts into the item's base is folded with the entity's logged events there. The log holds
+ * what is stored, not the documents this run folded before: those are in the item's window unless
+ * more than the window (128 events) land on one entity.
+ */
+async function foldIn(
+  context: OpsContext,
+  state: EntityState | undefined,
+  document: NormalizedDocument,
+  priority: number,
+) {
+  const rules = { priority };
+  const needed = isInventoryDocument(document)
+    ? historyNeeded(state as InventoryState | undefined, document, rules)
+    : undefined;
+  const history = needed
+    ? (
+        await readLog(context.entities, entityOf(document), needed, (read) =>
+          needed.enough(read.map(inventoryEntryOf)),
+        )
+      ).map(inventoryEntryOf)
+    : undefined;
+  return applyEvent(state, document, { ...rules, ...(history && { history }) });
+}
+
 /** An entity the candidate's documents reach: its state now, and as the replay would leave it. */
 interface EntitySummary {
   entity: EntityRef;
@@ -353,7 +380,7 @@ export async function whatIf(
         }
         let applied: ReturnType<typeof applyEvent>;
         try {
-          applied = applyEvent(summary.after, document, { priority });
+          applied = await foldIn(context, summary.after, document, priority);
         } catch (error) {
           // The document would be written, then ApplyState would refuse it (QUANTITY_OUT_OF_RANGE).
           if (!(error instanceof DvssError)) throw error;
