@@ -77,7 +77,7 @@ describe("the fix loop: quarantined by a broken mapping, fixed by a publish, red
     const document = JSON.parse(
       (await dvss.object(story.normalizedRef.bucket, story.normalizedRef.key)).toString(),
     );
-    expect(document.data).toEqual({ warehouseId: "ROA", sku: "F-1", quantityOnHand: 7 });
+    expect(document.data).toEqual({ warehouseId: "ROA", sku: "F-1", quantityOnHand: 17 });
   });
 
   it("keeps a published version immutable: other content is refused, the same content changes nothing", async () => {

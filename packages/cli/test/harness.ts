@@ -1,15 +1,16 @@
-import { cpSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "@dvss/local/lambda";
 import type { LocalOptions } from "@dvss/local/runtime";
-import { startHarness, tempDir } from "../../local/test/harness.ts";
+import { bundledVendors, startHarness, tempDir } from "../../local/test/harness.ts";
 import { bufferIo } from "../src/io.ts";
 import { runCli } from "../src/main.ts";
 
 /**
- * vendorF, a vendor whose bundled stock_level/1 mapping is broken (quantityOnHand comes out as a
- * string, so the standard event is invalid: MAPPING_FAILED), and a fixed stock_level/2 outside the
- * tree, ready to publish. Written into a copy of schemas/vendors, as the runtime's folder.
+ * vendorF, a vendor whose bundled stock_level/1 mapping is broken: from 10 units on, quantityOnHand
+ * comes out as a string, so the standard event is invalid (MAPPING_FAILED); its one example (5 units)
+ * does not show it, so it passes the checks at start. A fixed stock_level/2 outside the tree is
+ * ready to publish. Written into the tested vendors folder (bundledVendors), as the runtime's folder.
  */
 const STOCK_SCHEMA = {
   $schema: "https://json-schema.org/draft/2020-12/schema",
@@ -18,10 +19,10 @@ const STOCK_SCHEMA = {
   required: ["site", "item", "units"],
   additionalProperties: false,
 };
-const BROKEN_MAPPING = `{"eventType": "InventoryUpdated", "data": {"warehouseId": payload.site, "sku": payload.item, "quantityOnHand": $string(payload.units)}}`;
+const BROKEN_MAPPING = `{"eventType": "InventoryUpdated", "data": {"warehouseId": payload.site, "sku": payload.item, "quantityOnHand": payload.units < 10 ? payload.units : $string(payload.units)}}`;
 export const FIXED_MAPPING = `{"eventType": "InventoryUpdated", "data": {"warehouseId": payload.site, "sku": payload.item, "quantityOnHand": payload.units}}`;
 
-export function stockEnvelope(externalEventId: string, units = 7) {
+export function stockEnvelope(externalEventId: string, units = 17) {
   return {
     vendorId: "vendorF",
     externalEventId,
@@ -58,8 +59,7 @@ export function writeStockVersion(root: string, version: string, mapping = FIXED
 }
 
 export function vendorsWithBrokenVendorF(): string {
-  const vendorsDir = tempDir("dvss-cli-vendors-");
-  cpSync(join(REPO_ROOT, "schemas/vendors"), vendorsDir, { recursive: true });
+  const vendorsDir = bundledVendors();
   mkdirSync(join(vendorsDir, "vendorF"), { recursive: true });
   writeFileSync(
     join(vendorsDir, "vendorF/vendor.json"),

@@ -1,9 +1,8 @@
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { clearAuthCache, hashApiKey } from "@dvss/core/auth";
-import { REPO_ROOT } from "@dvss/local/lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seedEnvelope, tempDir } from "../../local/test/harness.ts";
+import { bundledVendors, seedEnvelope, tempDir } from "../../local/test/harness.ts";
 import { type CliHarness, startCliHarness, stockEnvelope, vendorsWithBrokenVendorF } from "./harness.ts";
 
 let dvss: CliHarness;
@@ -285,8 +284,8 @@ describe("dvss vendor", () => {
 });
 
 describe("dvss mapping check", () => {
-  it("passes the repository's vendor folder", async () => {
-    const result = await dvss.cli("mapping", "check", join(REPO_ROOT, "schemas/vendors/vendorA"));
+  it("passes a good vendor folder", async () => {
+    const result = await dvss.cli("mapping", "check", join(bundledVendors(), "vendorA"));
 
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("PASS vendorA/inventory_update/1 seed");
@@ -328,10 +327,9 @@ describe("dvss mapping check", () => {
     expect(json.json()).toMatchObject({ passed: false, total: 1, failed: 1 });
   });
 
-  /** A copy of the repository's vendorA folder, changed by `change`. */
+  /** A copy of the tested vendorA folder, changed by `change`. */
   function vendorACopy(change: (vendorDir: string) => void): string {
-    const vendorDir = join(tempDir("dvss-check-"), "vendorA");
-    cpSync(join(REPO_ROOT, "schemas/vendors/vendorA"), vendorDir, { recursive: true });
+    const vendorDir = join(bundledVendors(), "vendorA");
     change(vendorDir);
     return vendorDir;
   }

@@ -1,4 +1,5 @@
 import { localDataDir } from "./clients.ts";
+import { DataDirInUseError } from "./data-dir-lock.ts";
 import { localVendorKey, startLocal } from "./runtime.ts";
 import { vendorsDirLabel } from "./vendors.ts";
 
@@ -26,12 +27,21 @@ try {
   console.log(`  try        curl -s ${endpoints.api}/healthz`);
   console.log(`  console    ${endpoints.api}/console   (operator CLI: npx dvss --help)`);
   // One vendor's broken folder does not stop the others: it is refused, loudly.
+  const check = `npx dvss mapping check ${vendorsDirLabel(runtime.vendorsSourceDir)}`;
   for (const vendor of runtime.refusedVendors) console.error(`  refused    ${vendor.message}`);
   if (runtime.refusedVendors.length > 0) {
     const ids = runtime.refusedVendors.map((vendor) => vendor.vendorId).join(", ");
     console.error(
       `             not loaded: ${ids}; their events are answered 503 until the folder is fixed and DVSS` +
-        ` restarted (check with: npx dvss mapping check ${vendorsDirLabel(endpoints.vendorsDir)})`,
+        ` restarted (check with: ${check})`,
+    );
+  }
+  for (const version of runtime.refusedVersions) console.error(`  refused    ${version.message}`);
+  if (runtime.refusedVersions.length > 0) {
+    const ids = runtime.refusedVersions.map((version) => version.id).join(", ");
+    console.error(
+      `             left out: ${ids}, as \`npx dvss mapping publish\` would refuse them; fix, then publish` +
+        ` or restart (check with: ${check})`,
     );
   }
 
@@ -50,8 +60,8 @@ try {
   const message = (error as Error).message ?? String(error);
   if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
     console.error(`Port ${port} is in use: is DVSS already running? Set PORT to use another.`);
-  } else if (/lock/i.test(message)) {
-    console.error(`The data directory ${dataDir} is in use by another DVSS process (${message}).`);
+  } else if (error instanceof DataDirInUseError) {
+    console.error(message);
   } else {
     console.error("DVSS local failed to start:", error);
   }

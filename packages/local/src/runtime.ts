@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { isConditionalCheckFailed } from "@dvss/core/entities/conditions";
@@ -12,21 +13,22 @@ import {
   WORKFLOW_TASKS,
 } from "@dvss/core/workflow";
 import { LOCAL_CREDENTIALS } from "./clients.ts";
+import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
 import { type ExtraRoute, serverUrl, startHttpServer } from "./http-server.ts";
 import { lambdaContext, loadHandler, REPO_ROOT } from "./lambda.ts";
 import { type ExecutionRecord, LocalStepFunctions, type TaskInvoker } from "./step-functions.ts";
 import { type RunningStores, startStores } from "./stores.ts";
 import { TaskThread } from "./task-thread.ts";
-import { loadVendorFolders, type RefusedVendor, refusedVendorRoute } from "./vendors.ts";
+import { loadVendorFolders, type RefusedVendor, type RefusedVersion, refusedVendorRoute } from "./vendors.ts";
 
-export { LOCAL_CONSUMER_KEY, localVendorKey, type RefusedVendor } from "./vendors.ts";
+export { LOCAL_CONSUMER_KEY, localVendorKey, type RefusedVendor, type RefusedVersion } from "./vendors.ts";
 
 export interface LocalOptions {
   /** Where data lives; absent = in memory (tests). */
   dataDir?: string;
   /** API port; 0 = any free port. */
   port?: number;
-  /** Where vendor definitions are read from. */
+  /** Where the bundled vendor definitions are read from, once, at start (default schemas/vendors). */
   vendorsDir?: string;
   /** Scales the workflow's retry waits (tests use a small factor). */
   retryIntervalScale?: number;
@@ -60,7 +62,10 @@ export interface LocalEndpoints {
   tables: RunningStores["tables"];
   buckets: RunningStores["buckets"];
   executionsTable: string;
-  /** The bundled vendor definitions the workflow reads (tools map with the same ones). */
+  /**
+   * The bundled vendor definitions the workflow reads: a copy of the vendors folder taken and checked
+   * at start, so tools (publish, replay) compare and map with what runs, not with later edits.
+   */
   vendorsDir: string;
 }
 
@@ -70,6 +75,10 @@ export interface LocalRuntime {
   stores: RunningStores;
   /** Vendor folders that failed their check at start: not loaded, their events answered 503. */
   refusedVendors: RefusedVendor[];
+  /** Version folders that failed the checks of `dvss mapping publish` at start: left out. */
+  refusedVersions: RefusedVersion[];
+  /** The folder the bundled definitions were read from at start. */
+  vendorsSourceDir: string;
   close(): Promise<void>;
 }
 
@@ -182,7 +191,19 @@ async function countLostExecutions(stores: RunningStores, aborted: ExecutionReco
 
 /** Everything DVSS needs, on this machine: stores, workflow endpoint, HTTP API. */
 export async function startLocal(options: LocalOptions = {}): Promise<LocalRuntime> {
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  if (!options.dataDir) return startUnlocked(options);
+  mkdirSync(options.dataDir, { recursive: true });
+  // One runtime per data directory: a second one is refused before it opens or writes anything there.
+  const lock = lockDataDir(options.dataDir);
+  try {
+    return await startUnlocked(options, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startUnlocked(options: LocalOptions, lock?: DataDirLock): Promise<LocalRuntime> {
   // Executions started before this moment belong to an earlier process: they died with it.
   const startedAt = new Date().toISOString();
   const stores = await startStores({
@@ -224,7 +245,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
   // reconciler, and the lost execution does not count against them.
   await countLostExecutions(stores, await stepFunctions.abortOrphans());
   const sfnEndpoint = await stepFunctions.listen();
-  const vendorsDir = options.vendorsDir ?? join(REPO_ROOT, "schemas/vendors");
+  const vendorsSourceDir = options.vendorsDir ?? join(REPO_ROOT, "schemas/vendors");
+  // What runs is the copy taken at start (vendors.ts): an edit on disk waits for a publish or a restart.
+  const vendorsDir = options.dataDir
+    ? join(options.dataDir, "vendors")
+    : mkdtempSync(join(tmpdir(), "dvss-vendors-"));
   exportEnvironment(stores, sfnEndpoint, stateMachineArn, vendorsDir);
   // Their records are still RECEIVED: the reconciler restarts them at its first run rather than
   // after its usual threshold (an execution of this runtime may still be queued that long).
@@ -240,7 +265,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
   clearAuthCache();
 
   // A broken vendor folder is refused on its own: the other vendors still start.
-  const { refused: refusedVendors } = await loadVendorFolders(stores.tables, vendorsDir);
+  const { refused: refusedVendors, refusedVersions } = await loadVendorFolders(
+    stores.tables,
+    vendorsSourceDir,
+    vendorsDir,
+  );
 
   // The console is served by the API's server but needs the endpoints, known once it listens.
   let endpoints: LocalEndpoints | undefined;
@@ -300,12 +329,15 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
   if (options.dataDir) {
     writeFileSync(join(options.dataDir, "endpoints.json"), `${JSON.stringify(endpoints, null, 2)}\n`);
   }
+  lock?.listening(endpoints.api);
 
   return {
     endpoints,
     stepFunctions,
     stores,
     refusedVendors,
+    refusedVersions,
+    vendorsSourceDir,
     async close() {
       if (reconcileTimer) clearInterval(reconcileTimer);
       if (firstReconcile) clearTimeout(firstReconcile);
@@ -315,6 +347,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
       await stepFunctions.close();
       await taskThread?.close();
       await stores.close();
+      if (!options.dataDir) rmSync(vendorsDir, { recursive: true, force: true });
+      lock?.release();
     },
   };
 }

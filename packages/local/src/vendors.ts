@@ -1,9 +1,16 @@
 import { randomUUID } from "node:crypto";
-import { isAbsolute, relative } from "node:path";
+import { cpSync, rmSync } from "node:fs";
+import { isAbsolute, join, relative } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { apiKeyFromHeaders, registerApiKey } from "@dvss/core/auth";
 import { createEntities } from "@dvss/core/entities/index";
-import { checkVendorFolders, type RefusedVendor } from "@dvss/core/mapping/check";
+import {
+  checkExamples,
+  checkVendorFolders,
+  type ExampleResult,
+  type RefusedVendor,
+} from "@dvss/core/mapping/check";
+import type { VendorDefinition } from "@dvss/core/mapping/definitions";
 import type { ExtraRoute } from "./http-server.ts";
 import { REPO_ROOT } from "./lambda.ts";
 import type { RunningStores } from "./stores.ts";
@@ -19,16 +26,72 @@ export function vendorsDirLabel(vendorsDir: string): string {
   return fromRepo && !fromRepo.startsWith("..") && !isAbsolute(fromRepo) ? fromRepo : vendorsDir;
 }
 
+/** A bundled version that failed the checks of `dvss mapping publish`: left out of what runs. */
+export interface RefusedVersion {
+  /** `vendorId/eventType/version`. */
+  id: string;
+  /** One line: the folder, the example and what went wrong. */
+  message: string;
+}
+
+/** Why a version's check failed, in one line: the first failing example and its first problem. */
+function failureOf(label: string, failed: ExampleResult): string {
+  const where = `${label}/${failed.mapping}${failed.example ? ` example ${failed.example}` : ""}`;
+  const detail = failed.error?.details[0];
+  const problem = failed.error
+    ? `${failed.error.message}${detail && !failed.error.message.includes(detail.message) ? ` (${detail.path}: ${detail.message})` : ""}`
+    : failed.diff.join("; ");
+  return `${where}: ${problem}`;
+}
+
 /**
- * Loads every vendor folder of `vendorsDir` that passes the check `dvss mapping check` runs
- * (checkVendorFolders): its profile into the Vendors table and its local key. A folder that fails
- * is refused, with one line naming the file and the field; the other vendors still load.
+ * The bundled vendor definitions as they are at start, the only ones that run until the next start
+ * (after that, only `dvss mapping publish` changes what runs): `sourceDir` is copied to `snapshotDir`
+ * and the copy is checked, so what is checked is what runs, byte for byte, whatever happens to the
+ * source meanwhile. A vendor folder that fails the check `dvss mapping check` runs is refused whole;
+ * a version folder that fails the checks of `dvss mapping publish` (schema and mapping compile,
+ * every golden example passes) is left out, as a refused publish would be.
+ */
+export async function snapshotVendorFolders(
+  sourceDir: string,
+  snapshotDir: string,
+): Promise<{ vendors: VendorDefinition[]; refused: RefusedVendor[]; refusedVersions: RefusedVersion[] }> {
+  rmSync(snapshotDir, { recursive: true, force: true });
+  cpSync(sourceDir, snapshotDir, { recursive: true, dereference: true });
+  const label = vendorsDirLabel(sourceDir);
+  const { vendors, refused } = await checkVendorFolders(snapshotDir, label);
+  for (const vendor of refused) rmSync(join(snapshotDir, vendor.vendorId), { recursive: true, force: true });
+  const refusedVersions: RefusedVersion[] = [];
+  for (const vendor of vendors) {
+    for (const [eventType, versions] of Object.entries(vendor.versions)) {
+      for (const version of [...versions]) {
+        const versionDir = join(snapshotDir, vendor.profile.vendorId, eventType, version);
+        const failed = (await checkExamples(versionDir)).results.find((result) => !result.passed);
+        if (!failed) continue;
+        rmSync(versionDir, { recursive: true, force: true });
+        versions.splice(versions.indexOf(version), 1);
+        refusedVersions.push({
+          id: `${vendor.profile.vendorId}/${eventType}/${version}`,
+          message: failureOf(label, failed),
+        });
+      }
+      if (versions.length === 0) delete vendor.versions[eventType];
+    }
+  }
+  return { vendors, refused, refusedVersions };
+}
+
+/**
+ * Loads the bundled vendor definitions (snapshotVendorFolders): each accepted vendor's profile into
+ * the Vendors table, and its local key. A refused vendor or version is named in one line; the
+ * others still load.
  */
 export async function loadVendorFolders(
   tables: RunningStores["tables"],
-  vendorsDir: string,
-): Promise<{ vendorIds: string[]; refused: RefusedVendor[] }> {
-  const { vendors, refused } = await checkVendorFolders(vendorsDir, vendorsDirLabel(vendorsDir));
+  sourceDir: string,
+  snapshotDir: string,
+): Promise<{ vendorIds: string[]; refused: RefusedVendor[]; refusedVersions: RefusedVersion[] }> {
+  const { vendors, refused, refusedVersions } = await snapshotVendorFolders(sourceDir, snapshotDir);
   const dynamodb = new DynamoDBClient({});
   try {
     const entities = createEntities(dynamodb, tables);
@@ -56,7 +119,7 @@ export async function loadVendorFolders(
   } finally {
     dynamodb.destroy();
   }
-  return { vendorIds: vendors.map((vendor) => vendor.profile.vendorId), refused };
+  return { vendorIds: vendors.map((vendor) => vendor.profile.vendorId), refused, refusedVersions };
 }
 
 /**

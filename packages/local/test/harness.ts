@@ -13,29 +13,91 @@ export { seedEnvelope };
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 
 /**
- * A copy of the bundled vendor definitions plus one test vendor whose inventory_update version 1
- * takes any object and maps it with `mapping`: the folder to start a harness with.
+ * The bundled versions the tests are written against. A version a developer adds under
+ * schemas/vendors (one being worked on) is not among them, so it cannot change what a test sees.
  */
-export function vendorsWith(vendor: { vendorId: string; name: string; mapping: string }): string {
+const TESTED_BUNDLED_VERSIONS: Record<string, string[]> = {
+  vendorA: ["inventory_adjust/1", "inventory_update/1", "order_created/1", "order_status/1"],
+  vendorB: ["order_placed/1", "order_state/1", "stock_movement/1", "stock_snapshot/1", "stock_snapshot/2"],
+};
+
+/** A vendors folder of its own for a test: the tested bundled vendors and versions, copied. */
+export function bundledVendors(): string {
   const vendorsDir = tempDir("dvss-vendors-");
-  cpSync(join(REPO_ROOT, "schemas/vendors"), vendorsDir, { recursive: true });
-  const folder = join(vendorsDir, vendor.vendorId);
-  mkdirSync(join(folder, "inventory_update/1"), { recursive: true });
+  for (const [vendorId, versions] of Object.entries(TESTED_BUNDLED_VERSIONS)) {
+    const from = join(REPO_ROOT, "schemas/vendors", vendorId);
+    mkdirSync(join(vendorsDir, vendorId));
+    cpSync(join(from, "vendor.json"), join(vendorsDir, vendorId, "vendor.json"));
+    for (const version of versions) {
+      cpSync(join(from, version), join(vendorsDir, vendorId, version), { recursive: true });
+    }
+  }
+  return vendorsDir;
+}
+
+/**
+ * Writes `<vendorsDir>/<vendorId>/inventory_update/<version>/`: a schema that takes any object,
+ * `mapping`, and one golden example (`example.payload` in, `example.data` out) that the mapping
+ * must pass, as for any version that runs.
+ */
+export function writeInventoryVersion(
+  vendorsDir: string,
+  vendorId: string,
+  version: string,
+  mapping: string,
+  example: { payload: Record<string, unknown>; data: Record<string, unknown> },
+): string {
+  const dir = join(vendorsDir, vendorId, "inventory_update", version);
+  mkdirSync(join(dir, "examples"), { recursive: true });
   writeFileSync(
-    join(folder, "vendor.json"),
-    JSON.stringify({ vendorId: vendor.vendorId, name: vendor.name, priority: 50, rateLimitPerSecond: 100 }),
-  );
-  writeFileSync(
-    join(folder, "inventory_update/1/payload.schema.json"),
+    join(dir, "payload.schema.json"),
     JSON.stringify({ $schema: "https://json-schema.org/draft/2020-12/schema", type: "object" }),
   );
-  writeFileSync(join(folder, "inventory_update/1/mapping.jsonata"), vendor.mapping);
+  writeFileSync(join(dir, "mapping.jsonata"), mapping);
+  const envelope = {
+    vendorId,
+    externalEventId: "example-1",
+    eventType: "inventory_update",
+    occurredAt: "2026-01-30T20:15:12Z",
+    payload: example.payload,
+  };
+  writeFileSync(join(dir, "examples/one.input.json"), JSON.stringify(envelope));
+  const { payload: _payload, eventType: _eventType, ...rest } = envelope;
+  writeFileSync(
+    join(dir, "examples/one.expected.json"),
+    JSON.stringify({ ...rest, eventType: "InventoryUpdated", schemaVersion: "1.0", data: example.data }),
+  );
+  return dir;
+}
+
+/**
+ * The tested bundled vendors (bundledVendors) plus one test vendor whose inventory_update version 1
+ * maps with `mapping`, which must pass `example`: the folder to start a harness with.
+ */
+export function vendorsWith(vendor: {
+  vendorId: string;
+  name: string;
+  mapping: string;
+  example: { payload: Record<string, unknown>; data: Record<string, unknown> };
+}): string {
+  const vendorsDir = bundledVendors();
+  mkdirSync(join(vendorsDir, vendor.vendorId));
+  writeFileSync(
+    join(vendorsDir, vendor.vendorId, "vendor.json"),
+    JSON.stringify({ vendorId: vendor.vendorId, name: vendor.name, priority: 50, rateLimitPerSecond: 100 }),
+  );
+  writeInventoryVersion(vendorsDir, vendor.vendorId, "1", vendor.mapping, vendor.example);
   return vendorsDir;
 }
 
 /** One embedded DVSS for a test file, with the clients a test needs to look inside its stores. */
 export async function startHarness(options: LocalOptions = {}) {
-  const runtime: LocalRuntime = await startLocal({ port: 0, retryIntervalScale: 0.001, ...options });
+  const runtime: LocalRuntime = await startLocal({
+    port: 0,
+    retryIntervalScale: 0.001,
+    ...options,
+    vendorsDir: options.vendorsDir ?? bundledVendors(),
+  });
   const { endpoints } = runtime;
   const { dynamodb, s3 } = localClients(endpoints);
   const entities = createEntities(dynamodb, endpoints.tables);

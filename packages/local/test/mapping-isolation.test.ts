@@ -1,19 +1,41 @@
 import { setTimeout as delay } from "node:timers/promises";
+import { publishMappingVersion } from "@dvss/core/mapping/store-source";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, seedEnvelope, startHarness, vendorsWith } from "./harness.ts";
 
-// A copy of the vendor definitions plus vendorH, whose published mapping backtracks for minutes
-// on a 33-character warehouse code ("aaaa...a!") unless something stops it.
+const PLAIN_MAPPING =
+  '{"eventType": "InventoryUpdated", "data": {"warehouseId": payload.warehouse, "sku": payload.sku, "quantityOnHand": payload.qty}}';
+// Backtracks for minutes on a 33-character warehouse code ("aaaa...a!") unless something stops it.
+// The checks at start and at publish refuse its regular expression, so it gets in the way one that
+// slipped past them would: written to the store as an active version, without those checks.
+const HOSTILE_MAPPING =
+  '{"eventType": "InventoryUpdated", "data": {"warehouseId": $contains(payload.warehouse, /^(a+)+$/) ? "AAA" : payload.warehouse, "sku": payload.sku, "quantityOnHand": payload.qty}}';
+
+// The tested vendor definitions plus vendorH, bundled with a plain inventory_update/1.
 const vendorsDir = vendorsWith({
   vendorId: "vendorH",
   name: "Hostile mapping",
-  mapping:
-    '{"eventType": "InventoryUpdated", "data": {"warehouseId": $contains(payload.warehouse, /^(a+)+$/) ? "AAA" : payload.warehouse, "sku": payload.sku, "quantityOnHand": payload.qty}}',
+  mapping: PLAIN_MAPPING,
+  example: {
+    payload: { sku: "ABC-001", qty: 1, warehouse: "ROA" },
+    data: { warehouseId: "ROA", sku: "ABC-001", quantityOnHand: 1 },
+  },
 });
 
 let dvss: Harness;
 beforeAll(async () => {
   dvss = await startHarness({ vendorsDir });
+  await publishMappingVersion(
+    dvss.entities,
+    {
+      vendorId: "vendorH",
+      eventType: "inventory_update",
+      version: "2",
+      payloadSchema: { type: "object" },
+      mapping: HOSTILE_MAPPING,
+    },
+    { examples: 0 },
+  );
 });
 afterAll(async () => {
   await dvss?.close();
@@ -49,6 +71,7 @@ describe("a hostile vendor mapping", () => {
       ...seedEnvelope,
       vendorId: "vendorH",
       externalEventId: "hostile-1",
+      schemaVersion: "2",
       payload: { sku: "ABC-001", qty: 1, warehouse: `${"a".repeat(32)}!` },
     };
     const normal = { ...seedEnvelope, externalEventId: "while-hostile-1" };
@@ -76,9 +99,9 @@ describe("a hostile vendor mapping", () => {
       stage: "Map",
       reason: "MAPPING_TIMEOUT",
       errorName: "MappingTimeoutError",
-      message: "Mapping vendorH/inventory_update/1 ran longer than 1000 ms and was stopped",
+      message: "Mapping vendorH/inventory_update/2 ran longer than 1000 ms and was stopped",
     });
-    expect(entry?.details).toContainEqual({ path: "mappingVersion", message: "vendorH/inventory_update/1" });
+    expect(entry?.details).toContainEqual({ path: "mappingVersion", message: "vendorH/inventory_update/2" });
     const { data: record } = await dvss.entities.ingestRecords
       .get({ vendorId: "vendorH", externalEventId: "hostile-1" })
       .go();

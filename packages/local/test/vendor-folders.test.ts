@@ -3,15 +3,21 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../src/lambda.ts";
 import { vendorsDirLabel } from "../src/vendors.ts";
-import { type Harness, seedEnvelope, startHarness, tempDir } from "./harness.ts";
+import {
+  bundledVendors,
+  type Harness,
+  seedEnvelope,
+  startHarness,
+  writeInventoryVersion,
+} from "./harness.ts";
 
 /**
- * The repository's vendors plus four broken copies of vendorA: vendorW has no vendor.json, vendorX's
- * has no priority, vendorY's is not JSON, vendorZ's is `{}`.
+ * The tested vendors plus four broken copies of vendorA: vendorW has no vendor.json, vendorX's has
+ * no priority, vendorY's is not JSON, vendorZ's is `{}`; and vendorA/inventory_update/2, whose
+ * example its mapping fails (`mapping publish` would refuse it).
  */
 function vendorsWithBrokenFolders(): string {
-  const vendorsDir = tempDir("dvss-vendors-");
-  cpSync(join(REPO_ROOT, "schemas/vendors"), vendorsDir, { recursive: true });
+  const vendorsDir = bundledVendors();
   for (const vendorId of ["vendorW", "vendorX", "vendorY", "vendorZ"]) {
     cpSync(join(vendorsDir, "vendorA"), join(vendorsDir, vendorId), { recursive: true });
   }
@@ -21,6 +27,16 @@ function vendorsWithBrokenFolders(): string {
   writeFileSync(join(vendorsDir, "vendorX/vendor.json"), JSON.stringify(withoutPriority));
   writeFileSync(join(vendorsDir, "vendorY/vendor.json"), "");
   writeFileSync(join(vendorsDir, "vendorZ/vendor.json"), "{}");
+  writeInventoryVersion(
+    vendorsDir,
+    "vendorA",
+    "2",
+    '{"eventType": "InventoryUpdated", "data": {"warehouseId": payload.warehouse, "sku": payload.sku, "quantityOnHand": payload.qty * 2}}',
+    {
+      payload: { sku: "ABC-001", qty: 3, warehouse: "ROA" },
+      data: { warehouseId: "ROA", sku: "ABC-001", quantityOnHand: 3 },
+    },
+  );
   return vendorsDir;
 }
 
@@ -74,6 +90,27 @@ describe("vendor folders at start", () => {
     expect(refused.body.error.message).toContain("/vendorX/vendor.json: priority: required, a whole number");
     expect(refused.headers.get("x-request-id")).toBe(refused.body.requestId);
     expect(await dvss.rawKeys()).toEqual(before);
+  });
+
+  it("leaves out a version folder whose example fails, as a publish would, and runs the version before it", async () => {
+    const { schemaVersion: _version, ...envelope } = seedEnvelope;
+
+    const { ingestId } = (await dvss.post({ ...envelope, externalEventId: "refused-version-1" })).body;
+    await dvss.runtime.stepFunctions.drain();
+
+    expect(dvss.runtime.refusedVersions).toEqual([
+      {
+        id: "vendorA/inventory_update/2",
+        message: `${vendorsDir}/vendorA/inventory_update/2 example one: data.quantityOnHand: expected 3, got 6`,
+      },
+    ]);
+    const event = await dvss.request("GET", `/v1/events/${ingestId}`, {
+      headers: { "x-api-key": "local-vendorA-key" },
+    });
+    expect(event.body.status).toBe("NORMALIZED");
+    const { bucket, key } = event.body.normalizedRef;
+    const document = JSON.parse((await dvss.object(bucket, key)).toString());
+    expect(document.data.quantityOnHand).toBe(seedEnvelope.payload.qty);
   });
 
   it("names the repository's own folder as schemas/vendors", () => {
