@@ -33,6 +33,8 @@ vi.hoisted(() => {
 const { handler } = await import("../src/http/ingest.ts");
 const { dynamoClient, getEntities, s3Client, sfnClient } = await import("../src/lib/runtime.ts");
 const { hashApiKey } = await import("@dvss/core/auth");
+const { generateSigningSecret, signedHeaders } = await import("@dvss/core/signature");
+const { rawBody } = await import("../src/lib/http.ts");
 const { routeRequest } = await import("@dvss/local/http-server");
 
 const RUNS = 10_000;
@@ -135,7 +137,12 @@ const KEYS = {
   vendorB: "fuzz-vendorB-key",
   slow: "fuzz-slow-key",
   consumer: "fuzz-consumer-key",
+  paused: "fuzz-paused-key",
+  signer: "fuzz-signer-key",
 } as const;
+
+/** The secret of "signer", a vendor that signs its requests. */
+const SIGNING_SECRET = generateSigningSecret();
 
 async function seedVendors() {
   const entities = getEntities();
@@ -144,13 +151,26 @@ async function seedVendors() {
     ["vendorA", 1_000_000],
     ["vendorB", 1_000_000],
     ["slow", 1],
+    ["paused", 1_000_000],
+    ["signer", 1_000_000],
   ] as const) {
-    await entities.vendors.create({ vendorId, name: vendorId, priority: 10, rateLimitPerSecond }).go();
+    await entities.vendors
+      .create({
+        vendorId,
+        name: vendorId,
+        priority: 10,
+        rateLimitPerSecond,
+        ...(vendorId === "paused" && { pausedAt: createdAt }),
+      })
+      .go();
     const keyHash = hashApiKey(KEYS[vendorId]);
     await entities.apiKeys.create({ keyHash, vendorId, role: "vendor", createdAt }).go();
   }
   await entities.apiKeys
     .create({ keyHash: hashApiKey(KEYS.consumer), vendorId: "consumer", role: "consumer", createdAt })
+    .go();
+  await entities.vendorSigning
+    .create({ vendorId: "signer", secrets: [{ secret: SIGNING_SECRET, createdAt }], updatedAt: createdAt })
     .go();
 }
 
@@ -252,7 +272,10 @@ const rare = (value: string) =>
 const envelopeText = fc
   .record({
     vendorId: fieldText(
-      fc.oneof({ weight: 8, arbitrary: fc.constant("vendorA") }, fc.constantFrom("vendorB", "slow")),
+      fc.oneof(
+        { weight: 8, arbitrary: fc.constant("vendorA") },
+        fc.constantFrom("vendorB", "slow", "paused", "signer"),
+      ),
       fc.oneof(fc.constantFrom("vendor#A", "vendora", ""), hostileText),
     ),
     // A small pool of ids, so the same id comes back: duplicates and conflicts.
@@ -335,6 +358,8 @@ const apiKeyHeaders = fc.oneof(
   fc.constant({ "X-API-KEY": KEYS.vendorB }),
   fc.constant({ "x-api-key": KEYS.slow }),
   fc.constant({ "x-api-key": KEYS.consumer }),
+  fc.constant({ "x-api-key": KEYS.paused }),
+  { weight: 4, arbitrary: fc.constant({ "x-api-key": KEYS.signer }) },
   fc.constant({ "x-api-key": KEYS.vendorA, authorization: `Bearer ${KEYS.vendorB}` }),
   fc.constant({ authorization: "Basic dXNlcjpwYXNz" }),
   fc.constant({ authorization: "Bearer" }),
@@ -363,9 +388,25 @@ const encoding = fc.oneof(
   { weight: 1, arbitrary: fc.constant("bad-base64" as const) },
 );
 
+const SIGNATURE_KINDS = ["none", "valid", "stale", "other-body", "other-secret"] as const;
+
+/**
+ * The signature headers sent along: none, a valid signature over the bytes the handler receives
+ * (filled in by eventOf), one too old, one over other bytes, or hostile header values.
+ */
+const signature = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...SIGNATURE_KINDS) },
+  fc.record({
+    "webhook-id": hostileText,
+    "webhook-timestamp": hostileText,
+    "webhook-signature": hostileText,
+  }),
+);
+
 const request = fc.record({
   body: bodyBytes,
   headers: apiKeyHeaders,
+  signature,
   contentType: fc.option(contentType, { nil: undefined, freq: 30 }),
   encoding,
   method: fc.oneof({ weight: 9, arbitrary: fc.constant("POST") }, fc.constantFrom("GET", "PUT", "post", "")),
@@ -386,7 +427,7 @@ function eventOf(sent: Request): APIGatewayProxyEventV2 {
       : sent.encoding === "base64"
         ? sent.body.toString("base64")
         : `!!${sent.body.toString("latin1")}==`;
-  return {
+  const event: APIGatewayProxyEventV2 = {
     version: "2.0",
     routeKey: "POST /v1/events",
     rawPath: sent.path,
@@ -413,6 +454,31 @@ function eventOf(sent: Request): APIGatewayProxyEventV2 {
     ...(sent.body.length > 0 && { body }),
     isBase64Encoded: sent.encoding !== "text",
   };
+  withSignature(event, sent.signature);
+  return event;
+}
+
+/** Adds the signature headers `signature` names, computed over what the handler will read as the body. */
+function withSignature(
+  event: APIGatewayProxyEventV2,
+  signature: (typeof SIGNATURE_KINDS)[number] | Record<string, string>,
+): void {
+  if (typeof signature !== "string") {
+    Object.assign(event.headers, signature);
+    return;
+  }
+  if (signature === "none") return;
+  const now = Math.floor(Date.now() / 1000);
+  const bytes = rawBody(event);
+  const signed =
+    signature === "valid"
+      ? signedHeaders(SIGNING_SECRET, bytes, { timestampSeconds: now })
+      : signature === "stale"
+        ? signedHeaders(SIGNING_SECRET, bytes, { timestampSeconds: now - 301 })
+        : signature === "other-body"
+          ? signedHeaders(SIGNING_SECRET, Buffer.concat([bytes, Buffer.from(" ")]))
+          : signedHeaders(generateSigningSecret(), bytes);
+  Object.assign(event.headers, signed);
 }
 
 const context = {
@@ -435,7 +501,9 @@ const CONTRACT_CODES = new Set([
   "INVALID_ENVELOPE",
   "BAD_REQUEST",
   "UNAUTHORIZED",
+  "INVALID_SIGNATURE",
   "FORBIDDEN",
+  "VENDOR_PAUSED",
   "NOT_FOUND",
   "METHOD_NOT_ALLOWED",
   "IDEMPOTENCY_CONFLICT",
@@ -523,6 +591,8 @@ describe("the ingest handler under fuzzing", () => {
       "INVALID_ENVELOPE",
       "INVALID_JSON",
       "UNAUTHORIZED",
+      "INVALID_SIGNATURE",
+      "VENDOR_PAUSED",
     ]) {
       expect(statuses.get(code) ?? 0).toBeGreaterThan(0);
     }
