@@ -210,6 +210,42 @@ describe("mapping suggest on a format of its own", () => {
     expect(readFileSync(join(versionDir, "mapping.jsonata"), "utf8")).toContain("TODO status");
   });
 
+  it("reads fields whose names JSONata cannot take bare, and keeps every name in the schema", async () => {
+    const samples = writeSamples("odd", {
+      "a.json": envelope("vendorT", "odd_stock", "o-1", {
+        "store`code": "W1",
+        "item id": "P-1",
+        in: { qty: 4 },
+      }),
+    });
+    const versionDir = join(root, "vendorT", "odd_stock", "1");
+
+    const result = await writeSuggestion({
+      samplesDir: samples,
+      vendorId: "vendorT",
+      eventType: "odd_stock",
+      versionDir,
+      standard: "InventoryAdjusted",
+    });
+
+    expect(result.fields.map((field) => field.expression)).toEqual([
+      '$lookup(payload, "store`code")',
+      "payload.`item id`",
+      "payload.`in`.qty",
+    ]);
+    expect(result.check.passed).toBe(true);
+    expect(Object.keys(readJson(join(versionDir, "payload.schema.json")).properties)).toEqual([
+      "store`code",
+      "item id",
+      "in",
+    ]);
+    expect(readJson(join(versionDir, "examples/a.expected.json")).data).toEqual({
+      warehouseId: "W1",
+      sku: "P-1",
+      quantityDelta: 4,
+    });
+  });
+
   it("writes the same bytes for the same samples", async () => {
     const samples = writeSamples("same", {
       "a.json": report("r-1", "W1", "P-1", "12"),
@@ -307,6 +343,13 @@ describe("mapping suggest refuses", () => {
     expect(error.details).toEqual([
       { path: "b.json: vendorId", message: 'is "vendorU", not "vendorT"' },
       { path: "c.json: eventType", message: 'is "stock_level", not "stock_report"' },
+    ]);
+  });
+
+  it("two samples that give one example name", async () => {
+    const error = await refusal({ "a.json": sample, "a.input.json": { ...sample, externalEventId: "r-2" } });
+    expect(error.details).toEqual([
+      { path: "a.json", message: 'gives the example name "a" that another sample has' },
     ]);
   });
 

@@ -136,6 +136,10 @@ export async function readSamples(
         message: `is "${envelope.eventType}", not "${eventType}"`,
       });
     }
+    const twin = samples.find((other) => other.name === name);
+    if (twin) {
+      problems.push({ path: file, message: `gives the example name "${name}" that another sample has` });
+    }
     samples.push({ name, envelope });
   }
   if (problems.length > 0) {
@@ -382,14 +386,23 @@ function directionOf(leaves: Leaf[]): { leaf: Leaf; negative: string[] } | undef
 const IDENTIFIER_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** A JSONata path from `base` through `segments` (no `[]`): back-quoted where a name needs it. */
-function pathExpression(segments: Path, base = "payload"): string {
-  const steps = segments.map((segment) =>
-    IDENTIFIER_NAME.test(segment) ? segment : `\`${segment.replace(/`/g, "")}\``,
-  );
-  return [base, ...steps].filter((step) => step !== "").join(".");
-}
-
 const quote = (text: string) => JSON.stringify(text);
+// Names JSONata reads as operators or literals: a field so named is back-quoted.
+const RESERVED = new Set(["and", "or", "in", "true", "false", "null", "function"]);
+
+/** A JSONata path from `base` (`payload`, or "" for the context) through `segments` (no `[]`). */
+function pathExpression(segments: Path, base = "payload"): string {
+  let expression = base;
+  for (const segment of segments) {
+    // A back-quote cannot be escaped inside a back-quoted name: look such a field up by its string.
+    if (segment.includes("`")) expression = `$lookup(${expression || "$"}, ${quote(segment)})`;
+    else {
+      const step = IDENTIFIER_NAME.test(segment) && !RESERVED.has(segment) ? segment : `\`${segment}\``;
+      expression = expression ? `${expression}.${step}` : step;
+    }
+  }
+  return expression;
+}
 
 function idExpression(leaf: Leaf, expression: string): string {
   return leaf.values.every((value) => typeof value === "string") ? expression : `$string(${expression})`;
@@ -643,14 +656,17 @@ function schemaOfKind(kind: string, values: unknown[], path: Path, proposal: Pro
     const keys: string[] = [];
     for (const object of objects)
       for (const name of Object.keys(object)) if (!keys.includes(name)) keys.push(name);
-    const properties: Record<string, JsonSchema> = {};
-    for (const name of keys) {
-      properties[name] = inferSchema(
-        objects.filter((object) => Object.hasOwn(object, name)).map((object) => object[name]),
-        [...path, name],
-        proposal,
-      );
-    }
+    // fromEntries defines each key as the object's own, "__proto__" included.
+    const properties: Record<string, JsonSchema> = Object.fromEntries(
+      keys.map((name) => [
+        name,
+        inferSchema(
+          objects.filter((object) => Object.hasOwn(object, name)).map((object) => object[name]),
+          [...path, name],
+          proposal,
+        ),
+      ]),
+    );
     const required = keys.filter((name) => objects.every((object) => Object.hasOwn(object, name)));
     return {
       type: "object",
