@@ -175,3 +175,22 @@ export function documentOf(logged: LoggedEvent): NormalizedDocument {
     rawRef: { bucket: "", key: logged.rawKey },
   } as NormalizedDocument;
 }
+
+/**
+ * The entity's logged events up to the instant `through` (all when absent), in fold order, with
+ * the state item's pending change: a crash between the state write and the log write leaves it
+ * only there until the change is published.
+ */
+export async function entityHistory(
+  entities: LogEntities,
+  entity: EntityRef,
+  pending: PendingChange | undefined,
+  through?: string,
+): Promise<LoggedEvent[]> {
+  const events = await readLog(entities, entity, through === undefined ? {} : { through });
+  if (pending && !events.some((event) => event.ingestId === pending.ingestId)) {
+    const logged = loggedEventOf(pending);
+    if (through === undefined || logged.key.at <= through) events.push(logged);
+  }
+  return events.sort(compareLogged);
+}
