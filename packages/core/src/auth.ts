@@ -2,7 +2,11 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { Entities } from "./entities/index.ts";
 import { ForbiddenError, UnauthorizedError, VendorPausedError } from "./errors.ts";
 import { sha256Hex } from "./hash.ts";
+import type { VendorRateLimiter } from "./rate-limit.ts";
 import { verifySignature } from "./signature.ts";
+
+/** The rate of a vendor whose profile names none. */
+const DEFAULT_RATE_PER_SECOND = 100;
 
 export type KeyRole = "vendor" | "consumer";
 
@@ -113,13 +117,15 @@ export function requireRole(principal: Principal, role: KeyRole): void {
 }
 
 /**
- * What a vendor's post must pass after its key: a vendor key, a vendor not paused, and, for a
- * signing vendor, a valid signature over the body's exact bytes (checked before anything parses it).
+ * What a vendor's post must pass after its key, in this order: a vendor key, a vendor not paused,
+ * its rate (every request counts, so one without the signing secret cannot make DVSS compute
+ * HMACs without limit), and, for a signing vendor, a valid signature over the body's exact bytes,
+ * checked before anything parses them.
  */
 export function admitVendorPost(
   principal: Principal,
-  headers: Record<string, string | undefined>,
-  body: Buffer,
+  request: { headers: Record<string, string | undefined>; body: Buffer },
+  rateLimiter: VendorRateLimiter,
   now = Date.now(),
 ): void {
   requireRole(principal, "vendor");
@@ -128,7 +134,8 @@ export function admitVendorPost(
       `Vendor ${principal.vendorId} is paused by DVSS operators: nothing was accepted; retry once it is resumed`,
     );
   }
-  if (principal.signingSecrets) verifySignature(principal.signingSecrets, headers, body, now);
+  rateLimiter.take(principal.vendorId, principal.rateLimitPerSecond ?? DEFAULT_RATE_PER_SECOND, now);
+  if (principal.signingSecrets) verifySignature(principal.signingSecrets, request.headers, request.body, now);
 }
 
 /** For tests and key rotation: forget cached answers. */

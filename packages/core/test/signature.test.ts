@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { admitVendorPost } from "../src/auth.ts";
 import { InvalidSignatureError } from "../src/errors.ts";
+import { VendorRateLimiter } from "../src/rate-limit.ts";
 import {
   generateSigningSecret,
   SIGNATURE_TOLERANCE_SECONDS,
@@ -173,9 +174,10 @@ describe("admitVendorPost", () => {
   const admit = (
     principal: Parameters<typeof admitVendorPost>[0],
     sent: Record<string, string | undefined>,
+    limiter = new VendorRateLimiter(),
   ) => {
     try {
-      admitVendorPost(principal, sent, body, NOW_MS);
+      admitVendorPost(principal, { headers: sent, body }, limiter, NOW_MS);
       return "admitted";
     } catch (error) {
       return (error as { code: string }).code;
@@ -202,5 +204,19 @@ describe("admitVendorPost", () => {
 
     expect(admit(signing, headers)).toBe("admitted");
     expect(admit(signing, {})).toBe("INVALID_SIGNATURE");
+  });
+
+  it("counts every post toward the vendor's rate before the signature is computed, but not a paused vendor's", () => {
+    const limiter = new VendorRateLimiter();
+    const signing = {
+      vendorId: "vendorS",
+      role: "vendor" as const,
+      rateLimitPerSecond: 1,
+      signingSecrets: [secret],
+    };
+
+    expect(admit({ ...signing, paused: true }, headers, limiter)).toBe("VENDOR_PAUSED");
+    expect(admit(signing, {}, limiter)).toBe("INVALID_SIGNATURE");
+    expect(admit(signing, headers, limiter)).toBe("RATE_LIMITED");
   });
 });

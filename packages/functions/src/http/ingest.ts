@@ -62,8 +62,7 @@ export const handler = httpHandler(
       const headers = headersOf(event);
       const body = rawBody(event);
       const principal = await authenticate(getEntities(), apiKeyFromHeaders(headers));
-      admitVendorPost(principal, headers, body);
-      rateLimiter.take(principal.vendorId, principal.rateLimitPerSecond ?? 100);
+      admitVendorPost(principal, { headers, body }, rateLimiter);
       requireJsonContentType(event);
       result = await ingestEvent(ingestPorts(), principal, body);
     } catch (error) {
