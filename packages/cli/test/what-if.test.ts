@@ -254,8 +254,13 @@ describe("dvss mapping what-if", () => {
     for (const item of report.states) expect(after.get(item.entity.key)).toEqual(item.after);
   }, 60_000);
 
-  it("refuses a folder that is not a version folder, or does not exist", async () => {
+  it("refuses a folder that is not a version folder, does not exist or does not compile", async () => {
     expect((await dvss.cli("mapping", "what-if", tempDir("dvss-what-if-none-"))).code).toBe(2);
     expect((await dvss.cli("mapping", "what-if", "/nonexistent/vendorW/inventory_update/3")).code).toBe(3);
+    const example = { payload: {}, data: {} };
+    const broken = writeInventoryVersion(tempDir("dvss-what-if-"), "vendorW", "5", '{"eventType": ', example);
+    const run = await dvss.cli("mapping", "what-if", broken, "--json");
+    expect(run.code).toBe(1);
+    expect(run.json().error.code).toBe("INVALID_VENDOR_DEFINITION");
   });
 });
