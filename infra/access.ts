@@ -42,7 +42,10 @@ export const ACCESS = {
   },
   EventsApi: { tables: { Vendors: ["read"], IngestRecords: ["read"] } },
   // Outbox put: a feed reader closes a position left empty past its grace period as a gap.
-  ConsumerApi: { tables: { Vendors: ["read"], CanonicalState: ["read"], Outbox: ["read", "put"] } },
+  // Divergence read: explain lists an entity's divergences.
+  ConsumerApi: {
+    tables: { Vendors: ["read"], CanonicalState: ["read"], Divergence: ["read"], Outbox: ["read", "put"] },
+  },
   HealthApi: { tables: { Vendors: ["read"] }, buckets: { RawBucket: ["list"] } },
   // Workflow tasks. Readers of an object also list its bucket: S3 answers a missing key with
   // NoSuchKey (reported as MissingRecordError) only to a caller allowed to list, AccessDenied otherwise.

@@ -67,7 +67,12 @@ const EXPECTED_PERMISSIONS: Record<string, Statement[]> = {
     { actions: ["states:StartExecution"], resources: ["Normalize.arn"] },
   ],
   EventsApi: [...reads("Vendors"), ...reads("IngestRecords")],
-  ConsumerApi: [...reads("Vendors"), ...reads("CanonicalState"), ...reads("Outbox", "dynamodb:PutItem")],
+  ConsumerApi: [
+    ...reads("Vendors"),
+    ...reads("CanonicalState"),
+    ...reads("Divergence"),
+    ...reads("Outbox", "dynamodb:PutItem"),
+  ],
   HealthApi: [...reads("Vendors"), { actions: ["s3:ListBucket"], resources: ["RawBucket.arn"] }],
   MapTask: [
     ...reads("Vendors"),
