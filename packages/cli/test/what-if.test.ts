@@ -1,3 +1,6 @@
+import { cpSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { REPO_ROOT } from "@dvss/local/lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir, vendorsWith, writeInventoryVersion } from "../../local/test/harness.ts";
 import { type CliHarness, startCliHarness } from "./harness.ts";
@@ -252,6 +255,67 @@ describe("dvss mapping what-if", () => {
     );
     expect(changed.sort()).toEqual(report.states.map((item: { entity: { key: string } }) => item.entity.key));
     for (const item of report.states) expect(after.get(item.entity.key)).toEqual(item.after);
+  }, 60_000);
+
+  it("predicts an order's state as publish + replay leaves it", async () => {
+    const status = {
+      vendorId: "vendorA",
+      externalEventId: "wf-sts-1",
+      eventType: "order_status",
+      occurredAt: "2026-01-30T22:00:00Z",
+      payload: { orderId: "wf-so-1", status: "shipped" },
+    };
+    await dvss.postAndSettle({
+      ...status,
+      externalEventId: "wf-ord-1",
+      eventType: "order_created",
+      occurredAt: "2026-01-30T21:00:00Z",
+      payload: { orderId: "wf-so-1", lines: [{ sku: "W-1", qty: 2 }] },
+    });
+    await dvss.postAndSettle(status);
+    // Candidate: order ids upper-cased; the status event moves to an order that has no OrderCreated.
+    const dir = join(tempDir("dvss-what-if-"), "vendorA", "order_status", "2");
+    mkdirSync(join(dir, "examples"), { recursive: true });
+    cpSync(
+      join(REPO_ROOT, "schemas/vendors/vendorA/order_status/1/payload.schema.json"),
+      join(dir, "payload.schema.json"),
+    );
+    writeFileSync(
+      join(dir, "mapping.jsonata"),
+      `{"eventType": "OrderStatusChanged", "data": {"orderId": $uppercase(payload.orderId), "status": $uppercase(payload.status)}}`,
+    );
+    writeFileSync(join(dir, "examples/one.input.json"), JSON.stringify(status));
+    const { payload: _payload, ...rest } = status;
+    writeFileSync(
+      join(dir, "examples/one.expected.json"),
+      JSON.stringify({
+        ...rest,
+        eventType: "OrderStatusChanged",
+        schemaVersion: "1.0",
+        data: { orderId: "WF-SO-1", status: "SHIPPED" },
+      }),
+    );
+    const order = async (orderId: string) =>
+      (
+        await dvss.request("GET", `/v1/state/orders/${orderId}`, {
+          headers: { authorization: "Bearer local-consumer-key" },
+        })
+      ).body;
+    const before = await order("wf-so-1");
+
+    const report = (await dvss.cli("mapping", "what-if", dir, "--json")).json();
+
+    expect(report.states).toEqual([
+      expect.objectContaining({
+        entity: { type: "order", key: "WF-SO-1" },
+        now: null,
+        after: expect.objectContaining({ orderId: "WF-SO-1", status: "SHIPPED", lines: [], version: 1 }),
+      }),
+    ]);
+    expect((await dvss.cli("mapping", "publish", dir)).code).toBe(0);
+    expect((await dvss.cli("replay", "--vendor", "vendorA", "--event-type", "order_status")).code).toBe(0);
+    expect(await order("WF-SO-1")).toEqual(report.states[0].after);
+    expect(await order("wf-so-1")).toEqual(before);
   }, 60_000);
 
   it("refuses a folder that is not a version folder, does not exist or does not compile", async () => {
