@@ -32,7 +32,19 @@ export const ROUTES: Route[] = [
   },
   {
     method: "GET",
+    path: "/v1/state/inventory/{warehouseId}/{sku}/explain",
+    functionName: "ConsumerApi",
+    handler: "packages/functions/src/http/consumer.handler",
+  },
+  {
+    method: "GET",
     path: "/v1/state/orders/{orderId}",
+    functionName: "ConsumerApi",
+    handler: "packages/functions/src/http/consumer.handler",
+  },
+  {
+    method: "GET",
+    path: "/v1/state/orders/{orderId}/explain",
     functionName: "ConsumerApi",
     handler: "packages/functions/src/http/consumer.handler",
   },

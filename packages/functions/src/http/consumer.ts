@@ -1,5 +1,11 @@
 import { apiKeyFromHeaders, authenticate, requireRole } from "@dvss/core/auth";
 import { NotFoundError } from "@dvss/core/errors";
+import {
+  explainInventory,
+  explainOrder,
+  getInventoryStateAsOf,
+  getOrderStateAsOf,
+} from "@dvss/core/state/history";
 import { getInventoryState, getOrderState, readFeed } from "@dvss/core/state/read";
 import { headersOf, httpHandler, json } from "../lib/http.ts";
 import { getEntities } from "../lib/runtime.ts";
@@ -9,11 +15,31 @@ export const handler = httpHandler(async (event) => {
   const entities = getEntities();
   requireRole(await authenticate(entities, apiKeyFromHeaders(headersOf(event))), "consumer");
   const path = event.pathParameters ?? {};
+  // An empty asOf is a bad asOf, not a missing one.
+  const asOf = event.queryStringParameters?.asOf;
   switch (event.routeKey) {
-    case "GET /v1/state/inventory/{warehouseId}/{sku}":
-      return json(200, await getInventoryState(entities, path.warehouseId ?? "", path.sku ?? ""));
-    case "GET /v1/state/orders/{orderId}":
-      return json(200, await getOrderState(entities, path.orderId ?? ""));
+    case "GET /v1/state/inventory/{warehouseId}/{sku}": {
+      const [warehouseId, sku] = [path.warehouseId ?? "", path.sku ?? ""];
+      return json(
+        200,
+        asOf === undefined
+          ? await getInventoryState(entities, warehouseId, sku)
+          : await getInventoryStateAsOf(entities, warehouseId, sku, asOf),
+      );
+    }
+    case "GET /v1/state/inventory/{warehouseId}/{sku}/explain":
+      return json(200, await explainInventory(entities, path.warehouseId ?? "", path.sku ?? ""));
+    case "GET /v1/state/orders/{orderId}": {
+      const orderId = path.orderId ?? "";
+      return json(
+        200,
+        asOf === undefined
+          ? await getOrderState(entities, orderId)
+          : await getOrderStateAsOf(entities, orderId, asOf),
+      );
+    }
+    case "GET /v1/state/orders/{orderId}/explain":
+      return json(200, await explainOrder(entities, path.orderId ?? ""));
     case "GET /v1/feed": {
       const query = event.queryStringParameters ?? {};
       const limit = query.limit === undefined ? undefined : Number(query.limit);
