@@ -126,7 +126,8 @@ interface SetOptions extends TargetOptions {
 /** A flag's whole number, as written: "12", "-3"; not "", "1e3", "0x10" or "1.5". */
 function integerFlag(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^-?\d{1,15}$/.test(text.trim())) throw new UsageError(`${flag} "${text}" is not a whole number`);
+  if (!/^-?\d{1,15}$/.test(text.trim()))
+    throw new UsageError(`${flag} "${text}" is not a whole number (digits only, at most 15)`);
   return Number(text);
 }
 
