@@ -1,6 +1,7 @@
 import type { RegisterCommand } from "./common.ts";
 import { registerConsumer } from "./consumer.ts";
 import { registerCost } from "./cost.ts";
+import { registerExplain } from "./explain.ts";
 import { registerMapping } from "./mapping.ts";
 import { registerQuarantine } from "./quarantine.ts";
 import { registerRedrive } from "./redrive.ts";
@@ -11,6 +12,7 @@ import { registerVendor } from "./vendor.ts";
 /** Every command, in help order. A new command is one file in this folder and one line here. */
 export const COMMANDS: RegisterCommand[] = [
   registerStatus,
+  registerExplain,
   registerQuarantine,
   registerRedrive,
   registerReplay,
