@@ -30,8 +30,8 @@ export interface InventoryEntry {
 }
 
 /**
- * The fold of one warehouse/sku: a base quantity (everything up to `through`, forgotten) and the
- * events after it in fold order. The quantity is the base, then each entry: set or add.
+ * The fold of one warehouse/sku: a base quantity (everything up to `through`, whose events only
+ * the log keeps) and the events after it in fold order. The quantity is the base, then each entry: set or add.
  */
 export interface InventoryFold {
   base: { quantity: number; through?: OrderKey };
@@ -108,7 +108,7 @@ function describe(entry: InventoryEntry, warehouseId: string, sku: string): Dive
 /**
  * Folds what is older than the watermark (newest occurredAt minus watermarkMs), anything beyond
  * maxEntries, and the oldest while the entries take more than maxFoldBytes, into the base. What is
- * folded is forgotten: the item stays bounded, in events and in bytes.
+ * folded leaves the item (the entity's log keeps it): the item stays bounded, in events and in bytes.
  */
 function compact(fold: InventoryFold, rules: StateRuleOptions, applying: Applying): InventoryFold {
   const { entries } = fold;
