@@ -46,6 +46,29 @@ describe("signed requests (Standard Webhooks)", () => {
     expect(signRequest(secret, "msg_1", String(NOW_S), body)).toBe(`v1,${expected}`);
   });
 
+  it("signs as the Standard Webhooks reference library (standardwebhooks 1.1.1) does, for a fixed vector", () => {
+    const body = '{"vendorId":"vendorA","externalEventId":"inv-12345","payload":{"sku":"ABC-001","qty":12}}';
+    const signature = "v1,azw5tswYzi47Q7NGwQd3m83EtF7FrJ+cXYtpR45zDes=";
+    const headers = { "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp": "1674087231" };
+
+    expect(
+      signRequest(
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        headers["webhook-id"],
+        headers["webhook-timestamp"],
+        Buffer.from(body),
+      ),
+    ).toBe(signature);
+    expect(() =>
+      verifySignature(
+        ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+        { ...headers, "webhook-signature": signature },
+        Buffer.from(body),
+        1674087231 * 1000,
+      ),
+    ).not.toThrow();
+  });
+
   it("passes a request signed with the secret", () => {
     expect(failure([secret], signedHeaders(secret, body, { timestampSeconds: NOW_S }))).toBeUndefined();
   });
