@@ -8,7 +8,7 @@ import {
   getInventoryStateAsOf,
   getOrderStateAsOf,
 } from "../src/state/history.ts";
-import { readLog } from "../src/state/log.ts";
+import { readLog, writeLoggedEvent } from "../src/state/log.ts";
 import { instantOf } from "../src/state/order-key.ts";
 import { getInventoryState } from "../src/state/read.ts";
 import { at, inventoryAdjusted, inventoryUpdated, orderCreated, orderStatusChanged } from "./state-events.ts";
@@ -296,5 +296,44 @@ describe("explain", () => {
       code: "NOT_FOUND",
     });
     await expect(explainOrder(entities, "no-such-order")).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+});
+
+describe("reading the log page by page", () => {
+  it("reads past a page of items, and stops once the caller has enough", async () => {
+    const entity = { type: "inventory" as const, key: `${freshWarehouse()}#ABC-001` };
+    const events = Array.from({ length: 450 }, (_, n) =>
+      inventoryAdjusted(1, { occurredAt: at(n) }, entity.key.split("#")[0]),
+    );
+    await Promise.all(
+      events.map((event, n) =>
+        writeLoggedEvent(entities, {
+          entity,
+          key: {
+            at: instantOf(event.occurredAt),
+            priority: 10,
+            externalEventId: event.externalEventId,
+            vendorId: "vendorA",
+          },
+          ingestId: event.ingestId,
+          occurredAt: event.occurredAt,
+          eventType: event.eventType,
+          data: event.data,
+          mappingVersion: "1",
+          rawKey: event.rawRef.key,
+          version: n + 1,
+          appliedAt: at(0),
+        }),
+      ),
+    );
+    let pages = 0;
+
+    const all = await readLog(entities, entity);
+    const some = await readLog(entities, entity, { from: instantOf(at(10)) }, () => ++pages >= 1);
+
+    expect(all.map((event) => event.ingestId)).toEqual(events.map((event) => event.ingestId));
+    expect(some.length).toBeLessThan(440);
+    expect(some[0]?.occurredAt).toBe(at(10));
+    expect(pages).toBe(1);
   });
 });
