@@ -195,6 +195,7 @@ describe("dvss mapping what-if", () => {
     const report = run.json();
     expect(await stored()).toEqual(before);
     expect(report.candidate).toBe("vendorW/inventory_update/2");
+    expect(report.publish).toEqual({ examples: { total: 1, failed: 0 } });
     expect(report.counts).toEqual({
       events: 7,
       unchanged: 3,
@@ -317,6 +318,34 @@ describe("dvss mapping what-if", () => {
     expect(await order("WF-SO-1")).toEqual(report.states[0].after);
     expect(await order("wf-so-1")).toEqual(before);
   }, 60_000);
+
+  it("says when publish would refuse the candidate: a failing example, a version taken by other content", async () => {
+    const example = {
+      payload: { site: "ROA", item: "w-9", units: 1 },
+      data: { warehouseId: "ROA", sku: "w-9", quantityOnHand: 1 },
+    };
+    // The example expects the SKU as it was; the candidate upper-cases it.
+    const failing = writeInventoryVersion(tempDir("dvss-what-if-"), "vendorW", "6", CANDIDATE, example);
+    const taken = writeInventoryVersion(tempDir("dvss-what-if-"), "vendorW", "1", CANDIDATE, {
+      ...example,
+      data: { ...example.data, sku: "W-9" },
+    });
+
+    const [failingRun, takenRun] = [
+      await dvss.cli("mapping", "what-if", failing),
+      await dvss.cli("mapping", "what-if", taken, "--json"),
+    ];
+
+    expect(failingRun.code).toBe(1);
+    expect(failingRun.stdout).toContain("Publish would be refused: 1 of 1 example(s) fail");
+    expect(takenRun.code).toBe(1);
+    expect(takenRun.json().publish).toEqual({
+      examples: { total: 1, failed: 0 },
+      refusal: expect.stringContaining(
+        "vendorW/inventory_update/1 exists with other content (MAPPING_VERSION_CONFLICT)",
+      ),
+    });
+  });
 
   it("refuses a folder that is not a version folder, does not exist or does not compile", async () => {
     expect((await dvss.cli("mapping", "what-if", tempDir("dvss-what-if-none-"))).code).toBe(2);

@@ -82,6 +82,17 @@ function whatIfText(io: Io, report: WhatIfReport, shownDir: string): string {
     `  ${counts.unchanged} unchanged, ${counts.changed} changed, ${counts.new} new, ${counts.wouldFail} would fail, ` +
       `${counts.otherVersion} on another schemaVersion (not affected); ${counts.states} canonical state(s) would change`,
   ];
+  const { examples, refusal } = report.publish;
+  if (refusal) lines.push(paint(io, "red", `  Publish would be refused: ${refusal}`));
+  else if (examples.failed > 0 || examples.total === 0) {
+    lines.push(
+      paint(
+        io,
+        "red",
+        `  Publish would be refused: ${examples.failed} of ${examples.total} example(s) fail (npx dvss mapping check ${shownDir})`,
+      ),
+    );
+  } else lines.push(`  Its ${examples.total} example(s) pass: publish would take it.`);
   const more = (omitted: number) =>
     omitted > 0 ? [paint(io, "dim", `  ... and ${omitted} more (--json lists up to the same limit)`)] : [];
   if (report.wouldFail.length > 0) {
@@ -269,7 +280,9 @@ export const registerMapping: RegisterCommand = (program: Command, cli: Cli) => 
         "\nfail (code, fields), normalized documents that would change (field: now → then), and canonical" +
         "\nstates that would change once the replay folds them in (value and version). Run it before" +
         "\n`mapping publish`. The window is on arrival time, as for replay." +
-        "\nExit codes: 0 no event would fail, 1 some would (or the folder does not compile), 2 usage, 3 no such folder.",
+        "\nIt also says whether publish would take the folder (its examples pass, its version is new or the same)." +
+        "\nExit codes: 0 no event would fail and publish would take it, 1 otherwise (or the folder does not compile)," +
+        "\n2 usage, 3 no such folder.",
     )
     .action(async (versionDir: string, options: TargetOptions & { from?: string; to?: string }) => {
       const { io } = cli;
@@ -287,7 +300,10 @@ export const registerMapping: RegisterCommand = (program: Command, cli: Cli) => 
         onProgress: (done) => bar?.tick(done),
       });
       bar?.done();
-      if (report.counts.wouldFail > 0) cli.exit(EXIT.FAILED);
+      const { publish } = report;
+      const refused =
+        publish.refusal !== undefined || publish.examples.failed > 0 || publish.examples.total === 0;
+      if (report.counts.wouldFail > 0 || refused) cli.exit(EXIT.FAILED);
       cli.print(options, report, () => whatIfText(io, report, shownPath(io.cwd, dir)));
     });
 

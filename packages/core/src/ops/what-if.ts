@@ -5,9 +5,10 @@ import { parseEnvelope } from "../envelope.ts";
 import { DvssError } from "../errors.ts";
 import { isIngestId } from "../ids.ts";
 import { normalizedKey, type ObjectRef, rawDayPrefix } from "../keys.ts";
-import { jsonDifferences } from "../mapping/check.ts";
+import { checkExamples, jsonDifferences } from "../mapping/check.ts";
 import { type CompiledMapping, compileMappingVersion } from "../mapping/compile.ts";
 import { readVersionDir } from "../mapping/fs-source.ts";
+import { mappingContentSha256 } from "../mapping/store-source.ts";
 import { buildNormalizedDocument, type NormalizedDocument } from "../normalized.ts";
 import { historyNeeded, type InventoryState, inventoryView } from "../state/inventory.ts";
 import { inventoryEntryOf, readLog } from "../state/log.ts";
@@ -115,6 +116,13 @@ export interface WhatIfReport {
     /** Raw objects without an ingest record (an ingest that lost a race or failed): replay skips them. */
     orphans: number;
     states: number;
+  };
+  /** Whether `mapping publish` would take the folder. */
+  publish: {
+    /** Its golden examples, run as `mapping check` runs them: publish needs every one to pass. */
+    examples: { total: number; failed: number };
+    /** Why publish would refuse it although the examples pass: the version exists with other content. */
+    refusal?: string;
   };
   wouldFail: WouldFail[];
   documents: DocumentChange[];
@@ -306,7 +314,16 @@ export async function whatIf(
   const dir = resolve(versionDir);
   requireDirectory(dir);
   const ids = versionIdsOf(dir);
-  const candidate = compileMappingVersion(await readVersionDir(dir, ids));
+  const definition = await readVersionDir(dir, ids);
+  const candidate = compileMappingVersion(definition);
+  const examples = await checkExamples(dir);
+  const existing = await context
+    .definitions()
+    .combined.loadMappingVersion(ids.vendorId, ids.eventType, ids.version);
+  const refusal =
+    existing && mappingContentSha256(existing) !== mappingContentSha256(definition)
+      ? `${ids.vendorId}/${ids.eventType}/${ids.version} exists with other content (MAPPING_VERSION_CONFLICT): give the candidate a new version`
+      : undefined;
   const to = options.to ?? new Date(context.now());
   const maxListed = options.maxListed ?? DEFAULT_MAX_LISTED;
   const concurrency = options.concurrency ?? 8;
@@ -332,6 +349,10 @@ export async function whatIf(
       otherVersion: 0,
       orphans: 0,
       states: 0,
+    },
+    publish: {
+      examples: { total: examples.total, failed: examples.failed },
+      ...(refusal && { refusal }),
     },
     wouldFail: [],
     documents: [],
