@@ -141,10 +141,10 @@ describe("mapping suggest on a format of its own", () => {
     expect(schema.properties.site.properties.id).toEqual({ type: "string", minLength: 1, maxLength: 256 });
   });
 
-  it("makes fields absent from a sample optional", async () => {
+  it("makes fields absent from a sample optional, and trims ids a sample pads", async () => {
     const withWarehouse = envelope("vendorT", "order_new", "o-1", {
       order_no: "SO-1",
-      warehouse: "W1",
+      warehouse: " W1 ",
       items: [{ product_id: "P-1", qty: "2" }],
     });
     const without = envelope("vendorT", "order_new", "o-2", {
@@ -164,6 +164,10 @@ describe("mapping suggest on a format of its own", () => {
     expect(result.standard).toBe("OrderCreated");
     expect(result.check.passed).toBe(true);
     expect(readJson(join(versionDir, "payload.schema.json")).required).toEqual(["order_no", "items"]);
+    expect(result.fields.find((field) => field.field === "warehouseId")?.expression).toBe(
+      "$trim(payload.warehouse)",
+    );
+    expect(readJson(join(versionDir, "examples/with.expected.json")).data.warehouseId).toBe("W1");
     expect(readJson(join(versionDir, "examples/without.expected.json")).data).toEqual({
       orderId: "SO-2",
       lines: [{ sku: "P-2", quantity: 1 }],

@@ -339,20 +339,17 @@ function idScore(leaf: Leaf, vocabulary: ReadonlySet<string>): number | undefine
 
 /** The best-scoring leaf; ties go to the shorter, then the alphabetically first path (deterministic). */
 function best(leaves: Leaf[], score: (leaf: Leaf) => number | undefined): Leaf | undefined {
-  let chosen: { leaf: Leaf; score: number } | undefined;
+  let chosen: { leaf: Leaf; score: number; key: string } | undefined;
   for (const leaf of leaves) {
     const value = score(leaf);
     if (value === undefined) continue;
     const key = leaf.path.join(".");
-    if (
+    const before =
       !chosen ||
       value > chosen.score ||
       (value === chosen.score &&
-        (key.length < chosen.leaf.path.join(".").length ||
-          (key.length === chosen.leaf.path.join(".").length && key < chosen.leaf.path.join("."))))
-    ) {
-      chosen = { leaf, score: value };
-    }
+        (key.length < chosen.key.length || (key.length === chosen.key.length && key < chosen.key)));
+    if (before) chosen = { leaf, score: value, key };
   }
   return chosen?.leaf;
 }
@@ -385,7 +382,6 @@ function directionOf(leaves: Leaf[]): { leaf: Leaf; negative: string[] } | undef
 
 const IDENTIFIER_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** A JSONata path from `base` through `segments` (no `[]`): back-quoted where a name needs it. */
 const quote = (text: string) => JSON.stringify(text);
 // Names JSONata reads as operators or literals: a field so named is back-quoted.
 const RESERVED = new Set(["and", "or", "in", "true", "false", "null", "function"]);
@@ -404,8 +400,13 @@ function pathExpression(segments: Path, base = "payload"): string {
   return expression;
 }
 
+/** Ids are text in a standard event, and trimmed. */
 function idExpression(leaf: Leaf, expression: string): string {
-  return leaf.values.every((value) => typeof value === "string") ? expression : `$string(${expression})`;
+  const text = leaf.values.every((value) => typeof value === "string")
+    ? expression
+    : `$string(${expression})`;
+  const padded = leaf.values.some((value) => typeof value === "string" && value !== value.trim());
+  return padded ? `$trim(${text})` : text;
 }
 
 function quantityExpression(leaf: Leaf, expression: string): string {
