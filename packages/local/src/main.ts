@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { localDataDir } from "./clients.ts";
 import { DataDirInUseError } from "./data-dir-lock.ts";
 import { localVendorKey, startLocal } from "./runtime.ts";
@@ -6,11 +7,14 @@ import { vendorsDirLabel } from "./vendors.ts";
 /** `npm start`: the whole pipeline on this machine, until Ctrl-C. */
 const dataDir = localDataDir();
 const port = Number(process.env.PORT ?? 4000);
+// The vendor folders to start with, as the CLI finds them (default schemas/vendors).
+const vendorsDir = process.env.DVSS_VENDORS_DIR ? resolve(process.env.DVSS_VENDORS_DIR) : undefined;
 
 try {
   const runtime = await startLocal({
     dataDir,
     port,
+    ...(vendorsDir && { vendorsDir }),
     // Every 10 s: after a crash, the events it left unfinished are restarted within seconds.
     reconcileIntervalMs: Number(process.env.DVSS_RECONCILE_INTERVAL_MS ?? 10_000),
     console: true,

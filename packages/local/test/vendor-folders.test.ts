@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +9,7 @@ import {
   type Harness,
   seedEnvelope,
   startHarness,
+  tempDir,
   writeInventoryVersion,
 } from "./harness.ts";
 
@@ -116,5 +118,48 @@ describe("vendor folders at start", () => {
   it("names the repository's own folder as schemas/vendors", () => {
     expect(vendorsDirLabel(join(REPO_ROOT, "schemas/vendors"))).toBe("schemas/vendors");
     expect(vendorsDirLabel(vendorsDir)).toBe(vendorsDir);
+  });
+});
+
+describe("npm start with vendor folders that fail their checks", () => {
+  it("names each refused vendor and each left-out version in one line, and how to check them", async () => {
+    const child = spawn(process.execPath, ["packages/local/src/main.ts"], {
+      cwd: REPO_ROOT,
+      env: {
+        PATH: process.env.PATH,
+        DVSS_DATA_DIR: tempDir("dvss-refused-"),
+        DVSS_VENDORS_DIR: vendorsDir,
+        PORT: "0",
+        DVSS_RECONCILE_INTERVAL_MS: "0",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk;
+    });
+    // The refusals are the last lines it prints once ready.
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk;
+        if (stderr.includes("left out:") && stderr.endsWith("\n")) resolve();
+      });
+      child.once("exit", (code) => reject(new Error(`npm start exited ${code}: ${stdout}${stderr}`)));
+    });
+    child.kill("SIGTERM");
+
+    const lines = stderr.split("\n");
+    expect(stdout).toContain("DVSS local ready");
+    expect(lines).toContain(
+      `  refused    ${vendorsDir}/vendorX/vendor.json: priority: required, a whole number (the lower wins ties at the same occurredAt)`,
+    );
+    expect(lines).toContain(
+      `  refused    ${vendorsDir}/vendorA/inventory_update/2 example one: data.quantityOnHand: expected 3, got 6`,
+    );
+    expect(lines).toContain(
+      "             left out: vendorA/inventory_update/2, as `npx dvss mapping publish` would refuse them; " +
+        `fix, then publish or restart (check with: npx dvss mapping check ${vendorsDir})`,
+    );
   });
 });
