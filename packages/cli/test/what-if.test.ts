@@ -236,6 +236,7 @@ describe("dvss mapping what-if", () => {
       11, 3, 11, 4,
     ]);
     expect(w2.now).toBeNull();
+    expect(w2.fields).toContainEqual({ path: "quantityOnHand", after: 3 });
     expect([w2.after.quantityOnHand, w2.after.version]).toEqual([3, 1]);
 
     // The real thing, in the same runtime.

@@ -196,7 +196,11 @@ type Mapped =
   | { kind: "unchanged" }
   | { kind: "document"; item: Omit<DocumentChange, "appliedAlready">; document: NormalizedDocument };
 
-function failureOf(error: DvssError, record: IngestRecordItem, now: EventNow): WouldFail {
+function failureOf(
+  error: DvssError,
+  record: Pick<IngestRecordItem, "ingestId" | "externalEventId">,
+  now: EventNow,
+): WouldFail {
   return {
     ingestId: record.ingestId,
     externalEventId: record.externalEventId,
@@ -405,12 +409,8 @@ export async function whatIf(
         } catch (error) {
           // The document would be written, then ApplyState would refuse it (QUANTITY_OUT_OF_RANGE).
           if (!(error instanceof DvssError)) throw error;
-          const record = {
-            ingestId: item.ingestId,
-            externalEventId: item.externalEventId,
-          } as IngestRecordItem;
           report.counts.wouldFail++;
-          list("wouldFail", failureOf(error, record, item.now));
+          list("wouldFail", failureOf(error, item, item.now));
           continue;
         }
         summary.after = applied.item;
@@ -424,7 +424,7 @@ export async function whatIf(
     if (!summary.after) continue;
     const now = summary.now ? viewOf(summary.now) : null;
     const after = viewOf(summary.after);
-    const fields = fieldChanges(now ?? undefined, after);
+    const fields = fieldChanges(now ?? {}, after);
     if (fields.length === 0) continue;
     report.counts.states++;
     if (report.states.length < maxListed) report.states.push({ entity: summary.entity, now, after, fields });
