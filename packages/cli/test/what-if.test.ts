@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { REPO_ROOT } from "@dvss/local/lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir, vendorsWith, writeInventoryVersion } from "../../local/test/harness.ts";
+import { bufferIo } from "../src/io.ts";
+import { runCli } from "../src/main.ts";
 import { type CliHarness, startCliHarness } from "./harness.ts";
 
 /*
@@ -102,6 +104,13 @@ describe("dvss mapping what-if", () => {
     expect(run.stdout).toMatch(/w-e2\s+changed\s+data\.sku: "w-2" → "W-2"/);
     expect(run.stdout).toMatch(/inventory ROA#W-1\s+11 → 11\s+3 → 4\n/);
     expect(run.stdout).toMatch(/inventory ROA#W-2\s+\(none\) → 3\s+0 → 1\n/);
+
+    // On a terminal, a progress bar on stderr, cleared at the end; stdout is the same report.
+    const io = bufferIo({ env: dvss.env, cwd: REPO_ROOT, errIsTTY: true });
+    expect(await runCli(["mapping", "what-if", candidateDir], io)).toBe(1);
+    expect(io.stderr()).toContain("what-if [");
+    expect(io.stderr()).toContain("7/7");
+    expect(io.stdout()).toContain("7 event(s) of vendorW inventory_update");
 
     const empty = await dvss.cli(
       "mapping",
