@@ -248,7 +248,7 @@ async function startUnlocked(options: LocalOptions, lock?: DataDirLock): Promise
   const vendorsSourceDir = options.vendorsDir ?? join(REPO_ROOT, "schemas/vendors");
   // What runs is the copy taken at start (vendors.ts): an edit on disk waits for a publish or a restart.
   const vendorsDir = options.dataDir
-    ? join(options.dataDir, "vendors")
+    ? join(options.dataDir, "bundled-vendors")
     : mkdtempSync(join(tmpdir(), "dvss-vendors-"));
   exportEnvironment(stores, sfnEndpoint, stateMachineArn, vendorsDir);
   // Their records are still RECEIVED: the reconciler restarts them at its first run rather than

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { cpSync, rmSync } from "node:fs";
-import { isAbsolute, join, relative } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { apiKeyFromHeaders, registerApiKey } from "@dvss/core/auth";
 import { createEntities } from "@dvss/core/entities/index";
@@ -56,6 +56,17 @@ export async function snapshotVendorFolders(
   sourceDir: string,
   snapshotDir: string,
 ): Promise<{ vendors: VendorDefinition[]; refused: RefusedVendor[]; refusedVersions: RefusedVersion[] }> {
+  const inside = (outer: string, inner: string) => {
+    const path = relative(resolve(outer), resolve(inner));
+    return !path.startsWith("..") && !isAbsolute(path);
+  };
+  // The copy is replaced at each start: it must never be, or hold, the folder it copies.
+  if (inside(sourceDir, snapshotDir) || inside(snapshotDir, sourceDir)) {
+    throw new Error(
+      `The vendors folder ${sourceDir} and the data directory's copy of it (${snapshotDir}) overlap: ` +
+        "give DVSS_DATA_DIR a folder of its own",
+    );
+  }
   rmSync(snapshotDir, { recursive: true, force: true });
   cpSync(sourceDir, snapshotDir, { recursive: true, dereference: true });
   const label = vendorsDirLabel(sourceDir);

@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
-import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../src/lambda.ts";
-import { vendorsDirLabel } from "../src/vendors.ts";
+import { snapshotVendorFolders, vendorsDirLabel } from "../src/vendors.ts";
 import {
   bundledVendors,
   type Harness,
@@ -161,5 +161,18 @@ describe("npm start with vendor folders that fail their checks", () => {
       "             left out: vendorA/inventory_update/2, as `npx dvss mapping publish` would refuse them; " +
         `fix, then publish or restart (check with: npx dvss mapping check ${vendorsDir})`,
     );
+  });
+});
+
+describe("the copy of the vendors folder a runtime runs", () => {
+  it("is refused when it would be, or hold, the folder it copies, which is left as it was", async () => {
+    const source = bundledVendors();
+
+    await expect(snapshotVendorFolders(source, source)).rejects.toThrow(
+      `The vendors folder ${source} and the data directory's copy of it (${source}) overlap: give DVSS_DATA_DIR a folder of its own`,
+    );
+    await expect(snapshotVendorFolders(source, join(source, "bundled-vendors"))).rejects.toThrow("overlap");
+    await expect(snapshotVendorFolders(join(source, "vendorA"), source)).rejects.toThrow("overlap");
+    expect(existsSync(join(source, "vendorA/inventory_update/1/mapping.jsonata"))).toBe(true);
   });
 });
