@@ -1,8 +1,9 @@
 import { compareVersions, type VendorDefinition, type VendorDefinitionSource } from "./definitions.ts";
 
 /**
- * The definitions the workflow uses: the bundled folder (deployed with the functions) extended by
- * the published versions (the store), so a vendor is onboarded or fixed without a redeploy.
+ * The definitions the workflow uses: the bundled folder (deployed with the functions; locally, the
+ * copy the runtime checked at start) extended by the published versions (the store), so a vendor
+ * is onboarded or fixed without a redeploy or a restart.
  *
  * - versions: the union of both; a version in both has the same content (publishing refuses
  *   anything else), so where it is read from does not matter, and it is read from the store first;
