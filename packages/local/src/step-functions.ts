@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
+  BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -16,7 +17,10 @@ import { createCallCounter } from "./call-counts.ts";
  * The local Step Functions endpoint: the AWS JSON 1.0 protocol for StartExecution,
  * DescribeExecution, ListExecutions and GetExecutionHistory, running the state machine's ASL with
  * aws-local-stepfunctions. Task states call the handlers in-process; executions and their event
- * history are kept in a local table so they outlive the process like the other stores.
+ * history are kept in a local table so they outlive the process like the other stores. That table
+ * is the local runtime's alone (AWS keeps Express executions itself), so it costs the pipeline as
+ * little as it can: executions are written in batches, RUNNING then ended (one write if it ended
+ * before its batch), and reads of what runs here are answered from memory.
  */
 
 type Json = ReturnType<typeof JSON.parse>;
@@ -67,8 +71,22 @@ export const RUNTIME_STOPPED = {
 const runningPartition = (stateMachineArn: string) => `${stateMachineArn}#RUNNING`;
 /** Marks the executions table as searched once for RUNNING executions written before that partition. */
 const LEGACY_RUNNING_SEARCHED = { pk: "local-stepfunctions", sk: "legacy-running-searched" };
-/** Tries of the end-of-execution write while a store is down (about 40 s in all). */
-const FINAL_WRITE_TRIES = 10;
+/** Tries of an execution's write while a store is down (about 40 s in all). */
+const WRITE_TRIES = 10;
+/**
+ * Executions are written in batches (BatchWriteItem takes 25 items): at most this long after the
+ * first one waiting, or at once when 25 wait. Under load one call writes 25 executions, and an
+ * execution that ends before its RUNNING item went out is written once, ended.
+ */
+const WRITE_BATCH_WAIT_MS = 100;
+const WRITE_BATCH_ITEMS = 25;
+
+/** The index sort key of an execution: by start time, then name. */
+const startOrder = (record: Pick<ExecutionRecord, "startDate" | "name">) =>
+  `${String(record.startDate).padStart(15, "0")}#${record.name}`;
+
+/** Names of ended executions remembered to refuse a reuse with another input (Express itself refuses none). */
+const REMEMBERED_ENDED_EXECUTIONS = 10_000;
 
 class SfnError extends Error {
   readonly type: string;
@@ -178,6 +196,14 @@ export class LocalStepFunctions {
   readonly #running = new Set<Promise<void>>();
   readonly #queue: (() => void)[] = [];
   readonly #calls = createCallCounter();
+  /** Executions started by this process and not yet written as ended: what a read answers first. */
+  readonly #live = new Map<string, ExecutionRecord>();
+  /** The latest executions that ended here, by ARN: a reused name is refused without a read. */
+  readonly #ended = new Map<string, { input: string; startDate: number }>();
+  /** Executions waiting for the next batch write (the latest state of each), with who waits for it. */
+  readonly #unwritten = new Map<string, { record: ExecutionRecord; written: PromiseWithResolvers<void>[] }>();
+  #batchTimer: NodeJS.Timeout | undefined;
+  #flushing = false;
   #active = 0;
   #server: Server | undefined;
 
@@ -310,26 +336,28 @@ export class LocalStepFunctions {
       startDate,
       history: [],
     };
-    try {
-      await this.#documents.send(
-        new PutCommand({
-          TableName: this.#options.table,
-          Item: this.#item(record),
-          ConditionExpression: "attribute_not_exists(pk)",
-        }),
-      );
-    } catch (error) {
-      if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
-      const existing = await this.describeExecution(executionArn);
+    // A name is checked against the executions this process ran lately, not read from the table
+    // (Express itself checks none): names are unique per attempt, so a repeat is a retried call
+    // (same input) or a mistake.
+    const existing = this.#live.get(executionArn) ?? this.#ended.get(executionArn);
+    if (existing) {
       // Same name, same input: Step Functions answers with the existing execution.
       if (existing.input === input) return { executionArn, startDate: existing.startDate / 1000 };
       throw new SfnError("ExecutionAlreadyExists", `Execution already exists: ${executionArn}`);
     }
-    const run = this.#schedule(() => this.#run(record)).catch((error: unknown) => {
-      // Never an unhandled rejection, which would end the runtime: the execution stays RUNNING in
-      // the table and the next start ends it ABORTED.
-      console.error(`execution ${executionName} could not be recorded`, error);
+    this.#live.set(executionArn, record);
+    // Written RUNNING with the next batch (no wait): the reconciler and a restart find it there.
+    this.#write(record).catch((error: unknown) => {
+      console.error(`execution ${executionName} could not be recorded RUNNING`, error);
     });
+    // The execution holds its turn; its write does not (it goes out with the next batch).
+    const run = this.#schedule(() => this.#run(record))
+      .then(() => this.#recordEnded(record))
+      .catch((error: unknown) => {
+        // Never an unhandled rejection, which would end the runtime: the execution stays RUNNING in
+        // the table and the next start ends it ABORTED.
+        console.error(`execution ${executionName} could not be recorded`, error);
+      });
     this.#running.add(run);
     void run.finally(() => this.#running.delete(run));
     return { executionArn, startDate: startDate / 1000 };
@@ -385,17 +413,82 @@ export class LocalStepFunctions {
     }
     await collecting.catch(() => undefined);
     record.stopDate = Date.now();
-    // A store thread that died is started again within seconds (stores.ts): wait for it.
+  }
+
+  /** Writes the ended execution; until it is in the table, reads answer from memory. */
+  async #recordEnded(record: ExecutionRecord): Promise<void> {
+    try {
+      await this.#write(record);
+    } finally {
+      this.#live.delete(record.executionArn);
+      this.#ended.set(record.executionArn, { input: record.input, startDate: record.startDate });
+      if (this.#ended.size > REMEMBERED_ENDED_EXECUTIONS) {
+        this.#ended.delete(this.#ended.keys().next().value as string);
+      }
+    }
+  }
+
+  /** Writes the execution as it is now with the next batch; resolves once it is in the table. */
+  #write(record: ExecutionRecord): Promise<void> {
+    const written = Promise.withResolvers<void>();
+    const waiting = this.#unwritten.get(record.executionArn);
+    // The latest state replaces one not yet written (RUNNING, then ended: one write).
+    this.#unwritten.set(record.executionArn, {
+      record: { ...record, history: [...record.history] },
+      written: [...(waiting?.written ?? []), written],
+    });
+    // While a batch is out, the next one fills up; otherwise wait a little for company.
+    if (this.#flushing) return written.promise;
+    if (this.#unwritten.size >= WRITE_BATCH_ITEMS) this.#flush();
+    else this.#batchTimer ??= setTimeout(() => this.#flush(), WRITE_BATCH_WAIT_MS);
+    return written.promise;
+  }
+
+  /**
+   * Sends what waits, 25 items per BatchWriteItem, one batch at a time: an execution's RUNNING
+   * item is in the table before its ended one is sent, never after it. Full batches go out one
+   * after the other; a partial one waits for company (WRITE_BATCH_WAIT_MS) first.
+   */
+  #flush(): void {
+    clearTimeout(this.#batchTimer);
+    this.#batchTimer = undefined;
+    if (this.#flushing) return;
+    this.#flushing = true;
+    void (async () => {
+      try {
+        do {
+          const batch = [...this.#unwritten.values()].slice(0, WRITE_BATCH_ITEMS);
+          for (const { record } of batch) this.#unwritten.delete(record.executionArn);
+          try {
+            await this.#batchWrite(batch.map(({ record }) => this.#item(record)));
+            for (const entry of batch) for (const written of entry.written) written.resolve();
+          } catch (error) {
+            for (const entry of batch) for (const written of entry.written) written.reject(error);
+          }
+        } while (this.#unwritten.size >= WRITE_BATCH_ITEMS);
+      } finally {
+        this.#flushing = false;
+        if (this.#unwritten.size > 0)
+          this.#batchTimer ??= setTimeout(() => this.#flush(), WRITE_BATCH_WAIT_MS);
+      }
+    })();
+  }
+
+  /** One BatchWriteItem, its unprocessed items again; a store thread that died is started again within seconds (stores.ts). */
+  async #batchWrite(items: Record<string, unknown>[]): Promise<void> {
+    let requests = items.map((Item) => ({ PutRequest: { Item } }));
     for (let tries = 1; ; tries++) {
       try {
-        await this.#documents.send(
-          new PutCommand({ TableName: this.#options.table, Item: this.#item(record) }),
+        const { UnprocessedItems } = await this.#documents.send(
+          new BatchWriteCommand({ RequestItems: { [this.#options.table]: requests } }),
         );
-        return;
+        requests = (UnprocessedItems?.[this.#options.table] ?? []) as typeof requests;
+        if (requests.length === 0) return;
       } catch (error) {
-        if (tries >= FINAL_WRITE_TRIES) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** tries, 5_000)));
+        if (tries >= WRITE_TRIES) throw error;
       }
+      if (tries >= WRITE_TRIES) throw new Error(`${requests.length} executions stayed unprocessed`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** tries, 5_000)));
     }
   }
 
@@ -518,7 +611,7 @@ export class LocalStepFunctions {
       pk: record.executionArn,
       sk: "execution",
       gsi1pk: record.status === "RUNNING" ? runningPartition(record.stateMachineArn) : record.stateMachineArn,
-      gsi1sk: `${String(record.startDate).padStart(15, "0")}#${record.name}`,
+      gsi1sk: startOrder(record),
       ...record,
       // One string, not a list of maps: marshalling ~30 nested events cost more than the rest of the write.
       history: JSON.stringify(record.history),
@@ -534,6 +627,8 @@ export class LocalStepFunctions {
   }
 
   async describeExecution(executionArn: string): Promise<ExecutionRecord> {
+    const live = this.#live.get(executionArn);
+    if (live) return { ...live, history: [...live.history] };
     const { Item } = await this.#documents.send(
       new GetCommand({ TableName: this.#options.table, Key: { pk: executionArn, sk: "execution" } }),
     );
@@ -562,12 +657,18 @@ export class LocalStepFunctions {
         ),
       ),
     );
-    // Newest first across both partitions, as one partition's index order has it.
-    const items = pages
-      .flatMap((page) => page.Items ?? [])
-      .sort((a, b) => String(b.gsi1sk).localeCompare(String(a.gsi1sk)));
-    return items
-      .map((item) => this.#record(item))
+    const byArn = new Map(
+      pages.flatMap((page) => page.Items ?? []).map((item) => [String(item.pk), this.#record(item)]),
+    );
+    // What runs here is newer than its item, which may not be written yet (a batch away).
+    for (const record of this.#live.values()) {
+      if (record.stateMachineArn === stateMachineArn) {
+        byArn.set(record.executionArn, { ...record, history: [...record.history] });
+      }
+    }
+    // Newest first, as the index orders one partition.
+    return [...byArn.values()]
+      .sort((a, b) => startOrder(b).localeCompare(startOrder(a)))
       .filter((item) => !options.status || item.status === options.status)
       .filter((item) => !options.namePrefix || item.name.startsWith(options.namePrefix))
       .slice(0, options.limit ?? 100);
@@ -575,33 +676,22 @@ export class LocalStepFunctions {
 
   /**
    * The RUNNING executions (started, or waiting their turn), newest first, page by page: what
-   * the reconciler asks before it restarts an event whose execution is only queued.
+   * the reconciler asks before it restarts an event whose execution is only queued. Answered from
+   * this process, the only one that runs executions on its data directory (the stores lock it);
+   * what a stopped one left RUNNING was ended ABORTED at start (abortOrphans).
    */
   async listRunning(
     stateMachineArn: string,
     options: { limit?: number; nextToken?: string } = {},
   ): Promise<{ executions: ExecutionRecord[]; nextToken?: string }> {
-    const page = await this.#documents.send(
-      new QueryCommand({
-        TableName: this.#options.table,
-        IndexName: "gsi1",
-        KeyConditionExpression: "gsi1pk = :partition",
-        ExpressionAttributeValues: { ":partition": runningPartition(stateMachineArn) },
-        ScanIndexForward: false,
-        Limit: Math.min(Math.max(1, options.limit ?? 100), 1000),
-        ...(options.nextToken && {
-          ExclusiveStartKey: JSON.parse(Buffer.from(options.nextToken, "base64url").toString()),
-        }),
-      }),
-    );
+    const running = [...this.#live.values()]
+      .filter((record) => record.stateMachineArn === stateMachineArn && record.status === "RUNNING")
+      .sort((a, b) => startOrder(b).localeCompare(startOrder(a)));
+    const offset = options.nextToken ? Number(Buffer.from(options.nextToken, "base64url").toString()) : 0;
+    const end = offset + Math.min(Math.max(1, options.limit ?? 100), 1000);
     return {
-      // A kill inside a write can leave an index entry behind its item: only what still runs.
-      executions: (page.Items ?? [])
-        .map((item) => this.#record(item))
-        .filter((item) => item.status === "RUNNING"),
-      ...(page.LastEvaluatedKey && {
-        nextToken: Buffer.from(JSON.stringify(page.LastEvaluatedKey)).toString("base64url"),
-      }),
+      executions: running.slice(offset, end).map((record) => ({ ...record, history: [...record.history] })),
+      ...(end < running.length && { nextToken: Buffer.from(String(end)).toString("base64url") }),
     };
   }
 

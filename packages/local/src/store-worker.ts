@@ -150,7 +150,7 @@ const calls = createCallCounter();
 
 /**
  * Counts dynalite's requests as `<operation> <table>` (the table from the body's first
- * TableName; for a transaction or batch, the first table it names) before dynalite handles them.
+ * TableName, or a batch's first RequestItems key) before dynalite handles them.
  */
 function countDynamoRequests(server: Server): void {
   const handlers = server.listeners("request") as ((req: IncomingMessage, res: ServerResponse) => void)[];
@@ -167,7 +167,7 @@ function countDynamoRequests(server: Server): void {
       };
       const collect = (chunk: Buffer) => {
         head += chunk.toString("latin1");
-        const table = /"TableName"\s*:\s*"([^"]+)"/.exec(head)?.[1];
+        const table = /"(?:TableName|RequestItems)"\s*:\s*\{?\s*"([^"]+)"/.exec(head)?.[1];
         if (table || head.length > 65_536) counted(table ?? "?");
       };
       const unnamed = () => counted("?");

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { GetExecutionHistoryCommand, ListExecutionsCommand } from "@aws-sdk/client-sfn";
+import { QueryCommand } from "@aws-sdk/client-dynamodb";
+import { GetExecutionHistoryCommand } from "@aws-sdk/client-sfn";
 import { describe, expect, it } from "vitest";
 import { localClients } from "../src/clients.ts";
 import { lambdaContext, loadHandler, REPO_ROOT } from "../src/lambda.ts";
@@ -63,13 +64,20 @@ describe("a runtime killed while executions run", () => {
   it("ends them ABORTED on restart, with the cause in their history, and the reconciler finishes their events", async () => {
     const dataDir = tempDir("dvss-killed-");
     const { child, endpoints } = await startProcess(dataDir);
-    const { sfn } = localClients(endpoints);
+    const { dynamodb } = localClients(endpoints);
+    // What a restart finds: executions written RUNNING (they go out in batches, 100 ms at most
+    // after their start), not only what the endpoint lists from memory.
     const running = async () =>
       (
-        await sfn.send(
-          new ListExecutionsCommand({ stateMachineArn: endpoints.stateMachineArn, statusFilter: "RUNNING" }),
+        await dynamodb.send(
+          new QueryCommand({
+            TableName: endpoints.executionsTable,
+            IndexName: "gsi1",
+            KeyConditionExpression: "gsi1pk = :running",
+            ExpressionAttributeValues: { ":running": { S: `${endpoints.stateMachineArn}#RUNNING` } },
+          }),
         )
-      ).executions ?? [];
+      ).Items ?? [];
     let seenRunning = 0;
     for (let round = 0; round < 20 && seenRunning < 3; round++) {
       await Promise.all(
@@ -86,7 +94,7 @@ describe("a runtime killed while executions run", () => {
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGKILL");
     await exited;
-    sfn.destroy();
+    dynamodb.destroy();
 
     const dvss = await startHarness({ dataDir });
     const after = localClients(dvss.endpoints);

@@ -5,6 +5,7 @@ import {
   type SFNClient,
 } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readCallCounts } from "../src/call-counts.ts";
 import { localClients } from "../src/clients.ts";
 import { lambdaContext, loadHandler } from "../src/lambda.ts";
 import { type Harness, seedEnvelope, startHarness } from "./harness.ts";
@@ -61,6 +62,31 @@ describe("the local Step Functions endpoint", () => {
     const failed = history.events?.find((event) => event.type === "TaskFailed");
     expect(failed?.taskFailedEventDetails?.error).toBe("UnknownSchemaVersionError");
     expect(failed?.taskFailedEventDetails?.cause).toContain("UNKNOWN_SCHEMA_VERSION");
+  });
+
+  it("writes executions in batches: under load fewer writes than executions, each ended one in the table", async () => {
+    const writes = async () =>
+      (await readCallCounts(dvss.endpoints.dynamodb))[`BatchWriteItem ${dvss.endpoints.executionsTable}`] ??
+      0;
+    const before = await writes();
+
+    const posted = await Promise.all(
+      Array.from({ length: 24 }, (_, n) => dvss.post({ ...seedEnvelope, externalEventId: `sfn-batch-${n}` })),
+    );
+    await dvss.runtime.stepFunctions.drain();
+
+    // Unbatched, each execution was written twice (RUNNING, then ended).
+    expect((await writes()) - before).toBeLessThan(posted.length);
+    const executions = await dvss.runtime.stepFunctions.listExecutions(dvss.endpoints.stateMachineArn, {
+      limit: 1000,
+    });
+    const ours = new Set(posted.map((response) => response.body.ingestId));
+    const stored = executions.filter((execution) => ours.has(execution.name));
+    expect(stored.map((execution) => execution.status)).toEqual(posted.map(() => "SUCCEEDED"));
+    const history = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: stored[0]?.executionArn as string }),
+    );
+    expect(history.events?.at(-1)?.type).toBe("ExecutionSucceeded");
   });
 
   it("refuses a second execution of the same name with a different input", async () => {
