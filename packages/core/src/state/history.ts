@@ -6,7 +6,7 @@ import { documentOf, entityHistory, type LoggedEvent } from "./log.ts";
 import { instantOf } from "./order-key.ts";
 import { type OrderState, type OrderView, orderView } from "./orders.ts";
 import { applyEvent } from "./rules.ts";
-import { readState, type StateEntities, type StoredState } from "./store.ts";
+import { readState, type StateEntities, type StateKey, type StoredState } from "./store.ts";
 import type { DivergenceKind, EntityRef } from "./types.ts";
 
 /*
@@ -20,13 +20,6 @@ export type HistoryReaders = Pick<
   StateEntities,
   "inventoryStates" | "orderStates" | "entityEvents" | "divergences"
 >;
-
-/** Nothing is forgotten when folding an order's log in memory: the whole history is at hand. */
-const KEEP_ALL = {
-  watermarkMs: Number.POSITIVE_INFINITY,
-  maxEntries: Number.POSITIVE_INFINITY,
-  maxFoldBytes: Number.POSITIVE_INFINITY,
-};
 
 type View = InventoryView | OrderView;
 
@@ -64,8 +57,7 @@ function foldLog(
         sourceVendorId: event.key.vendorId,
       };
     } else {
-      order = applyEvent(order, documentOf(event), { priority: event.key.priority, rules: KEEP_ALL })
-        .item as OrderState;
+      order = applyEvent(order, documentOf(event), { priority: event.key.priority }).item as OrderState;
       view = orderView(order);
     }
     step(event, view);
@@ -97,13 +89,15 @@ export type AsOf<V> = V & {
   ingestIds: string[];
 };
 
+/** The asOf is checked before anything is read. */
 async function stateAsOf(
   entities: HistoryReaders,
+  key: StateKey,
   entity: EntityRef,
-  stored: StoredState | undefined,
   asOf: string,
 ): Promise<{ state: View; ingestIds: string[] }> {
   const through = parseAsOf(asOf);
+  const stored = await readState(entities, key);
   const events = stored ? await entityHistory(entities, entity, stored.change, through) : [];
   const state = foldLog(events);
   if (!state) throw new NotFoundError(`No ${entity.type} state for ${entity.key} as of ${asOf}`);
@@ -117,9 +111,12 @@ export async function getInventoryStateAsOf(
   sku: string,
   asOf: string,
 ): Promise<AsOf<InventoryView>> {
-  const entity: EntityRef = { type: "inventory", key: inventoryKey(warehouseId, sku) };
-  const stored = await readState(entities, { type: "inventory", warehouseId, sku });
-  const { state, ingestIds } = await stateAsOf(entities, entity, stored, asOf);
+  const { state, ingestIds } = await stateAsOf(
+    entities,
+    { type: "inventory", warehouseId, sku },
+    { type: "inventory", key: inventoryKey(warehouseId, sku) },
+    asOf,
+  );
   return { ...(state as InventoryView), ingestIds };
 }
 
@@ -129,8 +126,12 @@ export async function getOrderStateAsOf(
   orderId: string,
   asOf: string,
 ): Promise<AsOf<OrderView>> {
-  const stored = await readState(entities, { type: "order", orderId });
-  const { state, ingestIds } = await stateAsOf(entities, { type: "order", key: orderId }, stored, asOf);
+  const { state, ingestIds } = await stateAsOf(
+    entities,
+    { type: "order", orderId },
+    { type: "order", key: orderId },
+    asOf,
+  );
   return { ...(state as OrderView), ingestIds };
 }
 
