@@ -64,11 +64,15 @@ function fetchNode() {
     const output = `${install.stderr ?? ""}${install.error?.message ?? ""}`.trim().split("\n").at(-1);
     return { error: output };
   }
-  rmSync(FETCHED_NODE_DIR, { recursive: true, force: true });
+  // Another command may have fetched one meanwhile, and run under it: keep that one.
+  if (nodeRunsDvss(versionOf(join(FETCHED_NODE_BIN, "node")) ?? "0")) {
+    rmSync(staging, { recursive: true, force: true });
+    return {};
+  }
+  rmSync(FETCHED_NODE_DIR, { recursive: true, force: true }); // a broken one
   try {
     renameSync(staging, FETCHED_NODE_DIR);
   } catch (error) {
-    // Another command fetched it at the same moment: use theirs.
     rmSync(staging, { recursive: true, force: true });
     if (!existsSync(join(FETCHED_NODE_BIN, "node"))) return { error: error.message };
   }
