@@ -1,5 +1,11 @@
-import { type EventStory, type ExecutionStep, loadEventStory } from "@dvss/core/ops/story";
-import type { Command } from "commander";
+import {
+  type EventStory,
+  type ExecutionStep,
+  loadEventStory,
+  type RawBody,
+  readRawBody,
+} from "@dvss/core/ops/story";
+import { type Command, Option } from "commander";
 import { fields, formatDuration, status, table, truncate } from "../format.ts";
 import { type Io, paint } from "../io.ts";
 import { type Cli, type RegisterCommand, type TargetOptions, withTarget } from "./common.ts";
@@ -119,6 +125,23 @@ export function formatStory(io: Io, story: EventStory): string {
   return lines.join("\n");
 }
 
+/** `status --raw --json`: the body as text when it is UTF-8, else base64, so any bytes survive JSON. */
+export function rawJson(raw: RawBody) {
+  let text: string | undefined;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(raw.body);
+  } catch {
+    text = undefined;
+  }
+  return {
+    ingestId: raw.ingestId,
+    rawRef: raw.rawRef,
+    bytes: raw.body.length,
+    encoding: text === undefined ? "base64" : "utf8",
+    body: text ?? Buffer.from(raw.body).toString("base64"),
+  };
+}
+
 export const registerStatus: RegisterCommand = (program: Command, cli: Cli) => {
   withTarget(
     program
@@ -126,8 +149,23 @@ export const registerStatus: RegisterCommand = (program: Command, cli: Cli) => {
       .description("the whole story of one event: record, executions with each step, quarantine, divergences")
       .argument("<ingestId>", "the event's ingestId (from the 202 answer)"),
   )
-    .addHelpText("after", "\nExit codes: 0 found, 3 no such event, 1 a store failed, 2 usage.")
-    .action(async (ingestId: string, options: TargetOptions) => {
+    .addOption(
+      new Option(
+        "--raw",
+        "print the raw body's bytes exactly as stored; with --json, an object carrying it (utf8, or base64 when not UTF-8)",
+      ),
+    )
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 found, 3 no such event (or its raw body is gone), 1 a store failed, 2 usage.",
+    )
+    .action(async (ingestId: string, options: TargetOptions & { raw?: boolean }) => {
+      if (options.raw) {
+        const raw = await readRawBody(cli.context(options), ingestId);
+        if (options.json) cli.print(options, rawJson(raw), () => "");
+        else cli.io.outBytes(raw.body);
+        return;
+      }
       const story = await loadEventStory(cli.context(options), ingestId);
       cli.print(options, story, () => formatStory(cli.io, story));
     });

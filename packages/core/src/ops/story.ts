@@ -1,3 +1,4 @@
+import { GetObjectCommand } from "@aws-sdk/client-s3";
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -295,4 +296,36 @@ export async function loadEventStory(context: OpsContext, ingestId: string): Pro
     story.normalizedRef = { bucket: record.normalizedBucket, key: record.normalizedKey };
   }
   return story;
+}
+
+/** An event's raw body, its bytes exactly as ingest stored them (write-once). */
+export interface RawBody {
+  ingestId: string;
+  rawRef: ObjectRef;
+  body: Uint8Array;
+}
+
+/**
+ * Reads the raw body of an event, found through its record (or its quarantine entry when it has no
+ * record): for `dvss status --raw` and the console's event page. NotFoundError when neither
+ * exists, or when the object is gone (the raw bucket's retention ended).
+ */
+export async function readRawBody(context: OpsContext, ingestId: string): Promise<RawBody> {
+  const record = await findRecord(context, ingestId);
+  const entry = record ? undefined : (await context.entities.quarantine.get({ ingestId }).go()).data;
+  const source = record ?? entry;
+  if (!source) throw new NotFoundError(`No event ${ingestId}: no ingest record and no quarantine entry`);
+  const rawRef = { bucket: source.rawBucket, key: source.rawKey };
+  try {
+    const object = await context.s3.send(new GetObjectCommand({ Bucket: rawRef.bucket, Key: rawRef.key }));
+    const body = await (
+      object.Body as { transformToByteArray(): Promise<Uint8Array> }
+    ).transformToByteArray();
+    return { ingestId, rawRef, body };
+  } catch (error) {
+    if ((error as Error).name === "NoSuchKey") {
+      throw new NotFoundError(`The raw body of ${ingestId} is gone: s3://${rawRef.bucket}/${rawRef.key}`);
+    }
+    throw error;
+  }
 }
