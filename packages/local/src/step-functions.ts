@@ -204,6 +204,7 @@ export class LocalStepFunctions {
   readonly #unwritten = new Map<string, { record: ExecutionRecord; written: PromiseWithResolvers<void>[] }>();
   #batchTimer: NodeJS.Timeout | undefined;
   #flushing = false;
+  #draining = 0;
   #active = 0;
   #server: Server | undefined;
 
@@ -438,10 +439,14 @@ export class LocalStepFunctions {
       written: [...(waiting?.written ?? []), written],
     });
     // While a batch is out, the next one fills up; otherwise wait a little for company.
-    if (this.#flushing) return written.promise;
-    if (this.#unwritten.size >= WRITE_BATCH_ITEMS) this.#flush();
-    else this.#batchTimer ??= setTimeout(() => this.#flush(), WRITE_BATCH_WAIT_MS);
+    if (!this.#flushing) this.#flushSoon();
     return written.promise;
+  }
+
+  /** A full batch (or anything, while someone drains) goes at once; a partial one after WRITE_BATCH_WAIT_MS. */
+  #flushSoon(): void {
+    if (this.#unwritten.size >= WRITE_BATCH_ITEMS || this.#draining > 0) this.#flush();
+    else this.#batchTimer ??= setTimeout(() => this.#flush(), WRITE_BATCH_WAIT_MS);
   }
 
   /**
@@ -465,11 +470,13 @@ export class LocalStepFunctions {
           } catch (error) {
             for (const entry of batch) for (const written of entry.written) written.reject(error);
           }
-        } while (this.#unwritten.size >= WRITE_BATCH_ITEMS);
+        } while (
+          this.#unwritten.size >= WRITE_BATCH_ITEMS ||
+          (this.#draining > 0 && this.#unwritten.size > 0)
+        );
       } finally {
         this.#flushing = false;
-        if (this.#unwritten.size > 0)
-          this.#batchTimer ??= setTimeout(() => this.#flush(), WRITE_BATCH_WAIT_MS);
+        if (this.#unwritten.size > 0) this.#flushSoon();
       }
     })();
   }
@@ -697,7 +704,14 @@ export class LocalStepFunctions {
 
   /** Resolves when every execution started so far has finished (tests, clean shutdown). */
   async drain(): Promise<void> {
-    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+    // Whoever drains waits for the writes too: no batch waits for company meanwhile.
+    this.#draining += 1;
+    try {
+      if (!this.#flushing && this.#unwritten.size > 0) this.#flush();
+      while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+    } finally {
+      this.#draining -= 1;
+    }
   }
 
   async close(): Promise<void> {
