@@ -1,6 +1,4 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { MetricUnit } from "@aws-lambda-powertools/metrics";
-import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { ListExecutionsCommand } from "@aws-sdk/client-sfn";
 import { type IngestRecordItem, PENDING_SHARDS } from "@dvss/core/entities/index";
 import { mapBounded } from "@dvss/core/ops/concurrency";
@@ -9,7 +7,8 @@ import { claimAndStart, type RunPorts, storeRunPorts } from "@dvss/core/ops/runs
 import { markFailed, recordQuarantine } from "@dvss/core/outcomes";
 import { DEFAULT_RECONCILE_AFTER_SECONDS } from "@dvss/core/workflow";
 import middy from "@middy/core";
-import { getEntities, logger, metrics, sfnClient, stateMachineArn } from "./lib/runtime.ts";
+import { emitMetric } from "./lib/metrics.ts";
+import { getEntities, logger, sfnClient, stateMachineArn } from "./lib/runtime.ts";
 
 /** How the reconciler decides; the handler reads them from the environment. */
 export interface ReconcileSettings {
@@ -192,12 +191,11 @@ function storePorts(): ReconcilerPorts {
 /** Scheduled: one reconcile run over the stores, its backlog and quarantines as metrics. */
 export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics))
   .handler(async (): Promise<ReconcileReport> => {
     const report = await reconcile(storePorts(), settingsFromEnvironment(process.env));
     // The backlog alarm watches this: records found stuck in this run, restarted or quarantined.
-    metrics.addMetric("dvss.reconciler.backlog", MetricUnit.Count, report.backlog);
-    metrics.addMetric("dvss.reconciler.quarantined", MetricUnit.Count, report.quarantined.length);
+    emitMetric("reconcilerBacklog", {}, report.backlog);
+    emitMetric("reconcilerQuarantined", {}, report.quarantined.length);
     if (report.backlog > 0) logger.info("reconciled", { ...report });
     return report;
   });

@@ -63,6 +63,13 @@ describe("a failed task's log", () => {
     const logs = await logsOf(() => handler(state, context));
 
     expect(logs).toEqual([
+      // The stage's input, with when the event was received: the time its ingestId (a ULID) carries.
+      expect.objectContaining({
+        level: "INFO",
+        message: "task input",
+        input: state,
+        receivedAt: "2025-05-03T10:03:34.233Z",
+      }),
       expect.objectContaining({
         message: "task failed",
         errorCode: "SCHEMA_VALIDATION_FAILED",

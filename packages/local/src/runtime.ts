@@ -147,7 +147,8 @@ function exportEnvironment(
   env.DVSS_S3_FORCE_PATH_STYLE = "true";
   env.DVSS_VENDORS_DIR = vendorsDir;
   env.POWERTOOLS_LOG_LEVEL ??= process.env.DVSS_LOG_LEVEL ?? "WARN";
-  env.POWERTOOLS_METRICS_DISABLED ??= "true";
+  // The handlers' EMF metric lines show with their INFO log lines (DVSS_LOG_LEVEL=INFO), as in AWS.
+  env.POWERTOOLS_METRICS_DISABLED ??= String(!["TRACE", "DEBUG", "INFO"].includes(env.POWERTOOLS_LOG_LEVEL));
   env.SST_RESOURCE_App = JSON.stringify({ name: "dvss", stage: STAGE });
   for (const [name, value] of Object.entries({ ...stores.tables, ...stores.buckets })) {
     env[`SST_RESOURCE_${name}`] = JSON.stringify({ name: value });

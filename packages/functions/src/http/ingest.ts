@@ -1,20 +1,16 @@
-import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { StartExecutionCommand } from "@aws-sdk/client-sfn";
-import { admitVendorPost, apiKeyFromHeaders, authenticate } from "@dvss/core/auth";
+import { admitVendorPost, apiKeyFromHeaders, authenticate, type Principal } from "@dvss/core/auth";
+import { DvssError } from "@dvss/core/errors";
+import { explainFailure } from "@dvss/core/failures";
 import { type IngestPorts, ingestEvent } from "@dvss/core/ingest";
+import { rawKey } from "@dvss/core/keys";
+import { LATENCY_STAGES, reasonDimension } from "@dvss/core/metrics";
 import { VendorRateLimiter } from "@dvss/core/rate-limit";
 import { recordIdempotencyConflict } from "../lib/conflicts.ts";
 import { headersOf, httpHandler, json, rawBody, requireJsonContentType } from "../lib/http.ts";
-import {
-  getEntities,
-  logger,
-  metrics,
-  resourceName,
-  s3Client,
-  sfnClient,
-  stateMachineArn,
-} from "../lib/runtime.ts";
+import { emitMetric } from "../lib/metrics.ts";
+import { getEntities, logger, resourceName, s3Client, sfnClient, stateMachineArn } from "../lib/runtime.ts";
 
 const rateLimiter = new VendorRateLimiter();
 /** Built per request from the container's cached clients, so it never outlives them. */
@@ -53,43 +49,50 @@ function ingestPorts(): IngestPorts {
   };
 }
 
+/** Refusals a vendor fixes in what it sends: counted per vendor as dvss.ingest.failed_validation. */
+const VALIDATION_CODES: readonly string[] = [
+  "INVALID_JSON",
+  "INVALID_ENVELOPE",
+  "PAYLOAD_TOO_LARGE",
+  "UNSUPPORTED_MEDIA_TYPE",
+];
+
+/** Counts a refused post: per vendor when an authenticated vendor's body was at fault, else by reason only. */
+function countRefusal(error: unknown, principal: Principal | undefined): void {
+  const failure = explainFailure(error);
+  const reason = reasonDimension(failure instanceof DvssError ? failure.code : "INTERNAL");
+  if (principal?.role === "vendor" && VALIDATION_CODES.includes(reason)) {
+    emitMetric("ingestFailedValidation", { vendorId: principal.vendorId, reason });
+  } else {
+    emitMetric("ingestRejected", { reason });
+  }
+}
+
 /** POST /v1/events: docs/architecture steps 1–6. */
-export const handler = httpHandler(
-  async (event) => {
-    const started = Date.now();
-    let result: Awaited<ReturnType<typeof ingestEvent>>;
-    try {
-      const headers = headersOf(event);
-      const body = rawBody(event);
-      const principal = await authenticate(getEntities(), apiKeyFromHeaders(headers));
-      admitVendorPost(principal, { headers, body }, rateLimiter);
-      requireJsonContentType(event);
-      result = await ingestEvent(ingestPorts(), principal, body);
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      const validation = code === "INVALID_ENVELOPE" || code === "INVALID_JSON";
-      // Every refused request is counted; the ones a vendor must fix in its payloads separately.
-      metrics.addMetric(
-        validation ? "dvss.ingest.failed_validation" : "dvss.ingest.rejected",
-        MetricUnit.Count,
-        1,
-      );
-      throw error;
-    }
-    const { envelope } = result;
-    logger.appendKeys({
-      ingestId: result.ingestId,
-      vendorId: envelope.vendorId,
-      externalEventId: envelope.externalEventId,
-    });
-    metrics.addMetric(
-      result.status === "ACCEPTED" ? "dvss.ingest.accepted" : "dvss.ingest.duplicate",
-      MetricUnit.Count,
-      1,
-    );
-    metrics.addMetric("dvss.pipeline.latency_ms", MetricUnit.Milliseconds, Date.now() - started);
-    logger.info(result.status === "ACCEPTED" ? "event accepted" : "duplicate event");
-    return json(202, { status: result.status, ingestId: result.ingestId });
-  },
-  { emitsMetrics: true },
-);
+export const handler = httpHandler(async (event) => {
+  const started = Date.now();
+  let principal: Principal | undefined;
+  let result: Awaited<ReturnType<typeof ingestEvent>>;
+  try {
+    const headers = headersOf(event);
+    const body = rawBody(event);
+    principal = await authenticate(getEntities(), apiKeyFromHeaders(headers));
+    admitVendorPost(principal, { headers, body }, rateLimiter);
+    requireJsonContentType(event);
+    result = await ingestEvent(ingestPorts(), principal, body);
+  } catch (error) {
+    countRefusal(error, principal);
+    throw error;
+  }
+  const { envelope, ingestId, status } = result;
+  logger.appendKeys({ ingestId, vendorId: envelope.vendorId, externalEventId: envelope.externalEventId });
+  const latencyMs = Date.now() - started;
+  emitMetric(status === "ACCEPTED" ? "ingestAccepted" : "ingestDuplicate", { vendorId: envelope.vendorId });
+  emitMetric("pipelineLatency", { stage: LATENCY_STAGES.ingest }, latencyMs);
+  if (status === "ACCEPTED") {
+    logger.info("event accepted", { status, rawS3Key: rawKey(envelope.vendorId, ingestId), latencyMs });
+  } else {
+    logger.info("duplicate event", { status, latencyMs });
+  }
+  return json(202, { status, ingestId });
+});

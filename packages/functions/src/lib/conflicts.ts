@@ -1,5 +1,6 @@
 import type { IdempotencyConflict } from "@dvss/core/ingest";
 import { recordIdempotencyConflict as recordDivergence } from "@dvss/core/state/apply";
+import { emitMetric } from "./metrics.ts";
 import { getEntities, logger } from "./runtime.ts";
 
 /** A vendor reused an externalEventId for different content: the 409 tells the vendor, the divergence tells operators. */
@@ -16,6 +17,8 @@ export async function recordIdempotencyConflict(conflict: IdempotencyConflict): 
       eventType: envelope.eventType,
       occurredAt: envelope.occurredAt,
     });
+    emitMetric("divergenceCount", { kind: "IDEMPOTENCY_CONFLICT" });
+    logger.info("divergence", { kinds: ["IDEMPOTENCY_CONFLICT"], receivedAt: existing.receivedAt });
   } catch (error) {
     // The vendor still gets its 409; losing the operator's note must not turn it into a 503.
     logger.error("idempotency conflict not recorded", { ingestId: existing.ingestId, error: error as Error });

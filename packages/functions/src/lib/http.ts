@@ -1,10 +1,9 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { DvssError, type ErrorCode, RateLimitedError, UnsupportedMediaTypeError } from "@dvss/core/errors";
 import { explainFailure } from "@dvss/core/failures";
 import middy, { type MiddlewareObj } from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
-import { logger, metrics } from "./runtime.ts";
+import { logger } from "./runtime.ts";
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -137,12 +136,10 @@ function errorResponses(): MiddlewareObj<HttpEvent, HttpResult> {
   };
 }
 
-/** A route handler with logging, contract error bodies and, for routes that emit them, metrics. */
-export function httpHandler(
-  route: (event: HttpEvent, context: Context) => Promise<HttpResult>,
-  options: { emitsMetrics?: boolean } = {},
-) {
-  const handler = middy<HttpEvent, HttpResult>().use(injectLambdaContext(logger, { resetKeys: true }));
-  if (options.emitsMetrics) handler.use(logMetrics(metrics));
-  return handler.use(errorResponses()).handler(route);
+/** A route handler with logging and contract error bodies (metrics: lib/metrics.ts, written at once). */
+export function httpHandler(route: (event: HttpEvent, context: Context) => Promise<HttpResult>) {
+  return middy<HttpEvent, HttpResult>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(errorResponses())
+    .handler(route);
 }

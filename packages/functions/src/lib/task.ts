@@ -1,7 +1,7 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { DvssError, type FieldIssue } from "@dvss/core/errors";
 import { explainFailure } from "@dvss/core/failures";
+import { receivedAtOf } from "@dvss/core/ids";
 import {
   type FailureStage,
   isFailureStage,
@@ -12,7 +12,7 @@ import {
 } from "@dvss/core/workflow";
 import middy, { type MiddlewareObj } from "@middy/core";
 import type { Context } from "aws-lambda";
-import { logger, metrics } from "./runtime.ts";
+import { logger } from "./runtime.ts";
 
 /** What a failed task reports to the state machine, inside Lambda's `errorMessage`. */
 export interface TaskFailure {
@@ -48,7 +48,9 @@ function taskErrors(): MiddlewareObj<NormalizeInput, unknown> {
   return {
     before: (request) => {
       const { ingestId, vendorId, externalEventId } = request.event;
-      logger.appendKeys({ ingestId, vendorId, externalEventId });
+      logger.appendKeys({ ingestId, vendorId, externalEventId, receivedAt: receivedAtOf(ingestId) });
+      // The state a task was handed (references only, never a payload): the stage's input log.
+      logger.info("task input", { input: request.event });
     },
     onError: (request) => {
       const stage = request.error ? stages.get(request.error) : undefined;
@@ -84,13 +86,13 @@ function taskErrors(): MiddlewareObj<NormalizeInput, unknown> {
 export function taskHandler<Name extends TaskName>(
   _name: Name,
   task: (state: TaskInputs[Name], context: Context) => Promise<TaskResults[Name]>,
-  options: { emitsMetrics?: boolean } = {},
 ) {
   type Input = TaskInputs[Name];
   type Result = TaskResults[Name];
-  const handler = middy<Input, Result>().use(injectLambdaContext(logger, { resetKeys: true }));
-  if (options.emitsMetrics) handler.use(logMetrics(metrics));
-  return handler.use(taskErrors() as MiddlewareObj<Input, Result>).handler(task);
+  return middy<Input, Result>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(taskErrors() as MiddlewareObj<Input, Result>)
+    .handler(task);
 }
 
 /** Reads the failure a task reported, from the `Cause` Step Functions recorded for it. */

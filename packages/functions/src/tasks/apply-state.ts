@@ -2,6 +2,7 @@ import type { NormalizedDocument } from "@dvss/core/normalized";
 import { applyStateChange } from "@dvss/core/state/apply";
 import { entityOf } from "@dvss/core/state/rules";
 import { readObject } from "../lib/events.ts";
+import { emitMetric } from "../lib/metrics.ts";
 import { getEntities, logger } from "../lib/runtime.ts";
 import { taskHandler } from "../lib/task.ts";
 import { inTurn } from "../lib/turns.ts";
@@ -22,6 +23,7 @@ export const handler = taskHandler("ApplyState", async (state) => {
   );
   if (result.divergences.length > 0) {
     logger.info("divergence", { kinds: result.divergences.map((divergence) => divergence.kind) });
+    for (const { kind } of result.divergences) emitMetric("divergenceCount", { kind });
   }
   return {
     outcome: result.outcome,

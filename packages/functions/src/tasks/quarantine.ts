@@ -1,5 +1,7 @@
+import { reasonDimension } from "@dvss/core/metrics";
 import { recordQuarantine } from "@dvss/core/outcomes";
-import { getEntities } from "../lib/runtime.ts";
+import { emitMetric } from "../lib/metrics.ts";
+import { getEntities, logger } from "../lib/runtime.ts";
 import { parseTaskFailure, taskHandler } from "../lib/task.ts";
 
 /**
@@ -27,5 +29,7 @@ export const handler = taskHandler("Quarantine", async (state) => {
     rawRef: state.rawRef,
     attempts: record?.attempts ?? 1,
   });
+  emitMetric("quarantineCount", { reason: reasonDimension(failure.code) });
+  logger.info("quarantined", { reason: failure.code });
   return { reason: failure.code, message: failure.message };
 });
