@@ -86,6 +86,31 @@ describe("one runtime per data directory", () => {
     });
   });
 
+  it("takes over the lock of a killed runtime its parent has not reaped yet (a zombie)", async () => {
+    // The shell's background child exits at once, and the shell (now `sleep`) never reaps it.
+    const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 10"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    children.push(parent);
+    const zombie = Number(
+      await new Promise<string>((resolve) => parent.stdout.once("data", (chunk) => resolve(String(chunk)))),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(readFileSync(`/proc/${zombie}/stat`, "utf8")).toMatch(/\) Z /);
+    const dataDir = tempDir("dvss-zombie-lock-");
+    writeFileSync(
+      join(dataDir, LOCK_FILE),
+      JSON.stringify({ pid: zombie, startedAt: new Date().toISOString() }),
+    );
+
+    const runtime = await startHarness({ dataDir });
+    try {
+      expect(JSON.parse(readFileSync(join(dataDir, LOCK_FILE), "utf8")).pid).toBe(process.pid);
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it("refuses a second runtime of the same process, and lets one start once the first is closed", async () => {
     const dataDir = tempDir("dvss-locked-here-");
     const first = await startHarness({ dataDir });
