@@ -1,7 +1,22 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { METRICS, METRICS_NAMESPACE, METRICS_SERVICE_DIMENSION } from "@dvss/core/metrics";
 import type { AlarmThresholds } from "../stacks/settings.ts";
 
 /** Powertools EMF metrics: namespace "dvss", and the `service` dimension it adds to every metric. */
-export const DVSS_METRICS = { namespace: "dvss", dimensions: { service: "dvss" } };
+export const DVSS_METRICS = { namespace: METRICS_NAMESPACE, dimensions: METRICS_SERVICE_DIMENSION };
+
+/** Where the vendors deployed with the functions are defined (infra/workflow.ts copies the same folder). */
+const VENDORS_DIR = "schemas/vendors";
+
+/** The vendors deployed with the stage: every folder under schemas/vendors with a vendor.json. */
+export function deployedVendorIds(dir = VENDORS_DIR): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, "vendor.json")))
+    .map((entry) => entry.name)
+    .sort();
+}
 
 const FIVE_MINUTES = 300;
 
@@ -14,10 +29,12 @@ export interface Monitored {
   outboxDeadLetters: aws.sqs.Queue;
   /** The table whose one partition holds the whole feed (stacks/settings.ts, FEED_PARTITION). */
   outboxTable: sst.aws.Dynamo;
+  /** Vendors that get a quarantine-rate alarm of their own (deployedVendorIds). */
+  vendorIds: string[];
 }
 
 /**
- * Alarms an operator acts on, all to one SNS topic: quarantine rate, reconciler backlog, failed
+ * Alarms an operator acts on, all to one SNS topic: quarantine rate (overall and per vendor), reconciler backlog, failed
  * executions (an outcome could not be recorded), ingest 5xx and throttles, outbox batches the
  * pipe dead-lettered, and the feed's one partition nearing or at its write limit. No data is no alarm.
  */
@@ -29,30 +46,46 @@ export function monitoring(thresholds: AlarmThresholds, monitored: Monitored) {
     evaluationPeriods: 1,
     treatMissingData: "notBreaching",
   };
-  const dvssMetric = (metricName: string) => ({
+  const dvssMetric = (metricName: string, dimensions: Record<string, string> = {}) => ({
     namespace: DVSS_METRICS.namespace,
     metricName,
-    dimensions: DVSS_METRICS.dimensions,
+    dimensions: { ...DVSS_METRICS.dimensions, ...dimensions },
     period: FIVE_MINUTES,
     stat: "Sum",
   });
+  // Share of normalize outcomes that are quarantines, judged from quarantineMinimumOutcomes on.
+  const quarantineRateQueries = (dimensions: Record<string, string> = {}) => [
+    { id: "failed", metric: dvssMetric(METRICS.normalizeFailed.name, dimensions), returnData: false },
+    { id: "normalized", metric: dvssMetric(METRICS.normalizeSuccess.name, dimensions), returnData: false },
+    {
+      id: "rate",
+      label: "quarantined %",
+      expression: `IF((FILL(failed,0)+FILL(normalized,0)) >= ${thresholds.quarantineMinimumOutcomes}, 100*FILL(failed,0)/(FILL(failed,0)+FILL(normalized,0)), 0)`,
+      returnData: true,
+    },
+  ];
 
   const quarantineRate = new aws.cloudwatch.MetricAlarm("QuarantineRateAlarm", {
     ...common,
     alarmDescription: "Share of normalize outcomes that are quarantines (dvss.normalize.failed) is high",
     comparisonOperator: "GreaterThanThreshold",
     threshold: thresholds.quarantineRatePercent,
-    metricQueries: [
-      { id: "failed", metric: dvssMetric("dvss.normalize.failed"), returnData: false },
-      { id: "normalized", metric: dvssMetric("dvss.normalize.success"), returnData: false },
-      {
-        id: "rate",
-        label: "quarantined %",
-        expression: `IF((FILL(failed,0)+FILL(normalized,0)) >= ${thresholds.quarantineMinimumOutcomes}, 100*FILL(failed,0)/(FILL(failed,0)+FILL(normalized,0)), 0)`,
-        returnData: true,
-      },
-    ],
+    metricQueries: quarantineRateQueries(),
   });
+  // The same rate per vendor deployed with the stage: one vendor's broken feed shows even when the
+  // others' volume hides it in the total. A vendor added later gets its alarm with the next deploy.
+  const vendorQuarantineRates = Object.fromEntries(
+    monitored.vendorIds.map((vendorId) => [
+      vendorId,
+      new aws.cloudwatch.MetricAlarm(`QuarantineRateAlarm-${vendorId}`, {
+        ...common,
+        alarmDescription: `Share of ${vendorId}'s normalize outcomes that are quarantines is high`,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: thresholds.quarantineRatePercent,
+        metricQueries: quarantineRateQueries({ vendorId }),
+      }),
+    ]),
+  );
 
   // The reconciler emits dvss.reconciler.backlog (EMF) on every run: records it found stuck.
   const reconcilerBacklog = new aws.cloudwatch.MetricAlarm("ReconcilerBacklogAlarm", {
@@ -63,7 +96,7 @@ export function monitoring(thresholds: AlarmThresholds, monitored: Monitored) {
     comparisonOperator: "GreaterThanThreshold",
     threshold: thresholds.reconcilerBacklog,
     namespace: DVSS_METRICS.namespace,
-    metricName: "dvss.reconciler.backlog",
+    metricName: METRICS.reconcilerBacklog.name,
     dimensions: DVSS_METRICS.dimensions,
     period: FIVE_MINUTES,
     statistic: "Maximum",
@@ -143,7 +176,7 @@ export function monitoring(thresholds: AlarmThresholds, monitored: Monitored) {
     comparisonOperator: "GreaterThanThreshold",
     threshold: thresholds.feedChangesPerFiveMinutes,
     namespace: DVSS_METRICS.namespace,
-    metricName: "dvss.normalize.success",
+    metricName: METRICS.normalizeSuccess.name,
     dimensions: DVSS_METRICS.dimensions,
     period: FIVE_MINUTES,
     statistic: "Sum",
@@ -165,6 +198,7 @@ export function monitoring(thresholds: AlarmThresholds, monitored: Monitored) {
     feedCapacity,
     outboxWriteThrottles,
     quarantineRate,
+    vendorQuarantineRates,
     reconcilerBacklog,
     failedExecutions,
     ingest5xx,

@@ -1,7 +1,7 @@
 import { api } from "../infra/api.ts";
 import { events } from "../infra/events.ts";
 import { linkNamesOnly } from "../infra/links.ts";
-import { monitoring } from "../infra/monitoring.ts";
+import { deployedVendorIds, monitoring } from "../infra/monitoring.ts";
 import { storage } from "../infra/storage.ts";
 import { workflow } from "../infra/workflow.ts";
 import { type StageSettings, stageSettings } from "./settings.ts";
@@ -28,6 +28,7 @@ export function deployStage(stage: string, settings: StageSettings = stageSettin
       reconciler: background.reconciler,
       outboxDeadLetters: background.outboxDeadLetters,
       outboxTable: stores.tables.Outbox,
+      vendorIds: deployedVendorIds(),
     });
   }
 

@@ -1,5 +1,7 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { OUTBOX_BUS_EVENT, OUTBOX_PIPE_FILTER, outboxBusTemplate } from "@dvss/core/outbox-bus";
 import { ROUTES } from "@dvss/core/routes";
@@ -20,6 +22,7 @@ import {
   type StageSettings,
   stageSettings,
 } from "../../stacks/settings.ts";
+import { deployedVendorIds } from "../monitoring.ts";
 import { WAIT_PROVIDER } from "../wait.ts";
 import { FakeSst } from "./sst-fake.ts";
 
@@ -648,21 +651,40 @@ describe("API, schedule and alarms", () => {
     const alarms = new Map(sst.all("aws.cloudwatch.MetricAlarm").map((alarm) => [alarm.name, alarm.args]));
 
     // assess
-    expect([...alarms.keys()].sort()).toEqual([
-      "FailedExecutionsAlarm",
-      "FeedCapacityAlarm",
-      "Ingest5xxAlarm",
-      "IngestThrottlesAlarm",
-      "OutboxDeadLettersAlarm",
-      "OutboxWriteThrottlesAlarm",
-      "QuarantineRateAlarm",
-      "ReconcilerBacklogAlarm",
-    ]);
+    expect([...alarms.keys()].sort()).toEqual(
+      [
+        "FailedExecutionsAlarm",
+        "FeedCapacityAlarm",
+        "Ingest5xxAlarm",
+        "IngestThrottlesAlarm",
+        "OutboxDeadLettersAlarm",
+        "OutboxWriteThrottlesAlarm",
+        "QuarantineRateAlarm",
+        ...deployedVendorIds().map((vendorId) => `QuarantineRateAlarm-${vendorId}`),
+        "ReconcilerBacklogAlarm",
+      ].sort(),
+    );
     const quarantine = alarms.get("QuarantineRateAlarm");
     expect(quarantine.metricQueries[0].metric).toMatchObject({
       namespace: "dvss",
       metricName: "dvss.normalize.failed",
+      dimensions: { service: "dvss" },
     });
+    // Per vendor: the same rate over the vendor's own series (the vendorId dimension set).
+    const vendorB = alarms.get("QuarantineRateAlarm-vendorB");
+    expect(vendorB.metricQueries.map((query: { metric?: unknown }) => query.metric)).toEqual([
+      expect.objectContaining({
+        metricName: "dvss.normalize.failed",
+        dimensions: { service: "dvss", vendorId: "vendorB" },
+      }),
+      expect.objectContaining({
+        metricName: "dvss.normalize.success",
+        dimensions: { service: "dvss", vendorId: "vendorB" },
+      }),
+      undefined,
+    ]);
+    expect(vendorB.metricQueries[2].expression).toBe(quarantine.metricQueries[2].expression);
+    expect(vendorB.threshold).toBe(quarantine.threshold);
     expect(alarms.get("FailedExecutionsAlarm").metricQueries[0].metric.dimensions).toEqual({
       StateMachineArn: "Normalize.arn",
     });
@@ -705,6 +727,21 @@ describe("API, schedule and alarms", () => {
       dimensions: { TableName: "Outbox.name" },
       threshold: 1,
     });
+  });
+
+  it("alarms per vendor for each folder under schemas/vendors with a vendor.json", () => {
+    // prepare: a vendor, and a folder that is not one
+    const dir = mkdtempSync(join(tmpdir(), "dvss-vendors-"));
+    mkdirSync(join(dir, "vendorZ"));
+    writeFileSync(join(dir, "vendorZ", "vendor.json"), "{}");
+    mkdirSync(join(dir, "notes"));
+
+    // act
+    const vendorIds = deployedVendorIds(dir);
+
+    // assess
+    expect(vendorIds).toEqual(["vendorZ"]);
+    expect(deployedVendorIds()).toEqual(expect.arrayContaining(["vendorA", "vendorB"]));
   });
 
   it("has no alarms on a development stage", () => {
