@@ -1,20 +1,24 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { QUARANTINE_STATUSES, type QuarantineStatus } from "@dvss/core/entities/index";
-import { NotFoundError } from "@dvss/core/errors";
+import { BadRequestError, NotFoundError } from "@dvss/core/errors";
 import { type OpsContext, openContext } from "@dvss/core/ops/context";
 import { eventOverview } from "@dvss/core/ops/events";
 import { listQuarantine } from "@dvss/core/ops/quarantine";
 import { redriveEvents, redriveRefusal } from "@dvss/core/ops/redrive";
-import { loadEventStory } from "@dvss/core/ops/story";
+import { loadEventStory, readRawBody } from "@dvss/core/ops/story";
+import { CANONICAL_ORDER_STATUSES, type CanonicalOrderStatus } from "@dvss/core/state/orders";
 import type { ExtraRoute } from "../http-server.ts";
 import { type LocalEndpointsFile, targetOfLocalEndpoints } from "../target.ts";
 import { errorPage, type Flash, overviewPage, quarantinePage, storyPage } from "./pages.ts";
+import { inventoryHistory, listInventory, listOrders, orderHistory } from "./state.ts";
+import { inventoryEntityPage, inventoryListPage, orderEntityPage, orderListPage } from "./state-pages.ts";
 
 /**
  * The local console at /console: recent events and counts per vendor, one event's story (the
- * same loader as `dvss status`), its execution graph with each state's input, output and error,
- * and the quarantine with redrive buttons that run the same redrive as `dvss redrive --wait`.
+ * same loader as `dvss status`) with its raw body, its execution graph with each state's input,
+ * output and error, the quarantine with redrive buttons that run the same redrive as
+ * `dvss redrive --wait`, and canonical inventory and orders, each with its chain (as `dvss explain`).
  *
  * Local only, on 127.0.0.1: requests must name a loopback host (no DNS rebinding) and a POST
  * must come from the console's own origin (no cross-site form posts). Pages carry no script and a
@@ -65,6 +69,23 @@ class Flashes {
     this.#messages.delete(id);
     return flash;
   }
+}
+
+/** Path segments after a prefix, percent-decoded; undefined when the path is not `count` of them. */
+function segments(pathname: string, prefix: string, count: number): string[] | undefined {
+  if (!pathname.startsWith(prefix)) return undefined;
+  const parts = pathname.slice(prefix.length).split("/");
+  if (parts.length !== count || parts.some((part) => part === "")) return undefined;
+  try {
+    return parts.map(decodeURIComponent);
+  } catch {
+    throw new BadRequestError("The path is not valid percent-encoding.");
+  }
+}
+
+/** The `before` of an entity page's chain: a step number, or absent. */
+function stepNumber(value: string | undefined): number | undefined {
+  return value !== undefined && /^\d{1,9}$/.test(value) ? Number(value) : undefined;
 }
 
 function withFlash(path: string, id: string): string {
@@ -159,7 +180,38 @@ export function consoleRoute(
       const eventPath = /^\/console\/events\/([0-9A-Za-z]{26})$/.exec(url.pathname);
       if (eventPath?.[1]) {
         const story = await loadEventStory(ctx, eventPath[1]);
-        send(res, 200, storyPage(story, redriveRefusal(story.record, story.quarantine), flash));
+        const raw = await readRawBody(ctx, eventPath[1]).catch((error: unknown) => {
+          if (error instanceof NotFoundError) return { missing: error.message };
+          throw error;
+        });
+        send(res, 200, storyPage(story, redriveRefusal(story.record, story.quarantine), raw, flash));
+        return true;
+      }
+      if (url.pathname === "/console/inventory") {
+        const filter = { warehouseId: param("warehouse"), skuPrefix: param("sku"), after: param("after") };
+        send(res, 200, inventoryListPage(await listInventory(ctx, filter), filter, flash));
+        return true;
+      }
+      const inventoryPath = segments(url.pathname, "/console/inventory/", 2);
+      if (inventoryPath) {
+        const [warehouseId = "", sku = ""] = inventoryPath;
+        const history = await inventoryHistory(ctx, warehouseId, sku, stepNumber(param("before")));
+        send(res, 200, inventoryEntityPage(history));
+        return true;
+      }
+      if (url.pathname === "/console/orders") {
+        const requested = param("status");
+        const status = CANONICAL_ORDER_STATUSES.find((known) => known === requested) as
+          | CanonicalOrderStatus
+          | undefined;
+        const filter = { orderIdPrefix: param("order"), status, after: param("after") };
+        send(res, 200, orderListPage(await listOrders(ctx, filter), filter, flash));
+        return true;
+      }
+      const orderPath = segments(url.pathname, "/console/orders/", 1);
+      if (orderPath) {
+        const history = await orderHistory(ctx, orderPath[0] ?? "", stepNumber(param("before")));
+        send(res, 200, orderEntityPage(history));
         return true;
       }
       if (url.pathname === "/console/quarantine") {
@@ -191,6 +243,7 @@ export function consoleRoute(
       send(res, 404, errorPage(404, "No such page."));
     } catch (error) {
       if (error instanceof NotFoundError) send(res, 404, errorPage(404, error.message));
+      else if (error instanceof BadRequestError) send(res, 400, errorPage(400, error.message));
       else {
         console.error("console error", error);
         send(res, 500, errorPage(500, `The console failed: ${(error as Error).message}`));

@@ -1,8 +1,9 @@
 import type { IngestStatus, QuarantineItem } from "@dvss/core/entities/index";
 import type { EventOverview } from "@dvss/core/ops/events";
 import type { QuarantineListing } from "@dvss/core/ops/quarantine";
-import type { EventStory, ExecutionStep, ExecutionView } from "@dvss/core/ops/story";
+import type { EventStory, ExecutionStep, ExecutionView, RawBody } from "@dvss/core/ops/story";
 import { type AslDefinition, buildNormalizeDefinition } from "@dvss/core/workflow";
+import { displayJson, rawBodyView } from "./display.ts";
 import { encode, html, SafeHtml } from "./html.ts";
 
 /** Server-rendered pages of the local console: no script at all, every value escaped by `html`. */
@@ -13,7 +14,7 @@ const STYLE = `
   --accent:#2753c9; }
 * { box-sizing: border-box; }
 body { margin:0; font:14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color:var(--ink); background:var(--bg); }
-header { background:#1d2330; color:#fff; padding:10px 24px; display:flex; gap:24px; align-items:center; }
+header { background:#1d2330; color:#fff; padding:10px 24px; display:flex; gap:8px 24px; align-items:center; flex-wrap:wrap; }
 header .brand { font-weight:700; letter-spacing:.02em; }
 header nav a { color:#c9d3ea; text-decoration:none; margin-right:16px; }
 header nav a.active, header nav a:hover { color:#fff; }
@@ -22,7 +23,7 @@ h1 { font-size:20px; margin:0 0 14px; display:flex; gap:10px; align-items:center
 h2 { font-size:15px; margin:26px 0 10px; }
 a { color:var(--accent); }
 .card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:14px 16px; margin-bottom:14px; }
-table { border-collapse:collapse; width:100%; font-size:13px; background:var(--card); border:1px solid var(--line); border-radius:8px; overflow:hidden; }
+table { border-collapse:collapse; width:100%; font-size:13px; background:var(--card); border:1px solid var(--line); }
 th, td { text-align:left; padding:6px 8px; border-bottom:1px solid var(--line); vertical-align:top; }
 th { background:#eef0f4; font-weight:600; font-size:12px; text-transform:uppercase; letter-spacing:.03em; color:var(--muted); }
 tr:last-child td { border-bottom:none; }
@@ -58,11 +59,19 @@ pre { background:#f7f8fa; border:1px solid var(--line); border-radius:6px; paddi
 .counts { display:flex; gap:8px; flex-wrap:wrap; margin-bottom:12px; }
 .chip { background:#fff; border:1px solid var(--line); border-radius:999px; padding:3px 10px; font-size:12.5px; }
 .chip b { margin-left:4px; }
-.table-wrap { overflow-x:auto; border-radius:8px; }
+.table-wrap { overflow-x:auto; border-radius:8px; margin-bottom:6px; }
+p .mono, p code { overflow-wrap:anywhere; }
+h1 .mono { font-size:inherit; overflow-wrap:anywhere; }
+td.nowrap { white-space:nowrap; }
+pre.raw { max-height:480px; white-space:pre-wrap; overflow-wrap:anywhere; }
+pre.hex { max-height:480px; white-space:pre; }
+.pager { display:flex; gap:16px; margin:8px 0; }
+.warn-box { border-color:#e2b04a; background:var(--warn-bg); }
+@media (max-width: 600px) { header { padding:8px 12px; } main { padding:14px 12px 36px; } }
 td.when, td.mono { white-space:nowrap; }
 td.message { min-width:220px; max-width:320px; }
 td.external { white-space:normal; word-break:break-all; max-width:240px; }
-#vendor-counts { width:auto; min-width:640px; }
+#vendor-counts { width:auto; min-width:min(640px, 100%); }
 `;
 
 // The stylesheet is this module's constant, not data: the one string inserted unescaped.
@@ -84,10 +93,13 @@ const BADGE: Record<string, string> = {
   failed: "b-bad",
   caught: "b-bad",
   open: "b-bad",
+  DELIVERED: "b-ok",
+  SHIPPED: "b-ok",
+  CANCELED: "b-bad",
 };
 
 /** An ISO time shown short (seconds, UTC), the full value on hover. */
-function when(iso: string | undefined): SafeHtml {
+export function when(iso: string | undefined): SafeHtml {
   if (!iso) return html``;
   return html`<time datetime="${iso}" title="${iso}">${iso.replace("T", " ").replace(/\.\d+Z$/, "Z")}</time>`;
 }
@@ -103,7 +115,7 @@ export interface Flash {
 
 export function layout(
   title: string,
-  active: "events" | "quarantine",
+  active: "events" | "quarantine" | "inventory" | "orders",
   body: SafeHtml,
   flash?: Flash,
 ): string {
@@ -112,12 +124,14 @@ export function layout(
 <title>${title} · DVSS local console</title><style>${STYLESHEET}</style></head>
 <body><header><span class="brand">DVSS local console</span><nav>
 <a href="/console" class="${active === "events" ? "active" : ""}">Events</a>
-<a href="/console/quarantine" class="${active === "quarantine" ? "active" : ""}">Quarantine</a></nav></header>
+<a href="/console/quarantine" class="${active === "quarantine" ? "active" : ""}">Quarantine</a>
+<a href="/console/inventory" class="${active === "inventory" ? "active" : ""}">Inventory</a>
+<a href="/console/orders" class="${active === "orders" ? "active" : ""}">Orders</a></nav></header>
 <main>${flash ? html`<div class="flash ${flash.ok ? "ok" : "bad"}" role="status">${flash.text}</div>` : ""}${body}</main></body></html>`
     .value;
 }
 
-function options(values: readonly string[], selected: string | undefined, anyLabel: string): SafeHtml {
+export function options(values: readonly string[], selected: string | undefined, anyLabel: string): SafeHtml {
   return html`<option value="">${anyLabel}</option>${values.map(
     (value) => html`<option value="${value}" ${value === selected ? html`selected` : ""}>${value}</option>`,
   )}`;
@@ -153,8 +167,8 @@ ${STATUSES.map((status) => html`<td class="num">${counts[status] ? html`<a href=
 ${
   overview.vendors.length === 0
     ? html`<p class="muted">No events yet.</p>`
-    : html`<table id="vendor-counts"><thead><tr><th>vendor</th>${STATUSES.map((s) => html`<th>${s}</th>`)}<th>total</th></tr></thead>
-<tbody>${countsRows}</tbody></table>`
+    : html`<div class="table-wrap"><table id="vendor-counts"><thead><tr><th>vendor</th>${STATUSES.map((s) => html`<th>${s}</th>`)}<th>total</th></tr></thead>
+<tbody>${countsRows}</tbody></table></div>`
 }
 <h2>Recent events</h2>
 <form class="filters" method="get" action="/console">
@@ -167,11 +181,6 @@ ${
 <p class="muted">Showing ${overview.events.length} of ${overview.matching} matching event(s), newest first.</p>`,
     flash,
   );
-}
-
-function json(value: unknown): string {
-  const text = typeof value === "string" ? value : JSON.stringify(value, null, 2);
-  return text.length > 20_000 ? `${text.slice(0, 20_000)}\n… (truncated)` : text;
 }
 
 /** The state machine's two lanes: the happy path from StartAt, and the failure path the Catches lead to. */
@@ -226,9 +235,9 @@ function stepDetails(step: ExecutionStep, index: number, position: number, lates
   return html`<details class="step" id="x${index}-s${position}" ${latest && (step.status === "caught" || step.status === "failed") ? html`open` : ""}>
 <summary><b>${position + 1}. ${step.state}</b> ${badge(step.status)} <span class="muted">${step.type}${took ? ` · ${took}` : ""}${step.retries ? ` · retried ${step.retries}×` : ""}</span></summary>
 <div class="body">
-${step.error ? html`<div><b>Error</b></div><pre class="error">${step.error.code ?? step.error.error}: ${step.error.message ?? step.error.cause}</pre>` : ""}
-<div><b>Input</b></div><pre>${json(step.input ?? null)}</pre>
-${step.output !== undefined ? html`<div><b>Output</b></div><pre>${json(step.output)}</pre>` : ""}
+${step.error ? html`<div><b>Error</b></div><pre class="error">${step.error.code ?? step.error.error}: ${step.error.message ?? displayJson(step.error.cause)}</pre>` : ""}
+<div><b>Input</b></div><pre>${displayJson(step.input ?? null)}</pre>
+${step.output !== undefined ? html`<div><b>Output</b></div><pre class="output">${displayJson(step.output)}</pre>` : ""}
 </div></details>`;
 }
 
@@ -252,7 +261,25 @@ ${
 </div>`;
 }
 
-export function storyPage(story: EventStory, redriveRefusal: string | undefined, flash?: Flash): string {
+/** The raw body as stored: text in a scrolling block, or a hex dump when it does not read as text. */
+function rawBodySection(ingestId: string, raw: RawBody | { missing: string }): SafeHtml {
+  if ("missing" in raw) return html`<div class="card" id="raw"><p class="muted">${raw.missing}</p></div>`;
+  const view = rawBodyView(raw.body);
+  const where = html`<span class="mono">s3://${raw.rawRef.bucket}/${raw.rawRef.key}</span>`;
+  const cli = html`<code>npx dvss status ${ingestId} --raw</code>`;
+  return view.kind === "text"
+    ? html`<div class="card" id="raw"><p class="muted">${view.bytes} bytes, exactly as stored at ${where}; ${cli} prints them.</p>
+<pre class="raw" id="raw-body">${view.text}</pre></div>`
+    : html`<div class="card" id="raw"><p class="muted">${view.bytes} bytes at ${where}, ${view.why}: shown as hex${view.shown < view.bytes ? `, the first ${view.shown} bytes` : ""}; ${cli} prints them all.</p>
+<pre class="hex" id="raw-body">${view.hex}</pre></div>`;
+}
+
+export function storyPage(
+  story: EventStory,
+  redriveRefusal: string | undefined,
+  raw: RawBody | { missing: string },
+  flash?: Flash,
+): string {
   const { record } = story;
   const back = `/console/events/${encode(story.ingestId)}`;
   const body = html`<h1><span class="mono">${story.ingestId}</span> ${record ? badge(record.status) : badge("no record")}</h1>
@@ -274,12 +301,14 @@ ${story.normalizedRef ? html`<dt>normalized</dt><dd class="mono">s3://${story.no
 </dl></div>
 <h2>Quarantine</h2>
 ${story.quarantine ? quarantineCard(story.quarantine, redriveRefusal, back) : html`<p class="muted">Not quarantined.</p>`}
+<h2>Raw body</h2>
+${rawBodySection(story.ingestId, raw)}
 <h2>Executions (${story.executions.length})</h2>
 ${story.executionsNote ? html`<p class="muted">${story.executionsNote}</p>` : ""}
 ${story.executions.map(
   (execution, index) => html`<div class="card execution">
 <div><b class="mono">${execution.name}</b> ${badge(execution.status)} <span class="muted">${when(execution.startDate)}${execution.startDate && execution.stopDate ? ` · ${Date.parse(execution.stopDate) - Date.parse(execution.startDate)} ms` : ""}</span></div>
-${execution.error ? html`<pre class="error">${execution.error.error}: ${execution.error.message ?? execution.error.cause}</pre>` : ""}
+${execution.error ? html`<pre class="error">${execution.error.error}: ${execution.error.message ?? displayJson(execution.error.cause)}</pre>` : ""}
 ${graph(execution, index)}
 ${execution.steps.map((step, position) => stepDetails(step, index, position, index === story.executions.length - 1))}
 </div>`,
@@ -287,9 +316,9 @@ ${execution.steps.map((step, position) => stepDetails(step, index, position, ind
 <h2>Divergences (${story.divergences.length})</h2>
 ${
   story.divergences.length
-    ? html`<table><thead><tr><th>kind</th><th>entity</th><th>reason</th><th>detected</th></tr></thead><tbody>
-${story.divergences.map((d) => html`<tr><td>${d.kind}</td><td>${d.entityType} <span class="mono">${d.entityKey}</span></td><td>${d.reason}</td><td class="when">${when(d.detectedAt)}</td></tr>`)}
-</tbody></table>`
+    ? html`<div class="table-wrap"><table id="divergences"><thead><tr><th>kind</th><th>entity</th><th>reason</th><th>detected</th></tr></thead><tbody>
+${story.divergences.map((d) => html`<tr><td>${d.kind}</td><td>${d.entityType} <span class="mono">${d.entityKey}</span></td><td class="message">${d.reason}</td><td class="when">${when(d.detectedAt)}</td></tr>`)}
+</tbody></table></div>`
     : html`<p class="muted">None.</p>`
 }`;
   return layout(story.ingestId, "events", body, flash);

@@ -1,0 +1,190 @@
+import type { InventoryStateItem, OrderStateItem, OutboxEntryItem } from "@dvss/core/entities/index";
+import { BadRequestError } from "@dvss/core/errors";
+import type { OpsContext } from "@dvss/core/ops/context";
+import { type Explanation, explainInventory, explainOrder } from "@dvss/core/state/history";
+import type { InventoryView } from "@dvss/core/state/inventory";
+import type { CanonicalOrderStatus, OrderView } from "@dvss/core/state/orders";
+
+/*
+ * What the console's canonical state pages read. The CanonicalState table is keyed by entity only
+ * (no index lists inventory by warehouse or orders by status), so a list page is a scan, bounded:
+ * one request evaluates at most SCAN_BUDGET items (state items and the entities' event log alike)
+ * and shows what matched, in table order, with a cursor to go on from there. An entity page reads
+ * the entity's chain (explain), and the feed entry of each change it shows through the Outbox's
+ * index by ingestId.
+ */
+
+/** Items DynamoDB evaluates per scan call. */
+const SCAN_CALL_ITEMS = 250;
+/** Scan calls per list page at most: SCAN_BUDGET items evaluated, whatever the table holds. */
+const SCAN_CALLS = 8;
+export const SCAN_BUDGET = SCAN_CALL_ITEMS * SCAN_CALLS;
+/** A list page stops scanning once it has this many rows. */
+export const LIST_PAGE_ROWS = 50;
+/** Steps of an entity's chain shown per page (each with its feed entry looked up). */
+export const CHAIN_PAGE_STEPS = 100;
+
+export interface ListPage<T> {
+  items: T[];
+  /** Where the next page starts; absent once the scan reached the end of the table. */
+  next?: string;
+}
+
+type ScanPage<T> = { data: T[]; cursor: string | null };
+
+/** A cursor this console gave: a scan's last key, `{pk, sk}`, as ElectroDB encodes it. */
+function checkCursor(cursor: string): string {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    key = undefined;
+  }
+  const { pk, sk, ...rest } = (key ?? {}) as Record<string, unknown>;
+  if (typeof pk !== "string" || typeof sk !== "string" || Object.keys(rest).length > 0) {
+    throw new BadRequestError("after must be the cursor of a Next page link");
+  }
+  return cursor;
+}
+
+/** The cursor that starts a scan right after `item` (read with its keys). */
+function cursorAfter(item: { pk?: unknown; sk?: unknown }): string {
+  return Buffer.from(JSON.stringify({ pk: item.pk, sk: item.sk })).toString("base64url");
+}
+
+/**
+ * Scan calls until a page's rows are found, the table ends, or SCAN_CALLS calls were made. Rows
+ * beyond the page are left for the next one, which starts right after the last row shown.
+ */
+async function boundedScan<T extends object>(
+  page: (cursor: string | null) => Promise<ScanPage<T & { pk?: unknown; sk?: unknown }>>,
+  cursor: string | undefined,
+): Promise<ListPage<T>> {
+  const items: (T & { pk?: unknown; sk?: unknown })[] = [];
+  let next: string | null = cursor === undefined ? null : checkCursor(cursor);
+  let calls = 0;
+  do {
+    const result = await page(next);
+    items.push(...result.data);
+    next = result.cursor;
+    calls += 1;
+  } while (next !== null && calls < SCAN_CALLS && items.length < LIST_PAGE_ROWS);
+  const last = items[LIST_PAGE_ROWS - 1];
+  if (items.length > LIST_PAGE_ROWS && last) next = cursorAfter(last);
+  const rows = items.slice(0, LIST_PAGE_ROWS).map(({ pk: _pk, sk: _sk, ...item }) => item as T);
+  return { items: rows, ...(next !== null && { next }) };
+}
+
+export interface InventoryFilter {
+  warehouseId?: string | undefined;
+  skuPrefix?: string | undefined;
+  after?: string | undefined;
+}
+
+/** A page of inventory items, by warehouse (exact) and SKU prefix; sorted by warehouse, SKU within the page. */
+export async function listInventory(
+  context: OpsContext,
+  filter: InventoryFilter,
+): Promise<ListPage<InventoryStateItem>> {
+  const listed = await boundedScan<InventoryStateItem>(
+    (cursor) =>
+      context.entities.inventoryStates.scan
+        .where(({ warehouseId, sku }, { eq, begins }) =>
+          [
+            filter.warehouseId !== undefined ? eq(warehouseId, filter.warehouseId) : "",
+            filter.skuPrefix !== undefined ? begins(sku, filter.skuPrefix) : "",
+          ]
+            .filter(Boolean)
+            .join(" AND "),
+        )
+        .go({ cursor, limit: SCAN_CALL_ITEMS, pages: 1, data: "includeKeys" }),
+    filter.after,
+  );
+  listed.items.sort((a, b) => compare(a.warehouseId, b.warehouseId) || compare(a.sku, b.sku));
+  return listed;
+}
+
+export interface OrderFilter {
+  orderIdPrefix?: string | undefined;
+  status?: CanonicalOrderStatus | undefined;
+  after?: string | undefined;
+}
+
+/** A page of orders, by orderId prefix and status; sorted by orderId within the page. */
+export async function listOrders(
+  context: OpsContext,
+  filter: OrderFilter,
+): Promise<ListPage<OrderStateItem>> {
+  const listed = await boundedScan<OrderStateItem>(
+    (cursor) =>
+      context.entities.orderStates.scan
+        .where(({ orderId, status }, { eq, begins }) =>
+          [
+            filter.orderIdPrefix !== undefined ? begins(orderId, filter.orderIdPrefix) : "",
+            filter.status !== undefined ? eq(status, filter.status) : "",
+          ]
+            .filter(Boolean)
+            .join(" AND "),
+        )
+        .go({ cursor, limit: SCAN_CALL_ITEMS, pages: 1, data: "includeKeys" }),
+    filter.after,
+  );
+  listed.items.sort((a, b) => compare(a.orderId, b.orderId));
+  return listed;
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export interface EntityHistory<V> {
+  explanation: Explanation<V>;
+  /** The chain's steps shown: [from, to) in fold order. */
+  from: number;
+  to: number;
+  /** The feed entry of each shown step's change, by ingestId (absent while it is not published yet). */
+  feed: Map<string, OutboxEntryItem>;
+}
+
+/** The feed entries of the shown steps: one Query each on the Outbox's index by ingestId. */
+async function withFeed<V>(
+  context: OpsContext,
+  explanation: Explanation<V>,
+  before: number | undefined,
+): Promise<EntityHistory<V>> {
+  const total = explanation.steps.length;
+  const to = before === undefined ? total : Math.max(0, Math.min(before, total));
+  const from = Math.max(0, to - CHAIN_PAGE_STEPS);
+  const feed = new Map<string, OutboxEntryItem>();
+  const shown = explanation.steps.slice(from, to);
+  // A few at a time: an entity page should not swamp the store.
+  for (let i = 0; i < shown.length; i += 10) {
+    const found = await Promise.all(
+      shown
+        .slice(i, i + 10)
+        .map((step) =>
+          context.entities.outboxEntries.query.byIngestId({ ingestId: step.ingestId }).go({ limit: 1 }),
+        ),
+    );
+    for (const { data } of found) {
+      const entry = data[0];
+      if (entry?.ingestId) feed.set(entry.ingestId, entry);
+    }
+  }
+  return { explanation, from, to, feed };
+}
+
+export async function inventoryHistory(
+  context: OpsContext,
+  warehouseId: string,
+  sku: string,
+  before?: number,
+): Promise<EntityHistory<InventoryView>> {
+  return withFeed(context, await explainInventory(context.entities, warehouseId, sku), before);
+}
+
+export async function orderHistory(
+  context: OpsContext,
+  orderId: string,
+  before?: number,
+): Promise<EntityHistory<OrderView>> {
+  return withFeed(context, await explainOrder(context.entities, orderId), before);
+}
