@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -48,6 +48,40 @@ describe("the Node version check of npm start, npm test and npx dvss", () => {
     expect(result.stdout.trim()).toBe(process.versions.node);
     expect(result.stderr).toBe("");
     expect(existsSync(join(root, ".node"))).toBe(false);
+  });
+
+  it("ends with the command's exit code, and passes a signal it gets on to the command", async () => {
+    const root = projectWithCheck();
+    const failing = spawnSync(process.execPath, [
+      join(root, "scripts/with-node.mjs"),
+      process.execPath,
+      "-e",
+      "process.exit(3)",
+    ]);
+    expect(failing.status).toBe(3);
+
+    const waiting = spawn(
+      process.execPath,
+      [
+        join(root, "scripts/with-node.mjs"),
+        process.execPath,
+        "-e",
+        'process.on("SIGTERM", () => { console.log("stopping"); process.exit(0); }); console.log("ready"); setInterval(() => {}, 1000);',
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let output = "";
+    await new Promise<void>((resolve) =>
+      waiting.stdout.on("data", (chunk: Buffer) => {
+        output += chunk;
+        if (output.includes("ready")) resolve();
+      }),
+    );
+    waiting.kill("SIGTERM");
+    const code = await new Promise((resolve) => waiting.once("exit", resolve));
+
+    expect(output).toBe("ready\nstopping\n");
+    expect(code).toBe(0);
   });
 
   it("on an older Node, uses the Node kept in .node/ and says so in one line", () => {
