@@ -9,6 +9,7 @@ import { type ConversionConfig, type JsonSchema, toJsonSchema } from "@valibot/t
 import type * as v from "valibot";
 import { EnvelopeSchema, MAX_BODY_BYTES, MAX_NESTING_DEPTH } from "../packages/core/src/envelope.ts";
 import { NormalizedDocumentSchema } from "../packages/core/src/normalized.ts";
+import { OUTBOX_BUS_EVENT, StateChangedEventSchema } from "../packages/core/src/outbox-bus.ts";
 import {
   OrderLineSchema,
   STANDARD_EVENT_TYPES,
@@ -99,6 +100,14 @@ export function generateSchemaFiles(): Record<string, string> {
       },
       { ...conversion, definitions: { ...StandardEventSchemas, OrderLine: OrderLineSchema } },
     ),
+  );
+  files[`schemas/bus/${OUTBOX_BUS_EVENT.detailType}.schema.json`] = serialize(
+    document(StateChangedEventSchema, {
+      title: `${OUTBOX_BUS_EVENT.detailType} bus event`,
+      description:
+        `What a stage's OutboxBus carries for every change in the feed (source "${OUTBOX_BUS_EVENT.source}"), as an EventBridge rule's target receives it: ` +
+        "the feed item (cursor, entity, version) with its event's ids and type but not its data, and the entity's state after the change (docs/contract, bus events).",
+    }),
   );
   return files;
 }

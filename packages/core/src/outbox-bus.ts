@@ -1,3 +1,6 @@
+import * as v from "valibot";
+import { STANDARD_EVENT_TYPES } from "./standard-events.ts";
+
 /**
  * What the outbox pipe (infra/events.ts) takes from the Outbox table's stream and what it puts on
  * the bus: an EventBridge Pipes filter and input template over the stream record, whose NewImage
@@ -6,10 +9,11 @@
  * The stream carries every insert into the table: feed entries that are changes, but also gaps
  * (positions closed without a change) and the feed counter's first write. Only changes go out.
  *
- * The bus event is a notification, not a copy of the feed: the feed position, the entity, its new
- * version, the event's ingestId and type, and the entity's state after the change. The normalized
- * document stays in the feed (GET /v1/feed): a document can be far larger than the 256 KB
- * EventBridge takes per entry, and an entry the bus refuses would be retried, then dead-lettered.
+ * The bus event (source "dvss", detail type "dvss.state.changed") is the feed item without the
+ * event's data: the feed position, the entity, its new version, who sent the event and when, and
+ * the entity's state after the change. The data stays in the feed (GET /v1/feed): a pipe's input
+ * template can only copy the stream record's values, and the data is a DynamoDB-typed map there,
+ * not the JSON the feed serves.
  */
 
 /** Stream records the pipe forwards: inserts of feed entries of kind "change". */
@@ -22,9 +26,11 @@ export const OUTBOX_PIPE_FILTER = {
 const newImage = (attribute: string) => `<$.dynamodb.NewImage.${attribute}>`;
 
 /**
- * The bus event's detail, field by field: each value a path into the record. Every path is an
- * attribute every change entry has, so no event depends on how EventBridge renders a missing one.
- * Numbers come as DynamoDB streams carry them: decimal strings.
+ * The bus event's detail, field by field: each value a path into the record. It is the feed item
+ * (GET /v1/feed: cursor, entity, version, event) with the event reduced to who sent what and when,
+ * plus the entity's state after the change. Every path is an attribute every change entry has, so
+ * no event depends on how EventBridge renders a missing one. Numbers come as DynamoDB streams
+ * carry them: decimal strings.
  */
 export const OUTBOX_BUS_DETAIL = {
   /** The change's feed position: its `cursor` in GET /v1/feed. */
@@ -32,9 +38,15 @@ export const OUTBOX_BUS_DETAIL = {
   entity: { type: newImage("entityType.S"), key: newImage("entityKey.S") },
   /** The entity's version after the change, as a decimal string. */
   version: newImage("version.N"),
-  ingestId: newImage("ingestId.S"),
-  /** The standard event type of the change (InventoryUpdated, OrderStatusChanged, ...). */
-  eventType: newImage("event.M.eventType.S"),
+  /** The normalized event of the change, without its data (read it from the feed). */
+  event: {
+    ingestId: newImage("ingestId.S"),
+    vendorId: newImage("event.M.vendorId.S"),
+    externalEventId: newImage("event.M.externalEventId.S"),
+    /** The standard event type (InventoryUpdated, OrderStatusChanged, ...). */
+    eventType: newImage("event.M.eventType.S"),
+    occurredAt: newImage("event.M.occurredAt.S"),
+  },
   /** The entity after the change: an inventory's quantityOnHand (decimal string), an order's status. */
   state: newImage("stateAfter.S"),
 } as const;
@@ -45,4 +57,51 @@ export function outboxBusTemplate(): string {
 }
 
 /** Where the bus events go: source and detail type on the stage's OutboxBus. */
-export const OUTBOX_BUS_EVENT = { source: "dvss.outbox", detailType: "dvss.change.applied" } as const;
+export const OUTBOX_BUS_EVENT = { source: "dvss", detailType: "dvss.state.changed" } as const;
+
+const text = (description: string) => v.pipe(v.string(), v.description(description));
+
+/** The detail of a dvss.state.changed event, as published in schemas/bus/ (`npm run schemas`). */
+export const StateChangedDetailSchema = v.strictObject({
+  cursor: text("The change's feed position: pass it as `after` to GET /v1/feed to read on from it."),
+  entity: v.strictObject({
+    type: v.picklist(["inventory", "order"]),
+    key: text("inventory: <warehouseId>#<sku>, order: <orderId> (docs/contract, entity keys)."),
+  }),
+  version: v.pipe(
+    v.string(),
+    v.regex(/^[1-9][0-9]*$/),
+    v.description(
+      "The entity's version after the change, a decimal string: deduplicate by (entity, version).",
+    ),
+  ),
+  event: v.strictObject({
+    ingestId: v.pipe(v.string(), v.regex(/^[0-9A-HJKMNP-TV-Z]{26}$/), v.description("ULID given at ingest.")),
+    vendorId: text("The vendor that sent the event."),
+    externalEventId: text("The vendor's own id of the event."),
+    eventType: v.picklist(STANDARD_EVENT_TYPES),
+    occurredAt: text("As the vendor sent it in the envelope."),
+  }),
+  state: v.pipe(
+    v.string(),
+    v.description(
+      "The entity after the change: an inventory's quantityOnHand (a decimal string), an order's status.",
+    ),
+  ),
+});
+
+/**
+ * A dvss.state.changed event as an EventBridge rule's target receives it: EventBridge's own fields
+ * (id, time, account, region, resources) around the pipe's source, detail type and detail.
+ */
+export const StateChangedEventSchema = v.object({
+  version: v.literal("0"),
+  id: v.string(),
+  "detail-type": v.literal(OUTBOX_BUS_EVENT.detailType),
+  source: v.literal(OUTBOX_BUS_EVENT.source),
+  account: v.string(),
+  time: v.string(),
+  region: v.string(),
+  resources: v.array(v.string()),
+  detail: StateChangedDetailSchema,
+});

@@ -1,6 +1,14 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { type AttributeValue, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OUTBOX_BUS_DETAIL, OUTBOX_PIPE_FILTER, outboxBusTemplate } from "../src/outbox-bus.ts";
+import {
+  OUTBOX_BUS_DETAIL,
+  OUTBOX_BUS_EVENT,
+  OUTBOX_PIPE_FILTER,
+  outboxBusTemplate,
+} from "../src/outbox-bus.ts";
 import { applyStateChange } from "../src/state/apply.ts";
 import { readFeed, takePosition } from "../src/state/feed.ts";
 import { at, inventoryAdjusted, inventoryUpdated, orderCreated, orderStatusChanged } from "./state-events.ts";
@@ -89,7 +97,7 @@ describe("the outbox pipe's filter and template over the items the Outbox table 
     ]);
   });
 
-  it("announces each change with its position, entity, version, ingestId, type and new state, not its document", async () => {
+  it("announces each change as its feed item: position, entity, version, the event without its data, and the new state", async () => {
     // prepare
     const snapshot = inventoryUpdated(40, { occurredAt: at(10) }, "W9", 'S"K\\U');
     const status = orderStatusChanged("o-9", "SHIPPED", { occurredAt: at(10) });
@@ -117,21 +125,71 @@ describe("the outbox pipe's filter and template over the items the Outbox table 
         cursor: applied[0]?.cursor,
         entity: { type: "inventory", key: 'W9#S"K\\U' },
         version: "1",
-        ingestId: snapshot.ingestId,
-        eventType: "InventoryUpdated",
+        event: {
+          ingestId: snapshot.ingestId,
+          vendorId: snapshot.vendorId,
+          externalEventId: snapshot.externalEventId,
+          eventType: "InventoryUpdated",
+          occurredAt: snapshot.occurredAt,
+        },
         state: "40",
       },
-      expect.objectContaining({ version: "2", eventType: "InventoryAdjusted", state: "45" }),
+      expect.objectContaining({
+        version: "2",
+        event: expect.objectContaining({ eventType: "InventoryAdjusted" }),
+        state: "45",
+      }),
       expect.objectContaining({ entity: { type: "order", key: "o-9" }, version: "1", state: "SHIPPED" }),
       expect.objectContaining({
         version: "2",
-        ingestId: created.ingestId,
-        eventType: "OrderCreated",
+        event: expect.objectContaining({ ingestId: created.ingestId, eventType: "OrderCreated" }),
         state: "SHIPPED",
       }),
     ]);
     for (const detail of details)
       expect(Object.keys(detail).sort()).toEqual(Object.keys(OUTBOX_BUS_DETAIL).sort());
+  });
+
+  it("publishes events that the published schema (schemas/bus) accepts, for every kind of change", async () => {
+    // prepare: one change of each standard event type, written by the state code
+    const changes = [
+      inventoryUpdated(7, { occurredAt: at(30) }, "W7", "SKU-7"),
+      inventoryAdjusted(-2, { occurredAt: at(31) }, "W7", "SKU-7"),
+      orderCreated("o-7", [{ sku: "SKU-7", quantity: 2 }], { occurredAt: at(30) }),
+      orderStatusChanged("o-7", "DELIVERED", { occurredAt: at(32) }),
+    ];
+    const cursors = new Set<string>();
+    for (const change of changes)
+      cursors.add(String((await applyStateChange(stores.entities, change, options)).cursor));
+    const schema = JSON.parse(
+      readFileSync(join(import.meta.dirname, "../../../schemas/bus/dvss.state.changed.schema.json"), "utf8"),
+    ) as object;
+    const validate = new Ajv2020({ allErrors: true, strict: true }).compile(schema);
+
+    // act: the event EventBridge delivers to a rule's target, around the pipe's detail
+    const events = (await outboxRecords())
+      .filter((record) => matches(OUTBOX_PIPE_FILTER, record))
+      .filter((record) => cursors.has(String(record.dynamodb.NewImage.position?.S)))
+      .map((record) => ({
+        version: "0",
+        id: "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": OUTBOX_BUS_EVENT.detailType,
+        source: OUTBOX_BUS_EVENT.source,
+        account: "111122223333",
+        time: "2026-01-30T20:15:13Z",
+        region: "us-east-1",
+        resources: [],
+        detail: render(outboxBusTemplate(), record),
+      }));
+
+    // assess
+    expect(
+      events.map((event) => (event.detail as { event: { eventType: string } }).event.eventType).sort(),
+    ).toEqual(["InventoryAdjusted", "InventoryUpdated", "OrderCreated", "OrderStatusChanged"]);
+    for (const event of events) expect(validate(event), JSON.stringify(validate.errors)).toBe(true);
+    const [first] = events;
+    expect(validate({ ...first, detail: { ...(first?.detail as object), version: "03" } })).toBe(false);
+    expect(validate({ ...first, source: "dvss.outbox" })).toBe(false);
   });
 
   it("keeps the bus event small whatever the size of the change's document", async () => {
