@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { localDataDir } from "./clients.ts";
 import { DataDirInUseError } from "./data-dir-lock.ts";
 import { localVendorKey, startLocal } from "./runtime.ts";
-import { vendorsDirLabel } from "./vendors.ts";
+import { VendorsDirOverlapError, vendorsDirLabel } from "./vendors.ts";
 
 /** `npm start`: the whole pipeline on this machine, until Ctrl-C. */
 const dataDir = localDataDir();
@@ -64,7 +64,7 @@ try {
   const message = (error as Error).message ?? String(error);
   if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
     console.error(`Port ${port} is in use: is DVSS already running? Set PORT to use another.`);
-  } else if (error instanceof DataDirInUseError) {
+  } else if (error instanceof DataDirInUseError || error instanceof VendorsDirOverlapError) {
     console.error(message);
   } else {
     console.error("DVSS local failed to start:", error);

@@ -26,6 +26,17 @@ export function vendorsDirLabel(vendorsDir: string): string {
   return fromRepo && !fromRepo.startsWith("..") && !isAbsolute(fromRepo) ? fromRepo : vendorsDir;
 }
 
+/** DVSS_DATA_DIR would put the copy of the vendors folder in it, or over it. */
+export class VendorsDirOverlapError extends Error {
+  constructor(sourceDir: string, snapshotDir: string) {
+    super(
+      `The vendors folder ${sourceDir} and the data directory's copy of it (${snapshotDir}) overlap: ` +
+        "give DVSS_DATA_DIR a folder of its own",
+    );
+    this.name = "VendorsDirOverlapError";
+  }
+}
+
 /** A bundled version that failed the checks of `dvss mapping publish`: left out of what runs. */
 export interface RefusedVersion {
   /** `vendorId/eventType/version`. */
@@ -62,10 +73,7 @@ export async function snapshotVendorFolders(
   };
   // The copy is replaced at each start: it must never be, or hold, the folder it copies.
   if (inside(sourceDir, snapshotDir) || inside(snapshotDir, sourceDir)) {
-    throw new Error(
-      `The vendors folder ${sourceDir} and the data directory's copy of it (${snapshotDir}) overlap: ` +
-        "give DVSS_DATA_DIR a folder of its own",
-    );
+    throw new VendorsDirOverlapError(sourceDir, snapshotDir);
   }
   rmSync(snapshotDir, { recursive: true, force: true });
   cpSync(sourceDir, snapshotDir, { recursive: true, dereference: true });

@@ -3,7 +3,7 @@ import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../src/lambda.ts";
-import { snapshotVendorFolders, vendorsDirLabel } from "../src/vendors.ts";
+import { snapshotVendorFolders, VendorsDirOverlapError, vendorsDirLabel } from "../src/vendors.ts";
 import {
   bundledVendors,
   type Harness,
@@ -168,6 +168,7 @@ describe("the copy of the vendors folder a runtime runs", () => {
   it("is refused when it would be, or hold, the folder it copies, which is left as it was", async () => {
     const source = bundledVendors();
 
+    await expect(snapshotVendorFolders(source, source)).rejects.toThrow(VendorsDirOverlapError);
     await expect(snapshotVendorFolders(source, source)).rejects.toThrow(
       `The vendors folder ${source} and the data directory's copy of it (${source}) overlap: give DVSS_DATA_DIR a folder of its own`,
     );
