@@ -468,6 +468,8 @@ describe("storage", () => {
         deletionProtection: true,
       });
       expect(tables.get(name)?.ttl).toBe(definition.ttl);
+      // Nothing DVSS keeps in DynamoDB expires: idempotency records above all (deploy.md, "Retention").
+      expect(tables.get(name)?.ttl, name).toBeUndefined();
       expect(tables.get(name)?.stream).toBe(definition.stream);
     }
     expect(tables.get("Outbox")?.stream).toBe("new-image");

@@ -21,6 +21,11 @@ export interface TableDefinition {
   fields: Record<string, "string" | "number">;
   primaryIndex: { hashKey: string; rangeKey: string };
   globalIndexes: Record<string, GlobalIndex>;
+  /**
+   * The attribute DynamoDB expires items by (epoch seconds). No table has one: what DVSS keeps in
+   * DynamoDB is kept for ever (docs/operations/deploy.md, "Retention"). A table that gets one needs
+   * its writer to set the attribute, with the days as a stage setting.
+   */
   ttl?: string;
   stream?: "new-image" | "new-and-old-images";
 }
@@ -37,7 +42,6 @@ export const TABLES: Record<TableName, TableDefinition> = {
     fields: { ...keys, ...gsiFields(1), ...gsiFields(2) },
     primaryIndex,
     globalIndexes: { gsi1: gsi(1), gsi2: gsi(2) },
-    ttl: "ttl",
   },
   // Vendor profiles, API key hashes (one item per key, looked up by hash) and mapping versions.
   Vendors: {
@@ -54,7 +58,6 @@ export const TABLES: Record<TableName, TableDefinition> = {
     fields: { ...keys, ...gsiFields(1), ...gsiFields(2) },
     primaryIndex,
     globalIndexes: { gsi1: gsi(1), gsi2: gsi(2) },
-    ttl: "ttl",
   },
   Quarantine: {
     fields: { ...keys, ...gsiFields(1) },

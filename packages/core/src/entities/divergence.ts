@@ -33,7 +33,6 @@ export const divergenceEntity = (config: EntityConfiguration) =>
         related: { type: "any" },
         reason: { type: "string", required: true },
         detectedAt: { type: "string", required: true, readOnly: true },
-        ttl: { type: "number" },
       },
       indexes: {
         byEntity: {

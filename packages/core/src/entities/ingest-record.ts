@@ -47,7 +47,6 @@ export const ingestRecordEntity = (config: EntityConfiguration) =>
         lostExecutions: { type: "number" },
         lastError: { type: "map", properties: { code: { type: "string" }, message: { type: "string" } } },
         updatedAt: { type: "string" },
-        ttl: { type: "number" },
       },
       indexes: {
         record: {
