@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { decodeNested, displayJson, HEX_DUMP_BYTES, hexDump, rawBodyView } from "../src/console/display.ts";
 import { storyPage } from "../src/console/pages.ts";
+import { CHAIN_PAGE_STEPS, chainWindow } from "../src/console/state.ts";
+import { inventoryEntityPage } from "../src/console/state-pages.ts";
 
 describe("decodeNested", () => {
   it("decodes a Cause whose errorMessage is JSON again, at every level", () => {
@@ -101,5 +103,68 @@ describe("the event page's raw body", () => {
     expect(storyPage(story, undefined, { missing: "The raw body is gone" })).toContain(
       '<p class="muted">The raw body is gone</p>',
     );
+  });
+});
+
+describe("an entity page's chain", () => {
+  const state = {
+    warehouseId: "ROA",
+    sku: "A/1",
+    quantityOnHand: 150,
+    asOf: "2026-01-30T20:00:00Z",
+    version: 150,
+    lastIngestId: "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+    sourceVendorId: "vendorA",
+  };
+  const steps = Array.from({ length: 150 }, (_, i) => ({
+    ingestId: `01ARZ3NDEKTSV4RRFFQ69G${String(i).padStart(4, "0")}`,
+    vendorId: "vendorA",
+    externalEventId: `e-${i}`,
+    eventType: "InventoryAdjusted",
+    occurredAt: "2026-01-30T20:00:00Z",
+    mappingVersion: "1",
+    rawKey: "raw/k.json",
+    version: i + 1,
+    effect: "add" as const,
+    value: 1,
+    running: i + 1,
+    divergences: [],
+  }));
+  const explanation = {
+    entity: { type: "inventory" as const, key: "ROA#A/1" },
+    state,
+    steps,
+    otherDivergences: [],
+    consistent: true,
+  };
+
+  it("shows the latest CHAIN_PAGE_STEPS steps, then earlier ones from a step number", () => {
+    expect(chainWindow(150, undefined)).toEqual({ from: 150 - CHAIN_PAGE_STEPS, to: 150 });
+    expect(chainWindow(150, 50)).toEqual({ from: 0, to: 50 });
+    expect(chainWindow(150, 999)).toEqual({ from: 50, to: 150 });
+    expect(chainWindow(3, undefined)).toEqual({ from: 0, to: 3 });
+  });
+
+  it("links to the earlier steps and back, by the entity's encoded path", () => {
+    const latest = inventoryEntityPage({ explanation, from: 50, to: 150, feed: new Map() });
+    const earlier = inventoryEntityPage({ explanation, from: 0, to: 50, feed: new Map() });
+
+    expect(latest).toContain('<a id="earlier" href="/console/inventory/ROA/A%2F1?before=50">');
+    expect(latest).toContain("Chain (150 events, 51 to 150 shown)");
+    expect(latest.match(/<tr><td class="num">/g)).toHaveLength(100);
+    expect(latest).toContain("<b>100</b> of the events shown are not in the feed yet");
+    expect(earlier).not.toContain('id="earlier"');
+    expect(earlier).toContain('<a href="/console/inventory/ROA/A%2F1">latest steps</a>');
+  });
+
+  it("warns when the chain does not end at the stored value", () => {
+    const page = inventoryEntityPage({
+      explanation: { ...explanation, steps: steps.slice(0, 3), consistent: false },
+      from: 0,
+      to: 3,
+      feed: new Map(),
+    });
+
+    expect(page).toContain("The chain does not end at the stored value");
   });
 });

@@ -254,6 +254,27 @@ describe("order pages", () => {
   });
 });
 
+describe("every page", () => {
+  it("keeps the console's headers: a CSP that allows no script, and no script in the page", async () => {
+    const paths = [
+      `/console/events/${ids.hostile}`,
+      "/console/inventory",
+      `/console/inventory/${encodeURIComponent(IMG_WAREHOUSE)}/${encodeURIComponent(SCRIPT_SKU)}`,
+      "/console/orders",
+      "/console/orders/SO-1001",
+    ];
+    for (const path of paths) {
+      const response = await fetch(url(path));
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-security-policy")).toBe(
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      );
+      expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(await response.text()).not.toMatch(/<script|<img/i);
+    }
+  });
+});
+
 describe("a narrow window (390 px)", () => {
   it("scrolls wide tables inside their box: no page overflows the window", async () => {
     await page.setViewportSize({ width: 390, height: 844 });

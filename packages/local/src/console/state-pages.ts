@@ -33,7 +33,7 @@ function pager(path: string, params: Record<string, string | undefined>, page: L
       : ""
   }</div>
 <p class="muted">${page.items.length} shown, sorted within this page. The state table has no index to list by, so
-each page scans on from where the last one stopped, reading at most ${SCAN_BUDGET} items${page.next ? "; more may follow" : ", and it reached the end"}.</p>`;
+each page scans on from where the last one stopped, reading at most ${SCAN_BUDGET.toLocaleString("en")} items${page.next ? "; more may follow" : ", and it reached the end"}.</p>`;
 }
 
 function lines(value: readonly OrderLine[]): string {
@@ -50,8 +50,7 @@ export function inventoryListPage(
     (item) => html`<tr><td>${item.warehouseId}</td>
 <td><a class="mono" href="${inventoryHref(item.warehouseId, item.sku)}">${item.sku}</a></td>
 <td class="num">${item.quantityOnHand}</td><td class="num">${item.version}</td><td class="when">${item.asOf}</td>
-<td><a class="mono" href="${eventHref(item.lastIngestId)}">${item.lastIngestId}</a></td><td>${item.sourceVendorId}</td>
-<td class="when">${when(item.updatedAt)}</td></tr>`,
+<td><a class="mono" href="${eventHref(item.lastIngestId)}">${item.lastIngestId}</a></td><td>${item.sourceVendorId}</td></tr>`,
   );
   return layout(
     "Inventory",
@@ -62,8 +61,8 @@ export function inventoryListPage(
 <label>sku <input type="text" name="sku" value="${filter.skuPrefix ?? ""}" placeholder="starts with"></label>
 <button type="submit">Filter</button>${filter.warehouseId || filter.skuPrefix ? html` <a href="/console/inventory">clear</a>` : ""}
 </form>
-<div class="table-wrap"><table id="inventory"><thead><tr><th>warehouse</th><th>sku</th><th>on hand</th><th>version</th><th>as of</th><th>last event</th><th>vendor</th><th>updated</th></tr></thead>
-<tbody>${rows.length ? rows : html`<tr><td colspan="8" class="muted">No inventory here.</td></tr>`}</tbody></table></div>
+<div class="table-wrap"><table id="inventory"><thead><tr><th>warehouse</th><th>sku</th><th>on hand</th><th>version</th><th>as of</th><th>last event</th><th>vendor</th></tr></thead>
+<tbody>${rows.length ? rows : html`<tr><td colspan="7" class="muted">No inventory here.</td></tr>`}</tbody></table></div>
 ${pager("/console/inventory", params, page)}`,
     flash,
   );

@@ -144,15 +144,19 @@ export interface EntityHistory<V> {
   feed: Map<string, OutboxEntryItem>;
 }
 
+/** The steps [from, to) a chain page shows: the CHAIN_PAGE_STEPS before `before` (the latest by default). */
+export function chainWindow(total: number, before: number | undefined): { from: number; to: number } {
+  const to = before === undefined ? total : Math.max(0, Math.min(before, total));
+  return { from: Math.max(0, to - CHAIN_PAGE_STEPS), to };
+}
+
 /** The feed entries of the shown steps: one Query each on the Outbox's index by ingestId. */
 async function withFeed<V>(
   context: OpsContext,
   explanation: Explanation<V>,
   before: number | undefined,
 ): Promise<EntityHistory<V>> {
-  const total = explanation.steps.length;
-  const to = before === undefined ? total : Math.max(0, Math.min(before, total));
-  const from = Math.max(0, to - CHAIN_PAGE_STEPS);
+  const { from, to } = chainWindow(explanation.steps.length, before);
   const feed = new Map<string, OutboxEntryItem>();
   const shown = explanation.steps.slice(from, to);
   // A few at a time: an entity page should not swamp the store.
