@@ -102,7 +102,6 @@ export function reasonDimension(code: string): string {
  * An event whose type or version the vendor's registry does not know (UNKNOWN_SCHEMA_VERSION) is
  * counted as "unregistered", so a vendor sending new names cannot open new series.
  */
-export function eventTypeDimension(eventType: string | undefined, reason?: string): string {
-  if (reason === "UNKNOWN_SCHEMA_VERSION") return "unregistered";
-  return eventType ?? "unknown";
+export function eventTypeDimension(eventType: string, reason?: string): string {
+  return reason === "UNKNOWN_SCHEMA_VERSION" ? "unregistered" : eventType;
 }
