@@ -115,7 +115,7 @@ export function events(settings: StageSettings, stores: Stores) {
       target: outboxBus.arn,
       targetParameters: {
         eventbridgeEventBusParameters: OUTBOX_BUS_EVENT,
-        // A summary of the change, never its document (packages/core/src/outbox-bus.ts).
+        // The feed item without the event's data: dvss.state.changed (packages/core/src/outbox-bus.ts).
         inputTemplate: outboxBusTemplate(),
       },
     },

@@ -350,7 +350,7 @@ describe("the outbox pipe", () => {
     expect(patterns).toEqual([OUTBOX_PIPE_FILTER]);
   });
 
-  it("puts a summary on the bus, never the document, and dead-letters a batch it cannot deliver", () => {
+  it("puts each change on the bus as dvss.state.changed without the event's data, and dead-letters a batch it cannot deliver", () => {
     // prepare
     const { sst } = evaluate("dev");
 
@@ -363,6 +363,7 @@ describe("the outbox pipe", () => {
     expect(pipe.targetParameters.inputTemplate).toBe(outboxBusTemplate());
     expect(pipe.targetParameters.inputTemplate).not.toMatch(/NewImage>|NewImage\.event>|\.data/);
     expect(pipe.targetParameters.eventbridgeEventBusParameters).toEqual(OUTBOX_BUS_EVENT);
+    expect(OUTBOX_BUS_EVENT).toEqual({ source: "dvss", detailType: "dvss.state.changed" });
     expect(stream.deadLetterConfig).toEqual({ arn: "OutboxPipeDeadLetters.arn" });
     expect(stream.maximumRetryAttempts).toBeGreaterThan(0);
     expect(stream.maximumRetryAttempts).toBeLessThanOrEqual(10);
