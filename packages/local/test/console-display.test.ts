@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodeNested, displayJson, HEX_DUMP_BYTES, hexDump, rawBodyView } from "../src/console/display.ts";
+import { entityHref } from "../src/console/links.ts";
 import { storyPage } from "../src/console/pages.ts";
 import { CHAIN_PAGE_STEPS, chainWindow } from "../src/console/state.ts";
 import { inventoryEntityPage } from "../src/console/state-pages.ts";
@@ -166,5 +167,18 @@ describe("an entity page's chain", () => {
     });
 
     expect(page).toContain("The chain does not end at the stored value");
+  });
+});
+
+describe("entityHref", () => {
+  it("links an inventory key to its page, undoing the key's escapes", () => {
+    expect(entityHref("inventory", "ROA#ABC-001")).toBe("/console/inventory/ROA/ABC-001");
+    expect(entityHref("inventory", "W%23x#y%2523/z")).toBe("/console/inventory/W%23x/y%2523%2Fz");
+    expect(entityHref("order", "SO/1?")).toBe("/console/orders/SO%2F1%3F");
+  });
+
+  it("gives no link for a key that names no page", () => {
+    expect(entityHref("inventory", "no-separator")).toBeUndefined();
+    expect(entityHref("ingest", "vendorA#e-1")).toBeUndefined();
   });
 });

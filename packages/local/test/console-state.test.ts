@@ -212,6 +212,18 @@ describe("inventory pages", () => {
     expect(await page.title()).toBe(`${IMG_WAREHOUSE} / ${SCRIPT_SKU} · DVSS local console`);
   });
 
+  it("is linked from the events that changed it, and from their divergences", async () => {
+    await page.goto(url(`/console/events/${ids.negative}`));
+
+    expect(await page.locator("#changed").textContent()).toMatch(
+      /^inventory ROA#ABC-001 to version 2 \(-8\), feed position \d{16}$/,
+    );
+    await Promise.all([page.waitForURL(/\/console\/inventory\/ROA\/ABC-001$/), page.click("#changed a")]);
+    await page.goto(url(`/console/events/${ids.negative}`));
+    await Promise.all([page.waitForURL(/\/console\/inventory\/ROA\/ABC-001$/), page.click("#divergences a")]);
+    expect(await page.locator("#quantity").textContent()).toBe("-8");
+  });
+
   it("answers 404 for an entity never seen", async () => {
     const response = await page.goto(url("/console/inventory/ROA/NOPE-1"));
 

@@ -11,7 +11,7 @@ import { CANONICAL_ORDER_STATUSES, type CanonicalOrderStatus } from "@dvss/core/
 import type { ExtraRoute } from "../http-server.ts";
 import { type LocalEndpointsFile, targetOfLocalEndpoints } from "../target.ts";
 import { errorPage, type Flash, overviewPage, quarantinePage, storyPage } from "./pages.ts";
-import { inventoryHistory, listInventory, listOrders, orderHistory } from "./state.ts";
+import { changeOf, inventoryHistory, listInventory, listOrders, orderHistory } from "./state.ts";
 import { inventoryEntityPage, inventoryListPage, orderEntityPage, orderListPage } from "./state-pages.ts";
 
 /**
@@ -180,11 +180,15 @@ export function consoleRoute(
       const eventPath = /^\/console\/events\/([0-9A-Za-z]{26})$/.exec(url.pathname);
       if (eventPath?.[1]) {
         const story = await loadEventStory(ctx, eventPath[1]);
-        const raw = await readRawBody(ctx, eventPath[1]).catch((error: unknown) => {
-          if (error instanceof NotFoundError) return { missing: error.message };
-          throw error;
-        });
-        send(res, 200, storyPage(story, redriveRefusal(story.record, story.quarantine), raw, flash));
+        const [raw, change] = await Promise.all([
+          readRawBody(ctx, eventPath[1]).catch((error: unknown) => {
+            if (error instanceof NotFoundError) return { missing: error.message };
+            throw error;
+          }),
+          changeOf(ctx, eventPath[1]),
+        ]);
+        const refusal = redriveRefusal(story.record, story.quarantine);
+        send(res, 200, storyPage(story, refusal, raw, change, flash));
         return true;
       }
       if (url.pathname === "/console/inventory") {

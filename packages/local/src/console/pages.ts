@@ -1,10 +1,11 @@
-import type { IngestStatus, QuarantineItem } from "@dvss/core/entities/index";
+import type { IngestStatus, OutboxEntryItem, QuarantineItem } from "@dvss/core/entities/index";
 import type { EventOverview } from "@dvss/core/ops/events";
 import type { QuarantineListing } from "@dvss/core/ops/quarantine";
 import type { EventStory, ExecutionStep, ExecutionView, RawBody } from "@dvss/core/ops/story";
 import { type AslDefinition, buildNormalizeDefinition } from "@dvss/core/workflow";
 import { displayJson, rawBodyView } from "./display.ts";
 import { encode, html, SafeHtml } from "./html.ts";
+import { entityHref } from "./links.ts";
 
 /** Server-rendered pages of the local console: no script at all, every value escaped by `html`. */
 
@@ -261,6 +262,13 @@ ${
 </div>`;
 }
 
+/** An entity as the feed names it, linked to its page when it has one. */
+function entityLink(type: string, key: string): SafeHtml {
+  const href = entityHref(type, key);
+  const label = html`${type} <span class="mono">${key}</span>`;
+  return href ? html`<a href="${href}">${label}</a>` : label;
+}
+
 /** The raw body as stored: text in a scrolling block, or a hex dump when it does not read as text. */
 function rawBodySection(ingestId: string, raw: RawBody | { missing: string }): SafeHtml {
   if ("missing" in raw) return html`<div class="card" id="raw"><p class="muted">${raw.missing}</p></div>`;
@@ -278,6 +286,7 @@ export function storyPage(
   story: EventStory,
   redriveRefusal: string | undefined,
   raw: RawBody | { missing: string },
+  change?: OutboxEntryItem,
   flash?: Flash,
 ): string {
   const { record } = story;
@@ -297,6 +306,7 @@ ${record.lastError ? html`<dt>last error</dt><dd><b>${record.lastError.code ?? "
     : html`<dt>record</dt><dd>none: quarantined without an ingest record</dd>`
 }
 ${story.rawRef ? html`<dt>raw</dt><dd class="mono">s3://${story.rawRef.bucket}/${story.rawRef.key}</dd>` : ""}
+${change ? html`<dt>changed</dt><dd id="changed">${entityLink(change.entityType ?? "", change.entityKey ?? "")} to version ${change.version ?? ""} (${change.stateAfter ?? ""}), feed position <span class="mono">${change.position}</span></dd>` : ""}
 ${story.normalizedRef ? html`<dt>normalized</dt><dd class="mono">s3://${story.normalizedRef.bucket}/${story.normalizedRef.key}</dd>` : ""}
 </dl></div>
 <h2>Quarantine</h2>
@@ -317,7 +327,7 @@ ${execution.steps.map((step, position) => stepDetails(step, index, position, ind
 ${
   story.divergences.length
     ? html`<div class="table-wrap"><table id="divergences"><thead><tr><th>kind</th><th>entity</th><th>reason</th><th>detected</th></tr></thead><tbody>
-${story.divergences.map((d) => html`<tr><td>${d.kind}</td><td>${d.entityType} <span class="mono">${d.entityKey}</span></td><td class="message">${d.reason}</td><td class="when">${when(d.detectedAt)}</td></tr>`)}
+${story.divergences.map((d) => html`<tr><td>${d.kind}</td><td>${entityLink(d.entityType, d.entityKey)}</td><td class="message">${d.reason}</td><td class="when">${when(d.detectedAt)}</td></tr>`)}
 </tbody></table></div>`
     : html`<p class="muted">None.</p>`
 }`;

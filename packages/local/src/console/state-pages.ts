@@ -4,6 +4,7 @@ import type { ExplainedDivergence, ExplainStep } from "@dvss/core/state/history"
 import type { InventoryView } from "@dvss/core/state/inventory";
 import { CANONICAL_ORDER_STATUSES, type OrderView } from "@dvss/core/state/orders";
 import { encode, html, type SafeHtml } from "./html.ts";
+import { eventHref, inventoryHref, orderHref } from "./links.ts";
 import { badge, type Flash, layout, options, when } from "./pages.ts";
 import {
   type EntityHistory,
@@ -14,11 +15,6 @@ import {
 } from "./state.ts";
 
 /** The console's canonical state pages: inventory and orders, listed and one by one with their history. */
-
-export const inventoryHref = (warehouseId: string, sku: string) =>
-  `/console/inventory/${encode(warehouseId)}/${encode(sku)}`;
-export const orderHref = (orderId: string) => `/console/orders/${encode(orderId)}`;
-const eventHref = (ingestId: string) => `/console/events/${encode(ingestId)}`;
 
 function query(path: string, params: Record<string, string | undefined>): string {
   const defined = Object.entries(params).filter((entry): entry is [string, string] => Boolean(entry[1]));

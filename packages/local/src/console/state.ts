@@ -161,17 +161,8 @@ async function withFeed<V>(
   const shown = explanation.steps.slice(from, to);
   // A few at a time: an entity page should not swamp the store.
   for (let i = 0; i < shown.length; i += 10) {
-    const found = await Promise.all(
-      shown
-        .slice(i, i + 10)
-        .map((step) =>
-          context.entities.outboxEntries.query.byIngestId({ ingestId: step.ingestId }).go({ limit: 1 }),
-        ),
-    );
-    for (const { data } of found) {
-      const entry = data[0];
-      if (entry?.ingestId) feed.set(entry.ingestId, entry);
-    }
+    const found = await Promise.all(shown.slice(i, i + 10).map((step) => changeOf(context, step.ingestId)));
+    for (const entry of found) if (entry?.ingestId) feed.set(entry.ingestId, entry);
   }
   return { explanation, from, to, feed };
 }
@@ -191,4 +182,10 @@ export async function orderHistory(
   before?: number,
 ): Promise<EntityHistory<OrderView>> {
   return withFeed(context, await explainOrder(context.entities, orderId), before);
+}
+
+/** The feed entry of the change an event made, if it made one (its canonical entity and version). */
+export async function changeOf(context: OpsContext, ingestId: string): Promise<OutboxEntryItem | undefined> {
+  const { data } = await context.entities.outboxEntries.query.byIngestId({ ingestId }).go({ limit: 1 });
+  return data[0];
 }
