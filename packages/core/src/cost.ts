@@ -65,12 +65,14 @@ export type FunctionName = "Ingest" | TaskName;
 /**
  * Handler durations (ms) measured by `npm run bench` on the local runtime with the workflow not
  * waiting for CPU (docs/performance.md): task states from their execution history, ingest as its
- * p50 latency at concurrency 1; Quarantine is not on the happy path and is an estimate. A proxy
- * for Lambda billed duration: locally a store call takes about a millisecond, in AWS several.
+ * p50 latency at concurrency 1; Quarantine is not on the happy path and is an estimate, and so is
+ * Map (the Validate task it replaced, 11 ms, plus the normalized write of WriteNormalized, ~5 ms;
+ * the machine has been too busy since to measure it). A proxy for Lambda billed duration: locally
+ * a store call takes about a millisecond, in AWS several.
  */
 export const LOCAL_DURATIONS_MS: Readonly<Record<FunctionName, number>> = {
   Ingest: 18,
-  Map: 24,
+  Map: 16,
   ApplyState: 19,
   UpdateStatus: 6,
   Quarantine: 8,
