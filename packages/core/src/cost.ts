@@ -222,7 +222,11 @@ export interface CostInputs {
   bytesPerHistoryEvent?: number;
   /** Bytes Lambda logs per invocation: START, END and REPORT platform records. */
   lambdaPlatformLogBytes?: number;
-  /** Application log bytes per accepted event (the ingest handler's one INFO line). */
+  /**
+   * Application log bytes per accepted event, measured at INFO with `npm start`: the ingest
+   * handler's "event accepted" line (~570), the three tasks' "task input" lines (~2,500) and the
+   * seven EMF metric lines (~1,700; docs/operations/observability.md).
+   */
   applicationLogBytesPerEvent?: number;
   rawObjectBytes?: number;
   normalizedObjectBytes?: number;
@@ -292,7 +296,7 @@ export function costModel(options: CostInputs): CostModel {
     expressMemoryMb: options.expressMemoryMb ?? 64,
     bytesPerHistoryEvent: options.bytesPerHistoryEvent ?? 1_000,
     lambdaPlatformLogBytes: options.lambdaPlatformLogBytes ?? 450,
-    applicationLogBytesPerEvent: options.applicationLogBytesPerEvent ?? 400,
+    applicationLogBytesPerEvent: options.applicationLogBytesPerEvent ?? 4_800,
     rawObjectBytes: options.rawObjectBytes ?? 250,
     normalizedObjectBytes: options.normalizedObjectBytes ?? 450,
   };
