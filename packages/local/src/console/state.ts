@@ -9,7 +9,8 @@ import type { CanonicalOrderStatus, OrderView } from "@dvss/core/state/orders";
  * What the console's canonical state pages read. The CanonicalState table is keyed by entity only
  * (no index lists inventory by warehouse or orders by status), so a list page is a scan, bounded:
  * one request evaluates at most SCAN_BUDGET items (state items and the entities' event log alike)
- * and shows what matched, in table order, with a cursor to go on from there. An entity page reads
+ * and shows up to LIST_PAGE_ROWS that matched (sorted within the page), with a cursor to go on
+ * from there. An entity page reads
  * the entity's chain (explain), and the feed entry of each change it shows through the Outbox's
  * index by ingestId.
  */
