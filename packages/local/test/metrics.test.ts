@@ -225,10 +225,15 @@ describe("the metrics a running pipeline writes (EMF lines on stdout)", () => {
 
     expect(conflict.status).toBe(409);
     await expect
-      .poll(() => pointsOf("divergenceCount"))
+      // Sorted: the task thread's line and the ingest's (this thread) may reach stdout in either order.
+      .poll(() =>
+        pointsOf("divergenceCount").sort((a, b) =>
+          String(a.dimensions.kind).localeCompare(String(b.dimensions.kind)),
+        ),
+      )
       .toEqual([
-        { dimensions: { kind: "STATUS_REGRESSION" }, value: 1 },
         { dimensions: { kind: "IDEMPOTENCY_CONFLICT" }, value: 1 },
+        { dimensions: { kind: "STATUS_REGRESSION" }, value: 1 },
       ]);
     expect(pointsOf("ingestRejected")).toContainEqual({
       dimensions: { reason: "IDEMPOTENCY_CONFLICT" },
