@@ -87,6 +87,7 @@ describe("the event page's raw body", () => {
 
     const page = storyPage(story, undefined, { ingestId: story.ingestId, rawRef, body });
 
+    expect(page).toContain(`<pre class="raw" id="raw-body">\n{&quot;sku&quot;:&quot;&lt;script&gt;`);
     expect(page).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
     expect(page).toContain("&lt;img src=x onerror=alert(1)&gt;");
     expect(page).not.toMatch(/<script|<img/);

@@ -269,7 +269,10 @@ function entityLink(type: string, key: string): SafeHtml {
   return href ? html`<a href="${href}">${label}</a>` : label;
 }
 
-/** The raw body as stored: text in a scrolling block, or a hex dump when it does not read as text. */
+/**
+ * The raw body as stored: text in a scrolling block, or a hex dump when it does not read as text.
+ * The newline after <pre> is the one HTML drops there, so a body's own first newline stays.
+ */
 function rawBodySection(ingestId: string, raw: RawBody | { missing: string }): SafeHtml {
   if ("missing" in raw) return html`<div class="card" id="raw"><p class="muted">${raw.missing}</p></div>`;
   const view = rawBodyView(raw.body);
@@ -277,7 +280,8 @@ function rawBodySection(ingestId: string, raw: RawBody | { missing: string }): S
   const cli = html`<code>npx dvss status ${ingestId} --raw</code>`;
   return view.kind === "text"
     ? html`<div class="card" id="raw"><p class="muted">${view.bytes} bytes, exactly as stored at ${where}; ${cli} prints them.</p>
-<pre class="raw" id="raw-body">${view.text}</pre></div>`
+<pre class="raw" id="raw-body">
+${view.text}</pre></div>`
     : html`<div class="card" id="raw"><p class="muted">${view.bytes} bytes at ${where}, ${view.why}: shown as hex${view.shown < view.bytes ? `, the first ${view.shown} bytes` : ""}; ${cli} prints them all.</p>
 <pre class="hex" id="raw-body">${view.hex}</pre></div>`;
 }
