@@ -4,6 +4,7 @@ import type { TableName } from "../tables.ts";
 import { inventoryStateEntity, orderStateEntity, pendingDivergencesEntity } from "./canonical-state.ts";
 import { consumerEntity } from "./consumer.ts";
 import { divergenceEntity } from "./divergence.ts";
+import { driftBudgetEntity, driftFindingEntity } from "./drift.ts";
 import { entityEventEntity } from "./entity-event.ts";
 import { ingestRecordEntity } from "./ingest-record.ts";
 import { activeMappingEntity, mappingVersionEntity } from "./mapping-version.ts";
@@ -14,6 +15,7 @@ import { apiKeyEntity, vendorEntity, vendorSigningEntity } from "./vendor.ts";
 export * from "./canonical-state.ts";
 export * from "./consumer.ts";
 export * from "./divergence.ts";
+export * from "./drift.ts";
 export * from "./entity-event.ts";
 export * from "./ingest-record.ts";
 export * from "./mapping-version.ts";
@@ -40,6 +42,8 @@ export function createEntities(dynamodb: DynamoDBClient, tables: TableNames) {
     pendingDivergences: pendingDivergencesEntity({ client, table: tables.CanonicalState }),
     entityEvents: entityEventEntity({ client, table: tables.CanonicalState }),
     divergences: divergenceEntity({ client, table: tables.Divergence }),
+    driftFindings: driftFindingEntity({ client, table: tables.Divergence }),
+    driftBudgets: driftBudgetEntity({ client, table: tables.Divergence }),
     outboxEntries: outboxEntryEntity({ client, table: tables.Outbox }),
     outboxSequence: outboxSequenceEntity({ client, table: tables.Outbox }),
   };
