@@ -105,6 +105,7 @@ export interface ApplyStateResult {
   entity: StateChange["entity"];
   version: number;
   divergences: StateChange["divergences"][number]["kind"][];
+  outOfOrder: StateChange["outOfOrder"];
 }
 
 /** UpdateStatus's (and MarkFailed's) result: the record's status after the call, and whether it changed. */

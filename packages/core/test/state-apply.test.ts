@@ -238,10 +238,11 @@ describe("applyStateChange and the state reads", () => {
       await applyStateChange(entities, late, options(late)),
     ];
 
-    expect(applied).toMatchObject({ outcome: "APPLIED", version: 3, divergences: [] });
+    expect(applied).toMatchObject({ outcome: "APPLIED", version: 3, divergences: [], outOfOrder: true });
+    const replay = { entity: applied.entity, outcome: "ALREADY_APPLIED", version: 3, divergences: [] };
     expect(replays).toEqual([
-      { entity: applied.entity, outcome: "ALREADY_APPLIED", version: 3, divergences: [] },
-      { entity: applied.entity, outcome: "ALREADY_APPLIED", version: 3, divergences: [] },
+      { ...replay, outOfOrder: false },
+      { ...replay, outOfOrder: false },
     ]);
     expect((await getInventoryState(entities, warehouseId, "ABC-001")).quantityOnHand).toBe(13);
     const { data } = await entities.divergences.query.byIngestId({ ingestId: late.ingestId }).go();

@@ -4,7 +4,8 @@ import type { NormalizedDocument } from "../normalized.ts";
 import { publishChange, takePosition, writeGap } from "./feed.ts";
 import { historyNeeded, type InventoryState } from "./inventory.ts";
 import { inventoryEntryOf, readLog } from "./log.ts";
-import { applyEvent, entityOf, isInventoryDocument } from "./rules.ts";
+import { compareOrderKeys, type OrderKey, orderKeyOf } from "./order-key.ts";
+import { applyEvent, type EntityState, entityOf, isInventoryDocument } from "./rules.ts";
 import {
   assertStateFits,
   placeDivergences,
@@ -56,6 +57,16 @@ export interface ApplyStateResult {
   divergences: { kind: DivergenceKind; divergenceId: string }[];
   /** The change's feed cursor, for APPLIED (absent if a later change published it first). */
   cursor?: string;
+  /** APPLIED before the entity's latest applied event in fold order: it arrived out of order. */
+  outOfOrder: boolean;
+}
+
+/** The fold position of the entity's latest applied event: its last kept event, else the base's. */
+function latestKey(state: EntityState | undefined): OrderKey | undefined {
+  if (!state) return undefined;
+  return "entries" in state.fold
+    ? (state.fold.entries.at(-1)?.key ?? state.fold.base.through)
+    : state.fold.events.at(-1)?.key;
 }
 
 /**
@@ -98,7 +109,13 @@ export async function applyStateChange(
       : undefined;
     const outcome = applyEvent(stored?.state, doc, { ...rules, ...(history && { history }) });
     if (!outcome.changed) {
-      return { entity, outcome: "ALREADY_APPLIED", version: stored?.state.version ?? 0, divergences: [] };
+      return {
+        entity,
+        outcome: "ALREADY_APPLIED",
+        version: stored?.state.version ?? 0,
+        divergences: [],
+        outOfOrder: false,
+      };
     }
 
     // Divergences too large for the item go to chunks first; an item too large is refused
@@ -124,11 +141,13 @@ export async function applyStateChange(
       continue;
     }
     const cursor = await publishChange(entities, next, now);
+    const latest = latestKey(stored?.state);
     return {
       entity,
       outcome: "APPLIED",
       version: change.version,
       divergences: summary(outcome.divergences),
+      outOfOrder: latest !== undefined && compareOrderKeys(orderKeyOf(doc, options.vendorPriority), latest) < 0,
       ...(cursor !== undefined && { cursor }),
     };
   }

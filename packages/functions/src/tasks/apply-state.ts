@@ -30,5 +30,6 @@ export const handler = taskHandler("ApplyState", async (state) => {
     entity: result.entity,
     version: result.version,
     divergences: result.divergences.map((divergence) => divergence.kind),
+    outOfOrder: result.outOfOrder,
   };
 });
