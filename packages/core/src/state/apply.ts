@@ -147,7 +147,8 @@ export async function applyStateChange(
       outcome: "APPLIED",
       version: change.version,
       divergences: summary(outcome.divergences),
-      outOfOrder: latest !== undefined && compareOrderKeys(orderKeyOf(doc, options.vendorPriority), latest) < 0,
+      outOfOrder:
+        latest !== undefined && compareOrderKeys(orderKeyOf(doc, options.vendorPriority), latest) < 0,
       ...(cursor !== undefined && { cursor }),
     };
   }
