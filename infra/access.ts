@@ -36,7 +36,13 @@ export const ACCESS = {
   // HTTP
   IngestApi: {
     // Divergence: a 409 is recorded as an IDEMPOTENCY_CONFLICT divergence.
-    tables: { Vendors: ["read"], IngestRecords: ["read", "put"], Divergence: ["put"] },
+    // Scorecards: duplicates and refusals are counted where they are answered.
+    tables: {
+      Vendors: ["read"],
+      IngestRecords: ["read", "put"],
+      Divergence: ["put"],
+      Scorecards: ["update"],
+    },
     buckets: { RawBucket: ["put", "delete"] },
     startNormalize: true,
   },
@@ -64,7 +70,10 @@ export const ACCESS = {
     buckets: { NormalizedBucket: ["get", "list"] },
   },
   // Quarantine: a redriven event that ends NORMALIZED resolves its quarantine entry.
-  UpdateStatusTask: { tables: { IngestRecords: ["read", "update"], Quarantine: ["read", "update"] } },
+  // Scorecards: an event's outcome is counted where it is recorded.
+  UpdateStatusTask: {
+    tables: { IngestRecords: ["read", "update"], Quarantine: ["read", "update"], Scorecards: ["update"] },
+  },
   QuarantineTask: { tables: { IngestRecords: ["read"], Quarantine: ["put"] } },
   // Scheduled
   Reconciler: {

@@ -66,6 +66,7 @@ const EXPECTED_PERMISSIONS: Record<string, Statement[]> = {
     ...reads("Vendors"),
     ...reads("IngestRecords", "dynamodb:PutItem"),
     { actions: ["dynamodb:PutItem"], resources: table("Divergence") },
+    { actions: ["dynamodb:UpdateItem"], resources: table("Scorecards") },
     { actions: ["s3:PutObject", "s3:DeleteObject"], resources: objects("RawBucket") },
     { actions: ["states:StartExecution"], resources: ["Normalize.arn"] },
   ],
@@ -94,6 +95,7 @@ const EXPECTED_PERMISSIONS: Record<string, Statement[]> = {
   UpdateStatusTask: [
     ...reads("IngestRecords", "dynamodb:UpdateItem"),
     ...reads("Quarantine", "dynamodb:UpdateItem"),
+    { actions: ["dynamodb:UpdateItem"], resources: table("Scorecards") },
   ],
   QuarantineTask: [
     ...reads("IngestRecords"),

@@ -10,7 +10,8 @@ export type TableName =
   | "CanonicalState"
   | "Divergence"
   | "Quarantine"
-  | "Outbox";
+  | "Outbox"
+  | "Scorecards";
 
 export interface GlobalIndex {
   hashKey: string;
@@ -69,6 +70,12 @@ export const TABLES: Record<TableName, TableDefinition> = {
     primaryIndex,
     globalIndexes: { gsi1: gsi(1) },
     stream: "new-image",
+  },
+  // One item of counters per (vendor, UTC day): the vendor scorecard (docs/spec/scorecard.md).
+  Scorecards: {
+    fields: { ...keys },
+    primaryIndex,
+    globalIndexes: {},
   },
 };
 

@@ -10,6 +10,7 @@ import { ingestRecordEntity } from "./ingest-record.ts";
 import { activeMappingEntity, mappingVersionEntity } from "./mapping-version.ts";
 import { outboxEntryEntity, outboxSequenceEntity } from "./outbox.ts";
 import { quarantineEntity } from "./quarantine.ts";
+import { scorecardEntity } from "./scorecard.ts";
 import { apiKeyEntity, vendorEntity, vendorSigningEntity } from "./vendor.ts";
 
 export * from "./canonical-state.ts";
@@ -21,6 +22,7 @@ export * from "./ingest-record.ts";
 export * from "./mapping-version.ts";
 export * from "./outbox.ts";
 export * from "./quarantine.ts";
+export * from "./scorecard.ts";
 export * from "./vendor.ts";
 
 export type TableNames = Record<TableName, string>;
@@ -46,6 +48,7 @@ export function createEntities(dynamodb: DynamoDBClient, tables: TableNames) {
     driftBudgets: driftBudgetEntity({ client, table: tables.Divergence }),
     outboxEntries: outboxEntryEntity({ client, table: tables.Outbox }),
     outboxSequence: outboxSequenceEntity({ client, table: tables.Outbox }),
+    scorecards: scorecardEntity({ client, table: tables.Scorecards }),
   };
 }
 

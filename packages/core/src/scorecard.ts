@@ -1,0 +1,258 @@
+import type { Entities } from "./entities/index.ts";
+import { REASONS, reasonDimension } from "./metrics.ts";
+import { DIVERGENCE_KINDS, type DivergenceKind } from "./state/types.ts";
+
+/**
+ * The vendor scorecard (docs/spec/scorecard.md): counters per vendor per UTC day, added to by the
+ * pipeline where each outcome happens, and the figures and the score read from them. Every
+ * counter name comes from a bounded set, so a day's item has a bounded size.
+ */
+
+/**
+ * Refusals of an authenticated vendor's post, by error code, with the HTTP status each answers.
+ * Other refusals (an unknown key, a consumer key, a store down) are not the vendor's.
+ */
+export const REJECTION_CODES = {
+  INVALID_JSON: 400,
+  INVALID_ENVELOPE: 400,
+  INVALID_SIGNATURE: 401,
+  FORBIDDEN: 403,
+  VENDOR_PAUSED: 403,
+  IDEMPOTENCY_CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+} as const;
+export type RejectionCode = keyof typeof REJECTION_CODES;
+
+export const isRejectionCode = (code: string): code is RejectionCode => Object.hasOwn(REJECTION_CODES, code);
+
+/**
+ * Durations are kept as histograms of log-spaced buckets: bucket 0 holds up to 1 s (and anything
+ * negative: an occurredAt ahead of DVSS's clock), bucket i holds (2^(i-1), 2^i] seconds, the last
+ * one everything beyond 2^(BUCKETS-2) s (about 12 days). A percentile is the upper bound of the
+ * bucket it falls in: never below the true value, and above 1 s at most twice it.
+ */
+export const DURATION_BUCKETS = 22;
+
+export function durationBucket(ms: number): number {
+  if (!(ms > 1000)) return 0;
+  return Math.min(DURATION_BUCKETS - 1, Math.ceil(Math.log2(ms / 1000)));
+}
+
+/** The upper bound of a bucket in seconds; the last bucket has none (Infinity). */
+export function bucketUpperSeconds(bucket: number): number {
+  return bucket >= DURATION_BUCKETS - 1 ? Number.POSITIVE_INFINITY : 2 ** bucket;
+}
+
+/** The p-th percentile (0 < p ≤ 100) of a histogram in seconds, as its bucket's upper bound; undefined when empty. */
+export function percentileSeconds(histogram: readonly number[], p: number): number | undefined {
+  const total = histogram.reduce((sum, count) => sum + count, 0);
+  if (total === 0) return undefined;
+  const rank = Math.ceil((p / 100) * total);
+  let seen = 0;
+  for (const [bucket, count] of histogram.entries()) {
+    seen += count;
+    if (seen >= rank) return bucketUpperSeconds(bucket);
+  }
+  return bucketUpperSeconds(histogram.length - 1);
+}
+
+/** The counters of one item: flat attribute names, because DynamoDB's ADD cannot create a nested map. */
+const bucketNames = (prefix: string) =>
+  Array.from({ length: DURATION_BUCKETS }, (_, bucket) => `${prefix}_${bucket}`);
+
+export const COUNTER_NAMES: readonly string[] = [
+  "accepted",
+  "duplicates",
+  "outOfOrder",
+  "normalizedAfterQuarantine",
+  "driftFindings",
+  ...Object.keys(REJECTION_CODES).map((code) => `rejected_${code}`),
+  ...REASONS.map((reason) => `quarantined_${reason}`),
+  ...DIVERGENCE_KINDS.map((kind) => `divergences_${kind}`),
+  ...bucketNames("lateness"),
+  ...bucketNames("redrive"),
+];
+
+/** What one outcome adds: counter name → amount. */
+export type ScorecardIncrement = Record<string, number>;
+
+/** A post answered DUPLICATE. */
+export const duplicateIncrement = (): ScorecardIncrement => ({ duplicates: 1 });
+
+/** An authenticated vendor's post refused with `code`. */
+export const rejectionIncrement = (code: RejectionCode): ScorecardIncrement => ({ [`rejected_${code}`]: 1 });
+
+/**
+ * An event's first outcome: it was accepted, arrived `latenessMs` after it occurred, and either
+ * normalized (with its divergences, out of order or not) or was quarantined for `quarantineReason`.
+ */
+export function firstOutcomeIncrement(outcome: {
+  latenessMs: number;
+  quarantineReason?: string;
+  divergences?: readonly DivergenceKind[];
+  outOfOrder?: boolean;
+}): ScorecardIncrement {
+  const increment: ScorecardIncrement = { accepted: 1, [`lateness_${durationBucket(outcome.latenessMs)}`]: 1 };
+  if (outcome.quarantineReason !== undefined) {
+    increment[`quarantined_${reasonDimension(outcome.quarantineReason)}`] = 1;
+  }
+  return { ...increment, ...appliedIncrement(outcome) };
+}
+
+/** A quarantined event normalized by a redrive, `quarantinedMs` after it was quarantined. */
+export function redriveIncrement(outcome: {
+  quarantinedMs: number;
+  divergences?: readonly DivergenceKind[];
+  outOfOrder?: boolean;
+}): ScorecardIncrement {
+  return {
+    normalizedAfterQuarantine: 1,
+    [`redrive_${durationBucket(outcome.quarantinedMs)}`]: 1,
+    ...appliedIncrement(outcome),
+  };
+}
+
+function appliedIncrement(outcome: {
+  divergences?: readonly DivergenceKind[];
+  outOfOrder?: boolean;
+}): ScorecardIncrement {
+  const increment: ScorecardIncrement = {};
+  for (const kind of outcome.divergences ?? []) {
+    increment[`divergences_${kind}`] = (increment[`divergences_${kind}`] ?? 0) + 1;
+  }
+  if (outcome.outOfOrder) increment.outOfOrder = 1;
+  return increment;
+}
+
+/** The UTC day (YYYY-MM-DD) an instant falls on: the day an event's counters belong to. */
+export const utcDay = (at: Date | string): string => new Date(at).toISOString().slice(0, 10);
+
+/**
+ * Adds to the vendor's counters of one day: one UpdateItem (ADD creates the item and each counter).
+ * A failure is logged and swallowed: the event's outcome is already recorded, and failing the
+ * request or task now would make the vendor or the workflow retry an event that succeeded, for a
+ * figure that is only read as a rate. A lost count understates one day's figures by one.
+ */
+export async function addToScorecard(
+  entities: Pick<Entities, "scorecards">,
+  vendorId: string,
+  day: string,
+  increment: ScorecardIncrement,
+  log: { warn(message: string, extra?: Record<string, unknown>): void },
+): Promise<void> {
+  try {
+    await entities.scorecards.update({ vendorId, day }).add(increment).go({ response: "none" });
+  } catch (error) {
+    log.warn("scorecard count lost", { vendorId, day, counters: Object.keys(increment), error: String(error) });
+  }
+}
+
+/** One vendor's day, as the counters say. */
+export interface ScorecardDay {
+  vendorId: string;
+  day: string;
+  accepted: number;
+  duplicates: number;
+  rejected: Partial<Record<RejectionCode, number>>;
+  quarantined: Partial<Record<string, number>>;
+  divergences: Partial<Record<DivergenceKind, number>>;
+  outOfOrder: number;
+  normalizedAfterQuarantine: number;
+  driftFindings: number;
+  /** Counts per DURATION_BUCKETS bucket. */
+  lateness: number[];
+  redrive: number[];
+}
+
+/** A day's counters by name (absent: 0) → the day. */
+export function scorecardDayOf(vendorId: string, day: string, counters: Record<string, unknown>): ScorecardDay {
+  const count = (name: string) => (typeof counters[name] === "number" ? (counters[name] as number) : 0);
+  const nonZero = <K extends string>(names: readonly K[], prefix: string) =>
+    Object.fromEntries(
+      names.map((name) => [name, count(`${prefix}_${name}`)]).filter(([, n]) => (n as number) > 0),
+    ) as Partial<Record<K, number>>;
+  const histogram = (prefix: string) =>
+    Array.from({ length: DURATION_BUCKETS }, (_, bucket) => count(`${prefix}_${bucket}`));
+  return {
+    vendorId,
+    day,
+    accepted: count("accepted"),
+    duplicates: count("duplicates"),
+    rejected: nonZero(Object.keys(REJECTION_CODES) as RejectionCode[], "rejected"),
+    quarantined: nonZero(REASONS, "quarantined"),
+    divergences: nonZero(DIVERGENCE_KINDS, "divergences"),
+    outOfOrder: count("outOfOrder"),
+    normalizedAfterQuarantine: count("normalizedAfterQuarantine"),
+    driftFindings: count("driftFindings"),
+    lateness: histogram("lateness"),
+    redrive: histogram("redrive"),
+  };
+}
+
+const sum = (counts: Partial<Record<string, number>>) =>
+  Object.values(counts).reduce<number>((total, n) => total + (n ?? 0), 0);
+
+/** The score's inputs, each a share of the day's traffic, and the p95 lateness. */
+export interface ScoreInputs {
+  /** Refused posts over all the vendor's posts (accepted + duplicates + rejected). */
+  rejectionRate: number;
+  /** Quarantined events over accepted events. */
+  quarantineRate: number;
+  /** Divergences over accepted events (may pass 1: an event can reveal several). */
+  divergenceRate: number;
+  /** Events applied out of order over accepted events. */
+  outOfOrderShare: number;
+  /** p95 of receivedAt − occurredAt in seconds (a bucket's upper bound), 0 without events. */
+  p95LatenessSeconds: number;
+}
+
+export function scoreInputsOf(day: ScorecardDay): ScoreInputs {
+  const rejected = sum(day.rejected);
+  const posts = day.accepted + day.duplicates + rejected;
+  const share = (n: number, of: number) => (of === 0 ? 0 : n / of);
+  return {
+    rejectionRate: share(rejected, posts),
+    quarantineRate: share(sum(day.quarantined), day.accepted),
+    divergenceRate: share(sum(day.divergences), day.accepted),
+    outOfOrderShare: share(day.outOfOrder, day.accepted),
+    p95LatenessSeconds: percentileSeconds(day.lateness, 95) ?? 0,
+  };
+}
+
+/**
+ * Each penalty: its weight (points out of 100) and the level at which it is fully taken. Below
+ * it, a rate costs its share of the weight; lateness costs nothing up to LATENESS_FREE_SECONDS and
+ * grows with the logarithm of p95 up to LATENESS_FULL_SECONDS.
+ */
+export const SCORE_WEIGHTS = {
+  rejection: { points: 25, fullAt: 0.1 },
+  quarantine: { points: 30, fullAt: 0.05 },
+  divergence: { points: 20, fullAt: 0.1 },
+  outOfOrder: { points: 10, fullAt: 0.25 },
+  lateness: { points: 15 },
+} as const;
+export const LATENESS_FREE_SECONDS = 60;
+export const LATENESS_FULL_SECONDS = 3600;
+
+/** The day's score, 0 to 100 (a whole number): 100 minus the penalties (docs/spec/scorecard.md). */
+export function score(inputs: ScoreInputs): number {
+  const taken = (rate: number, weight: { points: number; fullAt: number }) =>
+    weight.points * Math.min(1, rate / weight.fullAt);
+  const lateness =
+    inputs.p95LatenessSeconds <= LATENESS_FREE_SECONDS
+      ? 0
+      : Math.min(
+          1,
+          Math.log(inputs.p95LatenessSeconds / LATENESS_FREE_SECONDS) /
+            Math.log(LATENESS_FULL_SECONDS / LATENESS_FREE_SECONDS),
+        );
+  const penalty =
+    taken(inputs.rejectionRate, SCORE_WEIGHTS.rejection) +
+    taken(inputs.quarantineRate, SCORE_WEIGHTS.quarantine) +
+    taken(inputs.divergenceRate, SCORE_WEIGHTS.divergence) +
+    taken(inputs.outOfOrderShare, SCORE_WEIGHTS.outOfOrder) +
+    SCORE_WEIGHTS.lateness.points * lateness;
+  return Math.round(100 - penalty);
+}
