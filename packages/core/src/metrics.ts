@@ -9,7 +9,7 @@ import { ERROR_CODES } from "./errors.ts";
  * Metrics go out as CloudWatch Embedded Metric Format lines in namespace "dvss", each with the
  * `service: dvss` dimension Powertools adds to every set. Every dimension value comes from a
  * bounded set: vendorId (the vendor registry), eventType (a vendor's registered event types),
- * reason (REASONS), stage (LATENCY_STAGES), kind (divergence kinds). Never an ingestId or an
+ * reason (REASONS), stage (LATENCY_STAGES), kind (divergence kinds), severity (drift severities). Never an ingestId or an
  * externalEventId: one series per event would cost a custom metric each.
  */
 
@@ -17,7 +17,7 @@ export const METRICS_NAMESPACE = "dvss";
 /** The dimension Powertools adds to every set (its serviceName). */
 export const METRICS_SERVICE_DIMENSION = { service: "dvss" } as const;
 
-export type MetricDimension = "vendorId" | "eventType" | "reason" | "stage" | "kind";
+export type MetricDimension = "vendorId" | "eventType" | "reason" | "stage" | "kind" | "severity";
 
 export interface MetricDefinition {
   name: string;
@@ -73,6 +73,15 @@ export const METRICS = {
    * here so that stage uses this name; nothing emits it today.
    */
   matchFailed: { name: "dvss.match.failed", unit: "Count", dimensionSets: [["vendorId", "kind"]] },
+  /**
+   * A drift finding created, or turned breaking (docs/spec/drift.md): one per change in a vendor's
+   * payloads, not one per event that shows it. severity: breaking or non_breaking.
+   */
+  driftDetected: {
+    name: "dvss.drift.detected",
+    unit: "Count",
+    dimensionSets: [["severity"], ["vendorId", "severity"]],
+  },
   /** Records the reconciler found stuck in RECEIVED on a run. */
   reconcilerBacklog: { name: "dvss.reconciler.backlog", unit: "Count", dimensionSets: [[]] },
   /** Records the reconciler quarantined (STUCK) on a run. */
