@@ -102,20 +102,21 @@ export async function markNormalized(
 
 /**
  * An event that ends NORMALIZED after a redrive (or a replay) resolves its quarantine entry. The
- * whole status index key is rewritten, so the entry moves to the "resolved" listing.
+ * whole status index key is rewritten, so the entry moves to the "resolved" listing. Answers the
+ * entry's quarantinedAt when this call resolved it (the scorecard times redrives from it).
  */
 export async function resolveQuarantine(
   entities: Entities,
   ingestId: string,
   now = new Date(),
-): Promise<boolean> {
+): Promise<string | undefined> {
   const { data: entry } = await entities.quarantine.get({ ingestId }).go();
-  if (!entry || entry.status === "resolved") return false;
+  if (!entry || entry.status === "resolved") return undefined;
   await entities.quarantine
     .patch({ ingestId })
     .set({ status: "resolved", quarantinedAt: entry.quarantinedAt, updatedAt: now.toISOString() })
     .go();
-  return true;
+  return entry.quarantinedAt;
 }
 
 export type { IngestRecordItem };

@@ -1,4 +1,4 @@
-import type { Entities } from "./entities/index.ts";
+import type { Entities, IngestStatus } from "./entities/index.ts";
 import { REASONS, reasonDimension } from "./metrics.ts";
 import { DIVERGENCE_KINDS, type DivergenceKind } from "./state/types.ts";
 
@@ -84,45 +84,58 @@ export const duplicateIncrement = (): ScorecardIncrement => ({ duplicates: 1 });
 /** An authenticated vendor's post refused with `code`. */
 export const rejectionIncrement = (code: RejectionCode): ScorecardIncrement => ({ [`rejected_${code}`]: 1 });
 
-/**
- * An event's first outcome: it was accepted, arrived `latenessMs` after it occurred, and either
- * normalized (with its divergences, out of order or not) or was quarantined for `quarantineReason`.
- */
-export function firstOutcomeIncrement(outcome: {
-  latenessMs: number;
+/** What UpdateStatus knows when it records an event's outcome. */
+export interface RecordedOutcome {
+  /** The record's status before this outcome was written. */
+  previousStatus: IngestStatus;
+  status: "NORMALIZED" | "FAILED_NORMALIZE";
+  receivedAt: string;
+  occurredAt: string;
+  now: Date;
+  /** FAILED_NORMALIZE: the quarantine reason. */
   quarantineReason?: string;
-  divergences?: readonly DivergenceKind[];
-  outOfOrder?: boolean;
-}): ScorecardIncrement {
-  const increment: ScorecardIncrement = { accepted: 1, [`lateness_${durationBucket(outcome.latenessMs)}`]: 1 };
-  if (outcome.quarantineReason !== undefined) {
-    increment[`quarantined_${reasonDimension(outcome.quarantineReason)}`] = 1;
+  /** NORMALIZED after FAILED_NORMALIZE: when the entry this outcome resolved was quarantined. */
+  quarantinedAt?: string;
+  /** NORMALIZED: what ApplyState found. */
+  applied?: { divergences: readonly DivergenceKind[]; outOfOrder: boolean };
+}
+
+/**
+ * What an outcome adds, or undefined when it adds nothing. An event is counted once, at its first
+ * outcome (accepted, its lateness, and quarantined or what applying it found), and once more if a
+ * redrive then normalizes it (the time it spent in quarantine, and what applying it found). A
+ * rerun, a replay or a failed redrive adds nothing: the event was counted already.
+ */
+export function outcomeIncrement(outcome: RecordedOutcome): ScorecardIncrement | undefined {
+  if (outcome.previousStatus === "RECEIVED") {
+    const latenessMs = Date.parse(outcome.receivedAt) - Date.parse(outcome.occurredAt);
+    const increment: ScorecardIncrement = { accepted: 1, [`lateness_${durationBucket(latenessMs)}`]: 1 };
+    if (outcome.status === "FAILED_NORMALIZE") {
+      increment[`quarantined_${reasonDimension(outcome.quarantineReason ?? "OTHER")}`] = 1;
+    }
+    return { ...increment, ...appliedIncrement(outcome.applied) };
   }
-  return { ...increment, ...appliedIncrement(outcome) };
+  if (
+    outcome.previousStatus === "FAILED_NORMALIZE" &&
+    outcome.status === "NORMALIZED" &&
+    outcome.quarantinedAt !== undefined
+  ) {
+    const quarantinedMs = outcome.now.getTime() - Date.parse(outcome.quarantinedAt);
+    return {
+      normalizedAfterQuarantine: 1,
+      [`redrive_${durationBucket(quarantinedMs)}`]: 1,
+      ...appliedIncrement(outcome.applied),
+    };
+  }
+  return undefined;
 }
 
-/** A quarantined event normalized by a redrive, `quarantinedMs` after it was quarantined. */
-export function redriveIncrement(outcome: {
-  quarantinedMs: number;
-  divergences?: readonly DivergenceKind[];
-  outOfOrder?: boolean;
-}): ScorecardIncrement {
-  return {
-    normalizedAfterQuarantine: 1,
-    [`redrive_${durationBucket(outcome.quarantinedMs)}`]: 1,
-    ...appliedIncrement(outcome),
-  };
-}
-
-function appliedIncrement(outcome: {
-  divergences?: readonly DivergenceKind[];
-  outOfOrder?: boolean;
-}): ScorecardIncrement {
+function appliedIncrement(applied: RecordedOutcome["applied"]): ScorecardIncrement {
   const increment: ScorecardIncrement = {};
-  for (const kind of outcome.divergences ?? []) {
+  for (const kind of applied?.divergences ?? []) {
     increment[`divergences_${kind}`] = (increment[`divergences_${kind}`] ?? 0) + 1;
   }
-  if (outcome.outOfOrder) increment.outOfOrder = 1;
+  if (applied?.outOfOrder) increment.outOfOrder = 1;
   return increment;
 }
 
@@ -145,7 +158,12 @@ export async function addToScorecard(
   try {
     await entities.scorecards.update({ vendorId, day }).add(increment).go({ response: "none" });
   } catch (error) {
-    log.warn("scorecard count lost", { vendorId, day, counters: Object.keys(increment), error: String(error) });
+    log.warn("scorecard count lost", {
+      vendorId,
+      day,
+      counters: Object.keys(increment),
+      error: String(error),
+    });
   }
 }
 
@@ -167,7 +185,11 @@ export interface ScorecardDay {
 }
 
 /** A day's counters by name (absent: 0) → the day. */
-export function scorecardDayOf(vendorId: string, day: string, counters: Record<string, unknown>): ScorecardDay {
+export function scorecardDayOf(
+  vendorId: string,
+  day: string,
+  counters: Record<string, unknown>,
+): ScorecardDay {
   const count = (name: string) => (typeof counters[name] === "number" ? (counters[name] as number) : 0);
   const nonZero = <K extends string>(names: readonly K[], prefix: string) =>
     Object.fromEntries(

@@ -214,8 +214,8 @@ export async function awaitOutcome(
 }
 
 /** A quarantine entry whose event a rerun normalized is resolved. */
-export function resolveQuarantine(context: OpsContext, ingestId: string): Promise<boolean> {
-  return resolveQuarantineEntry(context.entities, ingestId, new Date(context.now()));
+export async function resolveQuarantine(context: OpsContext, ingestId: string): Promise<boolean> {
+  return (await resolveQuarantineEntry(context.entities, ingestId, new Date(context.now()))) !== undefined;
 }
 
 /**

@@ -1,9 +1,28 @@
 import { MissingRecordError } from "@dvss/core/errors";
 import { eventTypeDimension, LATENCY_STAGES, reasonDimension } from "@dvss/core/metrics";
-import { markFailed, markNormalized, resolveQuarantine } from "@dvss/core/outcomes";
+import { type IngestRecordItem, markFailed, markNormalized, resolveQuarantine } from "@dvss/core/outcomes";
+import { addToScorecard, outcomeIncrement, type RecordedOutcome, utcDay } from "@dvss/core/scorecard";
 import { emitMetric } from "../lib/metrics.ts";
-import { getEntities } from "../lib/runtime.ts";
+import { getEntities, logger } from "../lib/runtime.ts";
 import { taskHandler } from "../lib/task.ts";
+
+/** Adds the outcome to the vendor's scorecard of the day the event was received (one UpdateItem, if any). */
+async function countOutcome(
+  record: IngestRecordItem,
+  outcome: Pick<RecordedOutcome, "status" | "quarantineReason" | "quarantinedAt" | "applied">,
+): Promise<void> {
+  const increment = outcomeIncrement({
+    ...outcome,
+    previousStatus: record.status,
+    receivedAt: record.receivedAt,
+    occurredAt: record.occurredAt,
+    now: new Date(),
+  });
+  if (!increment) return;
+  await addToScorecard(getEntities(), record.vendorId, utcDay(record.receivedAt), increment, {
+    warn: (message, extra) => logger.warn(message, extra ?? {}),
+  });
+}
 
 /**
  * Moves the record to its final status (state.outcome) with a conditional write. Leaving RECEIVED
@@ -19,7 +38,13 @@ export const handler = taskHandler("UpdateStatus", async (state) => {
     const before = await markNormalized(entities, key, state.normalized);
     if (!before) throw missing();
     // Only a record that had failed can have a quarantine entry to resolve: no read otherwise.
-    if (before.status === "FAILED_NORMALIZE") await resolveQuarantine(entities, state.ingestId);
+    const quarantinedAt =
+      before.status === "FAILED_NORMALIZE" ? await resolveQuarantine(entities, state.ingestId) : undefined;
+    await countOutcome(before, {
+      status: state.outcome,
+      ...(quarantinedAt !== undefined && { quarantinedAt }),
+      applied: state.state,
+    });
     // Counted once per event that becomes NORMALIZED; a replay of a normalized one is not an outcome.
     if (before.status !== "NORMALIZED") {
       const eventType = eventTypeDimension(before.eventType);
@@ -37,6 +62,7 @@ export const handler = taskHandler("UpdateStatus", async (state) => {
   const { reason, message } = state.quarantine;
   const changed = await markFailed(entities, key, { code: reason, message });
   if (changed) {
+    await countOutcome(record, { status: state.outcome, quarantineReason: reason });
     const eventType = eventTypeDimension(record.eventType, reason);
     emitMetric("normalizeFailed", { vendorId: state.vendorId, eventType, reason: reasonDimension(reason) });
   }
