@@ -7,6 +7,13 @@ import { type IngestPorts, ingestEvent } from "@dvss/core/ingest";
 import { rawKey } from "@dvss/core/keys";
 import { LATENCY_STAGES, reasonDimension } from "@dvss/core/metrics";
 import { VendorRateLimiter } from "@dvss/core/rate-limit";
+import {
+  addToScorecard,
+  duplicateIncrement,
+  isRejectionCode,
+  rejectionIncrement,
+  utcDay,
+} from "@dvss/core/scorecard";
 import { recordIdempotencyConflict } from "../lib/conflicts.ts";
 import { headersOf, httpHandler, json, rawBody, requireJsonContentType } from "../lib/http.ts";
 import { emitMetric } from "../lib/metrics.ts";
@@ -68,6 +75,19 @@ function countRefusal(error: unknown, principal: Principal | undefined): void {
   }
 }
 
+const scorecardLog = {
+  warn: (message: string, extra?: Record<string, unknown>) => logger.warn(message, extra ?? {}),
+};
+
+/** An authenticated vendor's refused post, on its scorecard of today (docs/spec/scorecard.md). */
+async function scoreRefusal(error: unknown, principal: Principal | undefined): Promise<void> {
+  const failure = explainFailure(error);
+  if (principal?.role !== "vendor" || !(failure instanceof DvssError) || !isRejectionCode(failure.code))
+    return;
+  const increment = rejectionIncrement(failure.code);
+  await addToScorecard(getEntities(), principal.vendorId, utcDay(new Date()), increment, scorecardLog);
+}
+
 /** POST /v1/events: docs/architecture steps 1–6. */
 export const handler = httpHandler(async (event) => {
   const started = Date.now();
@@ -82,12 +102,18 @@ export const handler = httpHandler(async (event) => {
     result = await ingestEvent(ingestPorts(), principal, body);
   } catch (error) {
     countRefusal(error, principal);
+    await scoreRefusal(error, principal);
     throw error;
   }
   const { envelope, ingestId, status } = result;
   logger.appendKeys({ ingestId, vendorId: envelope.vendorId, externalEventId: envelope.externalEventId });
   const latencyMs = Date.now() - started;
   emitMetric(status === "ACCEPTED" ? "ingestAccepted" : "ingestDuplicate", { vendorId: envelope.vendorId });
+  // Accepted events are counted at their outcome (UpdateStatus), so an accepted post costs no write here.
+  if (status === "DUPLICATE") {
+    const today = utcDay(new Date());
+    await addToScorecard(getEntities(), envelope.vendorId, today, duplicateIncrement(), scorecardLog);
+  }
   emitMetric("pipelineLatency", { stage: LATENCY_STAGES.ingest }, latencyMs);
   if (status === "ACCEPTED") {
     logger.info("event accepted", { status, rawS3Key: rawKey(envelope.vendorId, ingestId), latencyMs });
