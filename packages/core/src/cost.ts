@@ -138,6 +138,11 @@ export const CALLS_PER_EVENT: Readonly<Record<string, StoreCall>> = {
     units: 3,
     by: "UpdateStatus: NORMALIZED, answering the record as it was (leaves gsi2, updates gsi1)",
   },
+  "DynamoDB UpdateItem Scorecards": {
+    calls: 1,
+    units: 1,
+    by: "UpdateStatus: the event's outcome added to its vendor's counters of the day, an item under 1 KB (core/scorecard.ts)",
+  },
 };
 
 /** The outbox stream goes through a pipe to the bus: one pipe request and one event per change. */
