@@ -56,8 +56,9 @@ export const ACCESS = {
   // Workflow tasks. Readers of an object also list its bucket: S3 answers a missing key with
   // NoSuchKey (reported as MissingRecordError) only to a caller allowed to list, AccessDenied otherwise.
   // Vendors read: published mapping versions and the active version per event type live there.
+  // Divergence update: drift findings (docs/spec/drift.md), written with UpdateItem only.
   MapTask: {
-    tables: { Vendors: ["read"] },
+    tables: { Vendors: ["read"], Divergence: ["update"] },
     buckets: { RawBucket: ["get", "list"], NormalizedBucket: ["put"] },
   },
   ApplyStateTask: {

@@ -34,7 +34,7 @@ export interface Monitored {
 }
 
 /**
- * Alarms an operator acts on, all to one SNS topic: quarantine rate (overall and per vendor), reconciler backlog, failed
+ * Alarms an operator acts on, all to one SNS topic: quarantine rate (overall and per vendor), breaking drift, reconciler backlog, failed
  * executions (an outcome could not be recorded), ingest 5xx and throttles, outbox batches the
  * pipe dead-lettered, and the feed's one partition nearing or at its write limit. No data is no alarm.
  */
@@ -193,8 +193,24 @@ export function monitoring(thresholds: AlarmThresholds, monitored: Monitored) {
     statistic: "Sum",
   });
 
+  // A vendor's payloads changed in a way that fails events (docs/spec/drift.md): one datapoint per
+  // finding created or turned breaking, not per event, so it fires once per change.
+  const driftBreaking = new aws.cloudwatch.MetricAlarm("DriftBreakingAlarm", {
+    ...common,
+    alarmDescription:
+      "A vendor's payloads drifted in a way that fails events (breaking drift finding): npx dvss drift list",
+    comparisonOperator: "GreaterThanOrEqualToThreshold",
+    threshold: 1,
+    namespace: DVSS_METRICS.namespace,
+    metricName: METRICS.driftDetected.name,
+    dimensions: { ...DVSS_METRICS.dimensions, severity: "breaking" },
+    period: FIVE_MINUTES,
+    statistic: "Sum",
+  });
+
   return {
     alerts,
+    driftBreaking,
     feedCapacity,
     outboxWriteThrottles,
     quarantineRate,

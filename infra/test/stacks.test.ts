@@ -80,6 +80,7 @@ const EXPECTED_PERMISSIONS: Record<string, Statement[]> = {
   HealthApi: [...reads("Vendors"), { actions: ["s3:ListBucket"], resources: ["RawBucket.arn"] }],
   MapTask: [
     ...reads("Vendors"),
+    { actions: ["dynamodb:UpdateItem"], resources: table("Divergence") },
     { actions: ["s3:GetObject"], resources: objects("RawBucket") },
     { actions: ["s3:ListBucket"], resources: ["RawBucket.arn"] },
     { actions: ["s3:PutObject"], resources: objects("NormalizedBucket") },
@@ -658,6 +659,7 @@ describe("API, schedule and alarms", () => {
     // assess
     expect([...alarms.keys()].sort()).toEqual(
       [
+        "DriftBreakingAlarm",
         "FailedExecutionsAlarm",
         "FeedCapacityAlarm",
         "Ingest5xxAlarm",
@@ -692,6 +694,12 @@ describe("API, schedule and alarms", () => {
     expect(vendorB.threshold).toBe(quarantine.threshold);
     expect(alarms.get("FailedExecutionsAlarm").metricQueries[0].metric.dimensions).toEqual({
       StateMachineArn: "Normalize.arn",
+    });
+    expect(alarms.get("DriftBreakingAlarm")).toMatchObject({
+      metricName: "dvss.drift.detected",
+      dimensions: { service: "dvss", severity: "breaking" },
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
     });
     expect(alarms.get("IngestThrottlesAlarm").dimensions).toEqual({ FunctionName: "IngestApi.name" });
     expect(alarms.get("Ingest5xxAlarm").dimensions).toEqual({ ApiId: "Api.nodes.api.id", Stage: "$default" });
