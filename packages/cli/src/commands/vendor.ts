@@ -7,9 +7,10 @@ import {
   setVendor,
 } from "@dvss/core/access";
 import { UsageError } from "@dvss/core/errors";
+import { type ScorecardRow, vendorScorecard } from "@dvss/core/ops/scorecard";
 import { addVendor, rotateVendorKey } from "@dvss/core/ops/vendors";
 import type { Command } from "commander";
-import { fields, parseDuration } from "../format.ts";
+import { fields, formatDuration, parseDuration, table } from "../format.ts";
 import { paint } from "../io.ts";
 import { type Cli, type RegisterCommand, type TargetOptions, withTarget } from "./common.ts";
 
@@ -17,6 +18,10 @@ interface AddOptions extends TargetOptions {
   name?: string;
   priority: string;
   rateLimit: string;
+}
+
+interface ScorecardOptions extends TargetOptions {
+  days: string;
 }
 
 interface RotateOptions extends TargetOptions {
@@ -39,7 +44,7 @@ export const registerVendor: RegisterCommand = (program: Command, cli: Cli) => {
     .description("vendors and their API keys")
     .addHelpText(
       "after",
-      "\nSee `dvss vendor add --help`, `rotate-key --help`, `pause --help`, `set --help`, `signing --help`.",
+      "\nSee `dvss vendor add --help`, `rotate-key --help`, `scorecard --help`, `pause --help`, `set --help`, `signing --help`.",
     );
 
   withTarget(
@@ -114,6 +119,23 @@ export const registerVendor: RegisterCommand = (program: Command, cli: Cli) => {
               ].join(", ")}.`,
         ].join("\n"),
       );
+    });
+  withTarget(
+    vendor
+      .command("scorecard")
+      .description("a vendor's data quality per UTC day: what it sent, what became of it, and a score")
+      .argument("<vendorId>", "which vendor")
+      .option("--days <n>", "how many days, today last", "7"),
+  )
+    .addHelpText(
+      "after",
+      "\nEach figure, where it is counted and the score's formula: docs/spec/scorecard.md." +
+        "\nExit codes: 0 shown, 1 a store failed, 2 usage.",
+    )
+    .action(async (vendorId: string, options: ScorecardOptions) => {
+      const days = wholeNumber(options.days, "--days", 1);
+      const scorecard = await vendorScorecard(cli.context(options), vendorId, days);
+      cli.print(options, scorecard, () => scorecardText(cli.io, scorecard.vendorId, scorecard.days));
     });
   registerVendorLifecycle(vendor, cli);
 };
@@ -294,4 +316,45 @@ function registerVendorLifecycle(vendor: Command, cli: Cli): void {
           : `Vendor ${vendorId} did not sign its requests.`,
       );
     });
+}
+
+/** A percentile bound in seconds as a duration: "≤2m"; the last bucket has no bound. */
+const upTo = (seconds: number | null) =>
+  seconds === null ? "-" : Number.isFinite(seconds) ? `≤${formatDuration(seconds * 1000)}` : ">12d";
+
+/** One row per day, then what the totals over the days break down into. */
+function scorecardText(io: Cli["io"], vendorId: string, days: ScorecardRow[]): string {
+  const rows = days.map((day) => [
+    day.day,
+    String(day.accepted),
+    String(day.duplicates),
+    String(day.rejectedTotal),
+    String(day.quarantinedTotal),
+    String(day.normalizedAfterQuarantine),
+    String(day.divergencesTotal),
+    String(day.outOfOrder),
+    upTo(day.latenessP50Seconds),
+    upTo(day.latenessP95Seconds),
+    upTo(day.redriveP95Seconds),
+    day.score === null ? "-" : String(day.score),
+  ]);
+  const headers = ["day", "accepted", "dup", "rejected", "quarantined", "redriven", "diverg", "out-of-order"];
+  const breakdown = (label: string, pick: (day: ScorecardRow) => Partial<Record<string, number>>) => {
+    const totals = new Map<string, number>();
+    for (const day of days) {
+      for (const [name, n] of Object.entries(pick(day))) totals.set(name, (totals.get(name) ?? 0) + (n ?? 0));
+    }
+    const parts = [...totals].map(([name, n]) => `${name} ${n}`);
+    return [label, parts.length === 0 ? undefined : parts.join(", ")] as [string, string | undefined];
+  };
+  const breakdowns = fields(io, [
+    breakdown("rejected", (day) => day.rejected),
+    breakdown("quarantined", (day) => day.quarantined),
+    breakdown("divergences", (day) => day.divergences),
+  ]);
+  return [
+    `Scorecard of ${vendorId}, by UTC day (lateness and redrive times: upper bounds, within a factor of 2):`,
+    table(io, [...headers, "late p50", "late p95", "redrive p95", "score"], rows),
+    ...(breakdowns ? ["", breakdowns] : []),
+  ].join("\n");
 }
