@@ -8,6 +8,13 @@ import type { DriftSeverity } from "./kinds.ts";
 export const MAX_FINDINGS_PER_VERSION = 100;
 /** A process writes a finding at most once per this long (plus when it turns breaking). */
 export const DRIFT_WRITE_INTERVAL_MS = 60_000;
+/** The write interval of this process: DVSS_DRIFT_WRITE_INTERVAL_MS overrides (0: every event writes, exact counts). */
+export function driftWriteIntervalMs(env: Record<string, string | undefined> = process.env): number {
+  const text = env.DVSS_DRIFT_WRITE_INTERVAL_MS?.trim();
+  const configured = Number(text);
+  return text && Number.isFinite(configured) && configured >= 0 ? configured : DRIFT_WRITE_INTERVAL_MS;
+}
+
 /** The path of the finding that stands for those past the budget. */
 export const OVERFLOW_PATH = "*";
 
@@ -112,7 +119,7 @@ interface Tracked {
  */
 export function createDriftRecorder(options: DriftRecorderOptions) {
   const now = options.now ?? Date.now;
-  const interval = options.intervalMs ?? DRIFT_WRITE_INTERVAL_MS;
+  const interval = options.intervalMs ?? driftWriteIntervalMs();
   const maxTracked = options.maxTracked ?? 5_000;
   const tracked = new Map<string, Tracked>();
   const spentUntil = new Map<string, number>();

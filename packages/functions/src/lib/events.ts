@@ -11,6 +11,7 @@ import { createStoreSource, definitionsCacheMs } from "@dvss/core/mapping/store-
 import { getEntities, logger, resourceName, s3Client } from "./runtime.ts";
 
 let engine: MappingEngine | undefined;
+let engineSource: VendorDefinitionSource | undefined;
 let engineVendorsDir: string | undefined;
 
 /** Published versions live in the Vendors table; a function not linked to it sees bundled ones only, and says so. */
@@ -37,12 +38,17 @@ export function mappingEngine(): MappingEngine {
   if (!engine || engineVendorsDir !== vendorsDir) {
     const bundled = createFileSystemSource(vendorsDir, { cacheMs: definitionsCacheMs() });
     const published = publishedSource();
-    engine = createMappingEngine({
-      source: published ? createCompositeSource({ bundled, published }) : bundled,
-    });
+    engineSource = published ? createCompositeSource({ bundled, published }) : bundled;
+    engine = createMappingEngine({ source: engineSource });
     engineVendorsDir = vendorsDir;
   }
   return engine;
+}
+
+/** The definitions the container's engine reads (drift profiles read the same), and their bundled folder. */
+export function definitionSource(): { source: VendorDefinitionSource; vendorsDir: string } {
+  mappingEngine();
+  return { source: engineSource as VendorDefinitionSource, vendorsDir: engineVendorsDir as string };
 }
 
 /** For the local runtime: definitions were edited in place while it runs. */

@@ -2,6 +2,8 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { normalizedKey } from "@dvss/core/keys";
 import { sharedMappingPool } from "@dvss/core/mapping/isolation";
 import { buildNormalizedDocument, normalizedBody } from "@dvss/core/normalized";
+import type { TaskInputs, TaskResults } from "@dvss/core/workflow";
+import { type DriftWatch, withDrift } from "../lib/drift.ts";
 import { mappingEngine, readRawEnvelope } from "../lib/events.ts";
 import { resourceName, s3Client } from "../lib/runtime.ts";
 import { inStage, taskHandler } from "../lib/task.ts";
@@ -14,12 +16,16 @@ sharedMappingPool().prestart();
  * (picking the version), maps it to a standard event and writes the normalized document at its
  * contract key. The key and the bytes derive from the ingestId and the raw body only, so a rerun
  * or a replay writes the same object. A failure names the step that failed (Validate, Map,
- * WriteNormalized) for the quarantine.
+ * WriteNormalized) for the quarantine. Whichever way it ends, the payload is checked for drift
+ * (lib/drift.ts), which never fails the event.
  */
-export const handler = taskHandler("Map", async (state) => {
+export const handler = taskHandler("Map", withDrift(map));
+
+async function map(state: TaskInputs["Map"], drift: DriftWatch): Promise<TaskResults["Map"]> {
   const engine = mappingEngine();
   const { envelope, mappingVersion } = await inStage("Validate", async () => {
     const envelope = await readRawEnvelope(state.rawRef);
+    drift.saw(envelope);
     return { envelope, ...(await engine.validatePayload(envelope)) };
   });
   const document = await inStage("Map", async () => {
@@ -48,4 +54,4 @@ export const handler = taskHandler("Map", async (state) => {
     return ref;
   });
   return { normalizedRef, standardEventType: document.eventType, mappingVersion };
-});
+}
