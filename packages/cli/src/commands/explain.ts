@@ -8,42 +8,38 @@ import { type Cli, type RegisterCommand, type TargetOptions, withTarget } from "
 const show = (value: ExplainStep["value"]) =>
   Array.isArray(value) ? value.map((line) => `${line.sku}×${line.quantity}`).join(" ") : String(value);
 
-/** The chain as text: one row per event in fold order, its divergences under it, then the stored state. */
+/** The chain as text: one row per event in fold order, then why each divergence, then the stored state. */
 export function formatExplanation(io: Io, explanation: Explanation<{ version: number }>): string {
   const { entity, steps } = explanation;
-  const rows = steps.flatMap((step) => [
-    [
-      step.occurredAt,
-      step.vendorId,
-      step.eventType,
-      step.effect === "skipped"
-        ? paint(io, "dim", `skipped ${show(step.value)}`)
-        : `${step.effect} ${show(step.value)}`,
-      String(step.running),
-      `v${step.version}`,
-      step.mappingVersion,
-      step.ingestId,
-    ],
-    ...step.divergences.map((d) => [
-      "",
-      "",
-      paint(io, "yellow", d.kind),
-      truncate(d.reason, 80),
-      "",
-      "",
-      "",
-      "",
-    ]),
+  const rows = steps.map((step) => [
+    step.occurredAt,
+    step.vendorId,
+    step.eventType,
+    step.effect === "skipped"
+      ? paint(io, "dim", `skipped ${show(step.value)}`)
+      : `${step.effect} ${show(step.value)}`,
+    String(step.running),
+    `v${step.version}`,
+    step.mappingVersion,
+    step.ingestId,
+    paint(io, "yellow", step.divergences.map((d) => d.kind).join(" ")),
   ]);
   const lines = [
-    paint(io, "bold", `${entity.type} ${entity.key}`) +
-      `  ${steps.length} events, version ${explanation.state.version}`,
-    table(io, ["occurredAt", "vendor", "event", "effect", "then", "joined", "mapping", "ingestId"], rows),
+    `${paint(io, "bold", `${entity.type} ${entity.key}`)}  ${steps.length} events, version ${explanation.state.version}`,
+    table(
+      io,
+      ["occurredAt", "vendor", "event", "effect", "then", "joined", "mapping", "ingestId", "divergences"],
+      rows,
+    ),
   ];
-  for (const d of explanation.otherDivergences) {
-    lines.push(
-      paint(io, "yellow", `  ${d.kind} on ${d.ingestId}, not in the log: ${truncate(d.reason, 80)}`),
-    );
+  const why = [
+    ...steps.flatMap((step) => step.divergences.map((d) => ({ ...d, on: step.externalEventId }))),
+    ...explanation.otherDivergences.map((d) => ({ ...d, on: `${d.ingestId} (not in the log)` })),
+  ];
+  if (why.length > 0) {
+    lines.push("", paint(io, "bold", "Divergences"));
+    for (const d of why)
+      lines.push(`  ${paint(io, "yellow", d.kind)} on ${d.on}: ${truncate(d.reason, 100)}`);
   }
   lines.push(
     "",
