@@ -1,6 +1,7 @@
 import type { RegisterCommand } from "./common.ts";
 import { registerConsumer } from "./consumer.ts";
 import { registerCost } from "./cost.ts";
+import { registerDrift } from "./drift.ts";
 import { registerExplain } from "./explain.ts";
 import { registerMapping } from "./mapping.ts";
 import { registerQuarantine } from "./quarantine.ts";
@@ -14,6 +15,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerStatus,
   registerExplain,
   registerQuarantine,
+  registerDrift,
   registerRedrive,
   registerReplay,
   registerVendor,
