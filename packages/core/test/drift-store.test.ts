@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createDriftRecorder,
+  DRIFT_WRITE_INTERVAL_MS,
+  driftWriteIntervalMs,
   type FindingWrite,
   findingIdOf,
   MAX_FINDINGS_PER_VERSION,
@@ -116,6 +118,13 @@ describe("the recorder: at most one write per finding per interval per process",
 
     expect(writes.map((w) => w.count)).toEqual([1, 20]);
     expect(alerts).toEqual(["created non_breaking channel"]);
+  });
+
+  it("waits DRIFT_WRITE_INTERVAL_MS between writes unless DVSS_DRIFT_WRITE_INTERVAL_MS says otherwise", () => {
+    expect(driftWriteIntervalMs({})).toBe(DRIFT_WRITE_INTERVAL_MS);
+    expect(driftWriteIntervalMs({ DVSS_DRIFT_WRITE_INTERVAL_MS: "0" })).toBe(0);
+    expect(driftWriteIntervalMs({ DVSS_DRIFT_WRITE_INTERVAL_MS: "-5" })).toBe(DRIFT_WRITE_INTERVAL_MS);
+    expect(driftWriteIntervalMs({ DVSS_DRIFT_WRITE_INTERVAL_MS: "soon" })).toBe(DRIFT_WRITE_INTERVAL_MS);
   });
 
   it("writes at once when a finding turns breaking", async () => {
