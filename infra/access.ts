@@ -57,8 +57,9 @@ export const ACCESS = {
   // NoSuchKey (reported as MissingRecordError) only to a caller allowed to list, AccessDenied otherwise.
   // Vendors read: published mapping versions and the active version per event type live there.
   // Divergence update: drift findings (docs/spec/drift.md), written with UpdateItem only.
+  // Scorecards: a new drift finding counts on its vendor's scorecard.
   MapTask: {
-    tables: { Vendors: ["read"], Divergence: ["update"] },
+    tables: { Vendors: ["read"], Divergence: ["update"], Scorecards: ["update"] },
     buckets: { RawBucket: ["get", "list"], NormalizedBucket: ["put"] },
   },
   ApplyStateTask: {

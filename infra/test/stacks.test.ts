@@ -81,6 +81,7 @@ const EXPECTED_PERMISSIONS: Record<string, Statement[]> = {
   MapTask: [
     ...reads("Vendors"),
     { actions: ["dynamodb:UpdateItem"], resources: table("Divergence") },
+    { actions: ["dynamodb:UpdateItem"], resources: table("Scorecards") },
     { actions: ["s3:GetObject"], resources: objects("RawBucket") },
     { actions: ["s3:ListBucket"], resources: ["RawBucket.arn"] },
     { actions: ["s3:PutObject"], resources: objects("NormalizedBucket") },

@@ -9,6 +9,7 @@ import { DvssError } from "@dvss/core/errors";
 import { mappingId } from "@dvss/core/mapping/definitions";
 import type { MappingEngine } from "@dvss/core/mapping/engine";
 import { EXAMPLES_DIR } from "@dvss/core/mapping/fs-source";
+import { addToScorecard, utcDay } from "@dvss/core/scorecard";
 import { definitionSource, mappingEngine } from "./events.ts";
 import { emitMetric } from "./metrics.ts";
 import { getEntities, logger } from "./runtime.ts";
@@ -87,7 +88,22 @@ function driftRecorder(): DriftRecorder {
     recorder = {
       entities,
       recorder: createDriftRecorder({
-        write: (finding) => writeFinding(entities, finding),
+        write: async (finding) => {
+          const outcome = await writeFinding(entities, finding);
+          // A new finding counts on its vendor's scorecard (docs/spec/scorecard.md); a lost count is only logged.
+          if (outcome === "created") {
+            await addToScorecard(
+              entities,
+              finding.vendorId,
+              utcDay(finding.at),
+              { driftFindings: 1 },
+              {
+                warn: (message, extra) => logger.warn(message, extra ?? {}),
+              },
+            );
+          }
+          return outcome;
+        },
         onAlert: (finding) =>
           emitMetric("driftDetected", { vendorId: finding.vendorId, severity: finding.severity }),
       }),
