@@ -84,6 +84,22 @@ describe("comparePayload: one event against its version's profile", () => {
     expect(kinds({ ref: "Z-9", lines: 1 })).toEqual(["mapped_path_absent state", "field_absent note"]);
   });
 
+  it("says when a required field is absent, even one only some examples carry", () => {
+    const partly = buildDriftProfile({
+      id: "v/t/1",
+      payloadSchema: {
+        type: "object",
+        properties: { a: { type: "string" }, b: { type: "string" } },
+        required: ["a", "b"],
+      },
+      mapping: `{"eventType": "X", "data": {"a": payload.a}}`,
+      examples: [{ a: "x", b: "y" }, { a: "x" }],
+    });
+    expect(
+      comparePayload(partly, {}).map(({ kind, path, expected }) => `${kind} ${path} ${expected}`),
+    ).toEqual(["mapped_path_absent a required by the schema", "field_absent b required by the schema"]);
+  });
+
   it("flags values far outside the examples only", () => {
     expect(kinds({ ref: "Z-9", state: "open", lines: 25, note: "x" })).toEqual([]);
     expect(kinds({ ref: "Z-9", state: "open", lines: 31, note: "x" })).toEqual(["out_of_range lines"]);

@@ -42,6 +42,47 @@ function farOutsideLength(range: { min: number; max: number }, length: number): 
   return (length === 0 && range.min > 0) || length > Math.max(4 * range.max, 16);
 }
 
+/** What the walk asks of a profile's paths, computed once per profile. */
+interface Derived {
+  /** Paths with known children. */
+  parents: Set<string>;
+  /** Path → its children the schema requires. */
+  required: Map<string, string[]>;
+  /** Paths with a path the mapping reads below them. */
+  readParents: Set<string>;
+}
+
+const derivedOf = new WeakMap<DriftProfile, Derived>();
+
+const parentOf = (path: string) => {
+  const dot = path.lastIndexOf(".");
+  return dot < 0 ? "" : path.slice(0, dot);
+};
+
+function derived(profile: DriftProfile): Derived {
+  let found = derivedOf.get(profile);
+  if (found) return found;
+  found = { parents: new Set(), required: new Map(), readParents: new Set() };
+  for (const [path, field] of profile.fields) {
+    if (path === "") continue;
+    const parent = parentOf(path);
+    found.parents.add(parent);
+    if (field.required)
+      found.required.set(parent, [
+        ...(found.required.get(parent) ?? []),
+        path.slice(parent ? parent.length + 1 : 0),
+      ]);
+  }
+  for (let read of profile.reads) {
+    while (read.includes(".")) {
+      read = parentOf(read);
+      found.readParents.add(read);
+    }
+  }
+  derivedOf.set(profile, found);
+  return found;
+}
+
 /**
  * Compares one payload with its version's profile in one walk, stopping at
  * MAX_OBSERVATIONS_PER_EVENT. Undeclared fields are not walked into: the field is the finding.
@@ -84,12 +125,8 @@ export function comparePayload(profile: DriftProfile, payload: unknown): DriftOb
     if (here) checkAbsent(here, object, path);
   }
 
-  const childrenOf = new Set<string>();
-  for (const path of profile.fields.keys()) {
-    const dot = path.lastIndexOf(".");
-    childrenOf.add(dot < 0 ? "" : path.slice(0, dot));
-  }
-  const hasChildren = (path: string) => childrenOf.has(path);
+  const { parents, required, readParents } = derived(profile);
+  const hasChildren = (path: string) => parents.has(path);
 
   function checkValue(here: FieldProfile, value: unknown, path: string): void {
     const type = jsonType(value);
@@ -142,33 +179,29 @@ export function comparePayload(profile: DriftProfile, payload: unknown): DriftOb
 
   /** Declared or read children that every example carries (or the schema requires) and this object lacks. */
   function checkAbsent(here: FieldProfile, object: Record<string, unknown>, path: string): void {
-    for (const [key, count] of expectedChildren(here, path)) {
-      if (Object.hasOwn(object, key)) continue;
-      const path_ = childPath(path, key);
-      const child = profile.fields.get(path_);
-      const carried = here.instances > 0 && count === here.instances;
-      if (!carried && !child?.required) continue;
-      const why = child?.required ? "required by the schema" : `in every example (${count})`;
-      add({
-        kind: child?.read || hasReadUnder(path_) ? "mapped_path_absent" : "field_absent",
-        path: path_,
-        expected: why,
-        seen: "absent",
-      });
+    for (const [key, count] of here.carriedBy) {
+      if (count === here.instances && !Object.hasOwn(object, key))
+        absent(path, key, `in every example (${count})`);
+    }
+    for (const key of required.get(path) ?? []) {
+      // Unless the loop above named it already.
+      const carried = here.carriedBy.get(key) === here.instances;
+      if (!carried && !Object.hasOwn(object, key)) absent(path, key, "required by the schema");
     }
   }
 
-  const expectedChildren = (here: FieldProfile, path: string) => {
-    const children = new Map(here.carriedBy);
-    for (const [candidate, field] of profile.fields) {
-      if (!field.required || !candidate.startsWith(path === "" ? "" : `${path}.`)) continue;
-      const key = candidate.slice(path === "" ? 0 : path.length + 1);
-      if (!key.includes(".") && !children.has(key)) children.set(key, 0);
-    }
-    return children;
-  };
+  function absent(path: string, key: string, why: string): void {
+    const path_ = childPath(path, key);
+    const child = profile.fields.get(path_);
+    add({
+      kind: child?.read || hasReadUnder(path_) ? "mapped_path_absent" : "field_absent",
+      path: path_,
+      expected: child?.required ? "required by the schema" : why,
+      seen: "absent",
+    });
+  }
 
-  const hasReadUnder = (path: string) => [...profile.reads].some((read) => read.startsWith(`${path}.`));
+  const hasReadUnder = (path: string) => readParents.has(path);
 
   walk(payload, "", 0);
   return found;
