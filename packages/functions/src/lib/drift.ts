@@ -16,8 +16,8 @@ import { getEntities, logger } from "./runtime.ts";
 
 /**
  * Drift detection in the Map task (docs/spec/drift.md): the event's payload compared with its
- * version's profile once validation and mapping have ended, whichever way. Never fails or delays
- * the event beyond its own writes: a drift error is logged and swallowed.
+ * version's profile once validation and mapping have ended, whichever way. Never fails the event,
+ * and delays it by DRIFT_WAIT_MS at most: a drift error is logged and swallowed.
  */
 
 const MAX_PROFILES = 256;
@@ -155,6 +155,29 @@ export async function detectDrift(
   }
 }
 
+/** The longest the task waits for its drift writes: a slow store must not hold the event up. */
+export const DRIFT_WAIT_MS = 1_000;
+
+/** `work`'s result, or "late" once `ms` have passed (`work` goes on). */
+export async function atMost<T>(work: Promise<T>, ms: number): Promise<T | "late"> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Records drift, waiting at most DRIFT_WAIT_MS; writes still in flight then finish (or fail, logged) on their own. */
+async function settleDrift(ingestId: string, envelope: Envelope, verdict: DriftVerdict): Promise<void> {
+  const outcome = await atMost(detectDrift(ingestId, envelope, verdict), DRIFT_WAIT_MS);
+  if (outcome === "late") logger.warn("drift not recorded in time", { waitedMs: DRIFT_WAIT_MS });
+}
+
 /** What a task wrapped by withDrift tells it: the envelope it read. */
 export interface DriftWatch {
   saw(envelope: Envelope): void;
@@ -176,10 +199,10 @@ export function withDrift<State extends { ingestId: string }, Result>(
     };
     try {
       const result = await task(state, watch);
-      if (envelope) await detectDrift(state.ingestId, envelope, { passed: true });
+      if (envelope) await settleDrift(state.ingestId, envelope, { passed: true });
       return result;
     } catch (error) {
-      if (envelope) await detectDrift(state.ingestId, envelope, verdictOf(error));
+      if (envelope) await settleDrift(state.ingestId, envelope, verdictOf(error));
       throw error;
     }
   };
