@@ -213,7 +213,8 @@ export function scorecardDayOf(
   };
 }
 
-const sum = (counts: Partial<Record<string, number>>) =>
+/** The sum of a breakdown (by code, reason or kind). */
+export const totalOf = (counts: Partial<Record<string, number>>) =>
   Object.values(counts).reduce<number>((total, n) => total + (n ?? 0), 0);
 
 /** The score's inputs, each a share of the day's traffic, and the p95 lateness. */
@@ -231,13 +232,13 @@ export interface ScoreInputs {
 }
 
 export function scoreInputsOf(day: ScorecardDay): ScoreInputs {
-  const rejected = sum(day.rejected);
+  const rejected = totalOf(day.rejected);
   const posts = day.accepted + day.duplicates + rejected;
   const share = (n: number, of: number) => (of === 0 ? 0 : n / of);
   return {
     rejectionRate: share(rejected, posts),
-    quarantineRate: share(sum(day.quarantined), day.accepted),
-    divergenceRate: share(sum(day.divergences), day.accepted),
+    quarantineRate: share(totalOf(day.quarantined), day.accepted),
+    divergenceRate: share(totalOf(day.divergences), day.accepted),
     outOfOrderShare: share(day.outOfOrder, day.accepted),
     p95LatenessSeconds: percentileSeconds(day.lateness, 95) ?? 0,
   };

@@ -6,6 +6,7 @@ import {
   score,
   scorecardDayOf,
   scoreInputsOf,
+  totalOf,
   utcDay,
 } from "../scorecard.ts";
 import type { OpsContext } from "./context.ts";
@@ -28,18 +29,15 @@ export interface ScorecardRow extends ScorecardDay {
   score: number | null;
 }
 
-const total = (counts: Partial<Record<string, number>>) =>
-  Object.values(counts).reduce<number>((sum, n) => sum + (n ?? 0), 0);
-
 export function scorecardRow(day: ScorecardDay): ScorecardRow {
-  const rejectedTotal = total(day.rejected);
+  const rejectedTotal = totalOf(day.rejected);
   const inputs = scoreInputsOf(day);
   const posts = day.accepted + day.duplicates + rejectedTotal;
   return {
     ...day,
     rejectedTotal,
-    quarantinedTotal: total(day.quarantined),
-    divergencesTotal: total(day.divergences),
+    quarantinedTotal: totalOf(day.quarantined),
+    divergencesTotal: totalOf(day.divergences),
     latenessP50Seconds: percentileSeconds(day.lateness, 50) ?? null,
     latenessP95Seconds: percentileSeconds(day.lateness, 95) ?? null,
     redriveP50Seconds: percentileSeconds(day.redrive, 50) ?? null,
