@@ -268,7 +268,7 @@ describe("the metrics a running pipeline writes (EMF lines on stdout)", () => {
 
   it("never names an event in a dimension, and names only metrics of the vocabulary", () => {
     const names = new Set(Object.values(METRICS).map((metric) => metric.name));
-    const allowed = new Set(["service", "vendorId", "eventType", "reason", "stage", "kind"]);
+    const allowed = new Set(["service", "vendorId", "eventType", "reason", "stage", "kind", "severity"]);
 
     const points = dataPoints();
 
