@@ -3,7 +3,7 @@ import { listDrift } from "@dvss/core/ops/drift";
 import { afterEach, describe, expect, it } from "vitest";
 import { localClients } from "../src/clients.ts";
 import { driftedEnvelope, vendorsWithVendorD } from "./drift-vendor.ts";
-import { type Harness, startHarness } from "./harness.ts";
+import { type Harness, seedEnvelope, startHarness } from "./harness.ts";
 
 let dvss: Harness | undefined;
 afterEach(async () => {
@@ -60,6 +60,29 @@ describe("drift: a vendor that changes its format is seen before it breaks, once
     });
     const quarantined = records.filter((r) => r.status === "FAILED_NORMALIZE").map((r) => r.ingestId);
     expect(quarantined).toContain(breaking?.exampleIngestId);
+  });
+
+  it("a field a strict schema refuses is a breaking finding at that field", async () => {
+    dvss = await startHarness();
+
+    const response = await dvss.post({
+      ...seedEnvelope,
+      externalEventId: "drift-strict",
+      payload: { ...seedEnvelope.payload, bin: "A-7" },
+    });
+    await dvss.runtime.stepFunctions.drain();
+    const { findings } = await listDrift({ entities: dvss.entities } as never, { vendorId: "vendorA" });
+
+    expect(findings).toEqual([
+      expect.objectContaining({
+        eventType: "inventory_update",
+        kind: "undeclared_field",
+        path: "bin",
+        severity: "breaking",
+        seen: 'string "A-7"',
+        exampleIngestId: response.body.ingestId,
+      }),
+    ]);
   });
 
   it("counts every event exactly when each event writes (DVSS_DRIFT_WRITE_INTERVAL_MS=0)", async () => {
