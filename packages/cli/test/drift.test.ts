@@ -64,4 +64,16 @@ describe("npx dvss drift", () => {
     expect(missing.stderr).toContain("No drift finding vendorD:000000000000");
     expect(malformed.code).toBe(2);
   });
+
+  it.each([
+    ["drift", "list"],
+    ["drift", "ack"],
+  ])("answers %s %s --help with its usage, --stage and --json", async (...command) => {
+    const result = await dvss.cli(...command, "--help");
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Usage: dvss ${command.join(" ")}`);
+    expect(result.stdout).toContain("--stage");
+    expect(result.stdout).toContain("--json");
+  });
 });
