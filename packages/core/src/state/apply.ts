@@ -1,7 +1,7 @@
 import { formatPosition } from "../entities/outbox.ts";
 import { WriteContentionError } from "../errors.ts";
 import type { NormalizedDocument } from "../normalized.ts";
-import { publishChange, takePosition, writeGap } from "./feed.ts";
+import { feedShards, publishChange, shardOf, takePosition, writeGap } from "./feed.ts";
 import { historyNeeded, type InventoryState } from "./inventory.ts";
 import { inventoryEntryOf, readLog } from "./log.ts";
 import { compareOrderKeys, type OrderKey, orderKeyOf } from "./order-key.ts";
@@ -43,6 +43,8 @@ export interface ApplyStateOptions {
   now?: Date;
   maxAttempts?: number;
   rules?: Partial<StateRuleOptions>;
+  /** The stage's feed shard count (the entity's changes go to one of them); default feedShards(). */
+  feedShards?: number;
 }
 
 export interface ApplyStateResult {
@@ -133,7 +135,7 @@ export async function applyStateChange(
     assertStateFits({ state: outcome.item, change, changePosition: formatPosition(0) }, now);
     await writeDivergenceChunks(entities, change, chunks, now);
 
-    const position = await takePosition(entities, now);
+    const position = await takePosition(entities, now, shardOf(entity, options.feedShards ?? feedShards()));
     const next = { state: outcome.item, change, changePosition: position };
     if (!(await writeState(entities, key, next, stored?.state.version, now))) {
       await writeGap(entities, position, now);
