@@ -29,7 +29,12 @@ export function dvssFunction(
     memory: overrides.memory ?? "512 MB",
     timeout: overrides.timeout ?? "30 seconds",
     logging: { format: "json", retention: settings.logRetention },
-    environment: { ...FUNCTION_ENVIRONMENT, ...overrides.environment },
+    environment: {
+      ...FUNCTION_ENVIRONMENT,
+      // The feed's shard count: the state task writes to them, the feed route reads them.
+      DVSS_FEED_SHARDS: String(settings.feedShards),
+      ...overrides.environment,
+    },
     ...(overrides.copyFiles && { copyFiles: overrides.copyFiles }),
     link: linksFor(access, stores),
     permissions: permissionsFor(access, stores),

@@ -22,28 +22,28 @@ export interface AlarmThresholds {
   ingestThrottles: number;
   /** Batches in the outbox pipe's dead-letter queue. */
   outboxDeadLetters: number;
-  /** Changes applied in 5 minutes above which the feed's one partition nears its limit (see FEED_PARTITION). */
+  /** Changes applied in 5 minutes above which the feed's partitions near their limit (see FEED_PARTITION). */
   feedChangesPerFiveMinutes: number;
   /** Writes to the Outbox table that DynamoDB throttled in 5 minutes: the feed's partition at its limit. */
   outboxWriteThrottles: number;
 }
 
 /**
- * The feed is one DynamoDB partition until it is sharded: every feed entry has the partition key of
- * shard 0 (packages/core/src/entities/outbox.ts), and DynamoDB gives one partition at most 1,000
- * write units per second, on-demand or provisioned alike. What one accepted event writes there:
+ * Each feed shard is one DynamoDB partition: every feed entry has its shard as partition key
+ * (packages/core/src/entities/outbox.ts), and DynamoDB gives one partition at most 1,000 write
+ * units per second, on-demand or provisioned alike. What one accepted event writes there:
  *
  *   its change entry   the normalized document plus the entry's keys: under 1 KB for an ordinary
  *                      event; counted as 2 units (an entry of up to 2 KB)
  *   one gap            a lost compare-and-swap closes its position, and a feed reader closes a
  *                      position left empty past its grace period: 1 unit, counted once per event
  *
- * So 3 write units per event, and the partition sustains 1,000 / 3 = 333 events per second. (The
- * feed counter has a partition of its own: 1 unit per position taken.) The production API throttle
- * lets no more in, and the feed alarm fires at 80% of it.
+ * So 3 write units per event, and a shard sustains 1,000 / 3 = 333 events per second. (Each shard's
+ * counter has a partition of its own: 1 unit per position taken.) The API throttle of a stage lets
+ * no more in than its shards sustain, and the feed alarm fires at 80% of it.
  */
 export const FEED_PARTITION = { writeUnitsPerSecond: 1000, writeUnitsPerEvent: 3 } as const;
-/** Events per second the feed's one partition sustains: 333. */
+/** Events per second one feed shard sustains: 333. */
 export const FEED_EVENTS_PER_SECOND = Math.floor(
   FEED_PARTITION.writeUnitsPerSecond / FEED_PARTITION.writeUnitsPerEvent,
 );
@@ -75,6 +75,12 @@ export interface StageSettings {
   rawNoncurrentVersionDays: number;
   /** How often the reconciler looks for records stuck in RECEIVED. */
   reconcilerSchedule: `rate(${string})`;
+  /**
+   * Feed shards (docs/spec/canonical-state.md, "Shards"): each sustains FEED_EVENTS_PER_SECOND.
+   * Passed to every function as DVSS_FEED_SHARDS. Raise it, never lower it: a reader without a
+   * cursor reads the shards this says, so changes in a shard above it would be out of its reach.
+   */
+  feedShards: number;
 }
 
 const development: StageSettings = {
@@ -89,6 +95,7 @@ const development: StageSettings = {
   rawObjectLock: { enabled: false },
   rawNoncurrentVersionDays: 7,
   reconcilerSchedule: "rate(5 minutes)",
+  feedShards: 1,
 };
 
 const productionAlarms: AlarmThresholds = {
@@ -99,7 +106,8 @@ const productionAlarms: AlarmThresholds = {
   ingest5xx: 10,
   ingestThrottles: 1,
   outboxDeadLetters: 1,
-  // 80% of what the partition sustains over 5 minutes: 0.8 × 333 × 300 = 79,920 changes.
+  // 80% of what one shard sustains over 5 minutes: 0.8 × 333 × 300 = 79,920 changes. With more
+  // shards, multiply by their number (entities spread evenly over them), and the API throttle too.
   feedChangesPerFiveMinutes: Math.floor(0.8 * FEED_EVENTS_PER_SECOND * 300),
   outboxWriteThrottles: 1,
 };
@@ -109,7 +117,7 @@ export const STAGES = {
     productionLike: true,
     protect: true,
     workflowType: "EXPRESS",
-    // What the feed's one partition sustains (FEED_PARTITION: 333 events/s), rounded down. A burst
+    // What the feed's one shard sustains (FEED_PARTITION: 333 events/s), rounded down. A burst
     // of 600 is spread over the seconds an event takes through the workflow before it reaches the
     // feed, and a write DynamoDB throttles meanwhile is retried by the task.
     apiThrottling: { rateLimit: 300, burstLimit: 600 },
@@ -120,6 +128,7 @@ export const STAGES = {
     rawObjectLock: { enabled: true, retentionDays: 365 },
     rawNoncurrentVersionDays: 90,
     reconcilerSchedule: "rate(5 minutes)",
+    feedShards: 1,
   },
   staging: {
     productionLike: true,
@@ -133,6 +142,7 @@ export const STAGES = {
     rawObjectLock: { enabled: false },
     rawNoncurrentVersionDays: 30,
     reconcilerSchedule: "rate(5 minutes)",
+    feedShards: 1,
   },
 } as const satisfies Record<string, StageSettings>;
 

@@ -632,6 +632,20 @@ describe("API, schedule and alarms", () => {
     );
   });
 
+  it("gives every function the stage's feed shard count", () => {
+    // prepare
+    const sharded: StageSettings = { ...stageSettings("dev"), feedShards: 4 };
+
+    // act
+    const shardsOf = (sst: FakeSst) =>
+      new Set([...functionsOf(sst).values()].map((fn) => fn.args.environment.DVSS_FEED_SHARDS));
+
+    // assess: the state task and the feed route must agree on it
+    expect(shardsOf(evaluate("dev").sst)).toEqual(new Set(["1"]));
+    expect(shardsOf(evaluate("dev", sharded).sst)).toEqual(new Set(["4"]));
+    expect(stageSettings("production").feedShards).toBe(1);
+  });
+
   it("has the reconciler wait out the longest execution of the stage's workflow before restarting an event", () => {
     // prepare
     const standard: StageSettings = { ...stageSettings("dev"), workflowType: "STANDARD" };
@@ -721,9 +735,9 @@ describe("API, schedule and alarms", () => {
     // which DynamoDB caps at 1,000 write units per second.
     expect(partition.writeUnitsPerSecond).toBe(1000);
     for (const stage of Object.keys(STAGES)) {
-      const { rateLimit } = stageSettings(stage).apiThrottling;
-      expect(rateLimit * partition.writeUnitsPerEvent, stage).toBeLessThanOrEqual(
-        partition.writeUnitsPerSecond,
+      const { apiThrottling, feedShards } = stageSettings(stage);
+      expect(apiThrottling.rateLimit * partition.writeUnitsPerEvent, stage).toBeLessThanOrEqual(
+        partition.writeUnitsPerSecond * feedShards,
       );
     }
     expect(throttle.throttlingRateLimit).toBe(FEED_EVENTS_PER_SECOND - (FEED_EVENTS_PER_SECOND % 100));
