@@ -20,7 +20,7 @@ describe("dvss cost", () => {
 
     const model = JSON.parse(io.stdout());
     expect(model.eventsPerMonth).toBe(129_600_000);
-    expect(model.perEvent.lambdaInvocations).toBe(6);
+    expect(model.perEvent.lambdaInvocations).toBe(4);
   });
 
   it("refuses a rate that is not a positive number (exit 2)", async () => {

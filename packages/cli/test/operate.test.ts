@@ -47,8 +47,8 @@ describe("dvss status", () => {
     const [execution] = story.executions;
     expect(execution).toMatchObject({ name: ids.badSchema, status: "SUCCEEDED" });
     expect(execution.steps.map((s: { state: string; status: string }) => `${s.state}:${s.status}`)).toEqual([
-      "Validate:caught",
-      "ValidateFailed:succeeded",
+      "Map:caught",
+      "MapFailed:succeeded",
       "Quarantine:succeeded",
       "OutcomeFailed:succeeded",
       "MarkFailed:succeeded",
@@ -69,7 +69,7 @@ describe("dvss status", () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`Event ${ids.badSchema}  vendorA / op-schema-1`);
-    expect(result.stdout).toMatch(/Validate\s+caught\s+SCHEMA_VALIDATION_FAILED: Payload does not match/);
+    expect(result.stdout).toMatch(/Map\s+caught\s+SCHEMA_VALIDATION_FAILED: Payload does not match/);
     expect(result.stdout).toContain("payload.qty: must be integer");
     expect(result.stdout).toContain(`fix, then: npx dvss redrive ${ids.badSchema}`);
     expect(result.stdout).not.toContain("\u001b["); // NO_COLOR
@@ -83,9 +83,7 @@ describe("dvss status", () => {
       new RegExp(`^normalized/InventoryUpdated/.+/${ids.normalized}\\.json$`),
     );
     expect(story.executions[0].steps.map((s: { state: string }) => s.state)).toEqual([
-      "Validate",
       "Map",
-      "WriteNormalized",
       "ApplyState",
       "OutcomeNormalized",
       "UpdateStatus",
