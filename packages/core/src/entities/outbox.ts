@@ -1,6 +1,6 @@
 import { Entity, type EntityConfiguration, type EntityItem } from "electrodb";
 
-/** The feed is one sequence for now; keys carry the shard so more can be added without a migration. */
+/** The feed's first shard, the only one with one shard (state/feed.ts, `shardOf`): a shard's entries share its partition key. */
 export const FEED_SHARD = "0";
 
 /** Positions are zero-padded so the sort key orders them as numbers. */
@@ -58,8 +58,8 @@ export const outboxEntryEntity = (config: EntityConfiguration) =>
 export type OutboxEntryItem = EntityItem<ReturnType<typeof outboxEntryEntity>>;
 
 /**
- * The feed's counter: the last position taken and when. Its own partition key, so taking a position
- * and writing one do not share a partition's throughput.
+ * A feed shard's counter (`feed#<shard>`): the last position taken in it and when. Its own partition
+ * key, so taking a position and writing one do not share a partition's throughput.
  */
 export const outboxSequenceEntity = (config: EntityConfiguration) =>
   new Entity(
