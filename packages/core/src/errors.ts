@@ -273,6 +273,8 @@ export const TRANSIENT_ERROR_NAMES = [
   // timeout means a slow store or a cold start, which a retry cures.
   "Sandbox.Timedout",
   "States.Timeout",
+  // A mapping's evaluator got too little CPU to finish in time: a busy machine, not the mapping.
+  "MappingStarvedError",
 ] as const;
 
 export function isDvssError(error: unknown): error is DvssError {
@@ -280,13 +282,29 @@ export function isDvssError(error: unknown): error is DvssError {
 }
 
 /**
- * A mapping ran longer than its time limit and was stopped (its evaluator process killed and
- * replaced): the event's own failure, other events were not held up. `details` name the version.
+ * A mapping ran longer than its time limit, on the wall clock and in the CPU it used, and was
+ * stopped (its evaluator process killed and replaced): the event's own failure, other events were
+ * not held up. `details` name the version.
  */
 export class MappingTimeoutError extends DvssError {
   constructor(message: string, options?: DvssErrorOptions) {
     super("MAPPING_TIMEOUT", message, options);
     this.name = "MappingTimeoutError";
+  }
+}
+
+/**
+ * A mapping's evaluator process got too little CPU to finish within its hard wall-clock ceiling,
+ * although the mapping had used far less CPU than its time limit: the machine was busy (or the
+ * process held up), which says nothing of the mapping. The evaluator is replaced and the workflow
+ * retries the event later (TRANSIENT_ERROR_NAMES); a mapping that does use up its time limit in
+ * CPU is a MappingTimeoutError instead. Answered as UNAVAILABLE, like a store that did not answer.
+ */
+export class MappingStarvedError extends DvssError {
+  override readonly permanent = false;
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("UNAVAILABLE", message, options);
+    this.name = "MappingStarvedError";
   }
 }
 

@@ -4,7 +4,9 @@ import type { Envelope } from "../src/envelope.ts";
 import {
   type DvssError,
   MappingResourceError,
+  MappingStarvedError,
   MappingTimeoutError,
+  TRANSIENT_ERROR_NAMES,
   VendorDefinitionError,
 } from "../src/errors.ts";
 import { compileMappingVersion } from "../src/mapping/compile.ts";
@@ -21,8 +23,13 @@ afterAll(() => pool.close());
 const dataWith = (warehouseId: string) =>
   `{"eventType": "InventoryUpdated", "data": {"warehouseId": ${warehouseId}, "sku": payload.sku, "quantityOnHand": payload.qty}}`;
 
-/** One vendor with one version of one event type, mapped by `mapping`. */
-function engineFor(vendorId: string, mapping: string, limits?: { timeoutMs: number }): MappingEngine {
+/** One vendor with one version of one event type, mapped by `mapping` (in this file's pool by default). */
+function engineFor(
+  vendorId: string,
+  mapping: string,
+  limits?: { timeoutMs: number },
+  inPool: MappingPool = pool,
+): MappingEngine {
   const version: MappingVersionDefinition = {
     vendorId,
     eventType: "inventory_update",
@@ -35,7 +42,7 @@ function engineFor(vendorId: string, mapping: string, limits?: { timeoutMs: numb
       vendors: [{ vendorId, name: vendorId, priority: 50, rateLimitPerSecond: 100 }],
       versions: [version],
     }),
-    pool,
+    pool: inPool,
     ...(limits && { limits }),
   });
 }
@@ -215,5 +222,104 @@ describe("regexes that repeat a repetition", () => {
 
     // assess
     expect(mapped.data).toMatchObject({ warehouseId: "ROA" });
+  });
+});
+
+/** Whether a process is still running (a killed one may linger a moment as a zombie). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("an evaluator kept from the CPU", () => {
+  // Its own pool, so that the one evaluator at work is the one held: no spare started meanwhile.
+  const starving = new MappingPool({ size: 2, spare: false, maxWallFactor: 10 });
+  afterAll(() => starving.close());
+  const cheap = engineFor("vendorS", dataWith("payload.warehouse"), { timeoutMs: 300 }, starving);
+
+  /** Stops (SIGSTOP) every evaluator of the pool, warmed up first: none gets any CPU until it is let go. */
+  async function holdEvaluators(): Promise<{ pids: number[]; release(): void }> {
+    await cheap.mapEvent(envelope("vendorS", "WARM"), "1");
+    const pids = starving.pids;
+    expect(pids.length).toBeGreaterThan(0);
+    for (const pid of pids) process.kill(pid, "SIGSTOP");
+    return {
+      pids,
+      release: () => {
+        for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGCONT");
+      },
+    };
+  }
+
+  it("maps a cheap mapping once it gets the CPU again, although the wall clock passed its time limit", async () => {
+    // prepare: held for 1 s, past the 300 ms limit (+ 100 ms grace), short of the ceiling of 10 × 300 ms
+    const held = await holdEvaluators();
+    const started = Date.now();
+
+    // act
+    const mapping = cheap.mapEvent(envelope("vendorS", "ROA"), "1");
+    mapping.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
+    await delay(1_000);
+    held.release();
+    const mapped = await mapping;
+
+    // assess: the mapping used a few ms of CPU of its 300; the wait was the machine's, not its own
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    expect(mapped.data).toEqual({ warehouseId: "ROA", sku: "ABC-001", quantityOnHand: 12 });
+    expect(starving.pids).toEqual(expect.arrayContaining(held.pids));
+  });
+
+  it("gives up past the wall-clock ceiling with a transient error the workflow retries, and replaces the evaluator", async () => {
+    // prepare: held for good
+    const held = await holdEvaluators();
+    const started = Date.now();
+
+    // act
+    const error = await cheap.mapEvent(envelope("vendorS", "ROA"), "1").then(
+      () => undefined,
+      (failure: unknown) => failure as DvssError,
+    );
+    const waited = Date.now() - started;
+    held.release();
+    const after = await cheap.mapEvent(envelope("vendorS", "CDG"), "1");
+
+    // assess
+    expect(error).toBeInstanceOf(MappingStarvedError);
+    expect(error).toMatchObject({ name: "MappingStarvedError", code: "UNAVAILABLE", permanent: false });
+    expect(TRANSIENT_ERROR_NAMES).toContain(error?.name);
+    expect(error?.message).toMatch(
+      /^Mapping vendorS\/inventory_update\/1 did not finish within 3000 ms although it had used only \d+ ms of CPU of its 300 ms limit/,
+    );
+    expect(error?.details).toContainEqual({ path: "mappingVersion", message: "vendorS/inventory_update/1" });
+    // Held until the ceiling (10 × 300 ms), then its process killed.
+    expect(waited).toBeGreaterThanOrEqual(3_000);
+    expect(waited).toBeLessThan(8_000);
+    expect(starving.pids.some((pid) => held.pids.includes(pid))).toBe(false);
+    expect(after.data).toMatchObject({ warehouseId: "CDG" });
+  });
+
+  it("still stops a catastrophic regex once it has used its time limit in CPU, well before the ceiling", async () => {
+    // prepare: the production limit, 1 s; the ceiling would be 10 s
+    const hostile = engineFor("vendorH", CATASTROPHIC_REGEX, { timeoutMs: 1_000 }, starving);
+    const started = Date.now();
+
+    // act
+    const error = await hostile.mapEvent(envelope("vendorH", HOSTILE_INPUT), "1").then(
+      () => undefined,
+      (failure: unknown) => failure as DvssError,
+    );
+
+    // assess: stopped at ~1 s of CPU (1.1 s of wall clock on an idle machine, more on a busy one
+    // where it gets less of a core), permanent as before, never retried as a starved evaluator
+    const stoppedAfter = Date.now() - started;
+    expect(error).toBeInstanceOf(MappingTimeoutError);
+    expect(error).toMatchObject({ code: "MAPPING_TIMEOUT", permanent: true });
+    expect(error?.message).toBe("Mapping vendorH/inventory_update/1 ran longer than 1000 ms and was stopped");
+    expect(stoppedAfter).toBeGreaterThanOrEqual(1_000);
+    expect(stoppedAfter).toBeLessThan(10_000);
   });
 });

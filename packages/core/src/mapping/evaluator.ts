@@ -25,20 +25,28 @@ export const EVALUATOR_ENV = "DVSS_MAPPING_EVALUATOR";
  */
 export const FORBIDDEN_FUNCTIONS = ["now", "millis", "random", "eval"] as const;
 
-/** JSONata's own guardrails, checked between evaluation steps (never inside one call). */
+/**
+ * An evaluation's guardrails. JSONata checks depth and sequences at every step; the time limit is
+ * held by the parent (isolation.ts), on the CPU the evaluation used, since a step can last as long
+ * as one regex or built-in call and a wall clock cannot tell a slow mapping from a busy machine.
+ */
 export interface ExpressionLimits {
   timeoutMs: number;
   maxDepth: number;
   maxSequence: number;
 }
 
+/** CPU time this process has used since it started, in ms (user and system, all its threads). */
+export function processCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 /** Parses a mapping with the guardrails on and the forbidden functions shadowed; throws JSONata's error. */
 export function createExpression(source: string, limits: ExpressionLimits): jsonata.Expression {
-  const expression = jsonata(source, {
-    timeout: limits.timeoutMs,
-    stack: limits.maxDepth,
-    sequence: limits.maxSequence,
-  });
+  // No `timeout`: JSONata's own counts the wall clock, and would stop a cheap mapping that merely
+  // waited for the CPU on a busy machine.
+  const expression = jsonata(source, { stack: limits.maxDepth, sequence: limits.maxSequence });
   // Belt and braces behind the check at load (compile.ts): no path can reach the real ones.
   for (const name of FORBIDDEN_FUNCTIONS) {
     expression.registerFunction(name, () => {
@@ -67,14 +75,22 @@ export interface EvaluateRequest {
   input: unknown;
 }
 
-/** Child → parent. `json` is the output as JSON text (absent when the mapping produced nothing). */
-export type EvaluateReply =
-  | { job: number; ok: true; json?: string }
-  | { job: number; ok: false; failure: JsonataFailure }
-  | { job: number; ok: false; outputTooLarge: number };
+/**
+ * Child → parent. `json` is the output as JSON text (absent when the mapping produced nothing);
+ * `cpuMs` the CPU the child has used since it started (processCpuMs), as it answers.
+ */
+export type EvaluateReply = { job: number; cpuMs: number } & EvaluateAnswer;
+type EvaluateAnswer =
+  | { ok: true; json?: string }
+  | { ok: false; failure: JsonataFailure }
+  | { ok: false; outputTooLarge: number };
 
-/** Sent once the child can take requests. */
+/** Sent once the child can take requests, with the CPU it used to start. */
 export const EVALUATOR_READY = "dvss-mapping-evaluator-ready";
+export interface EvaluatorReady {
+  ready: typeof EVALUATOR_READY;
+  cpuMs: number;
+}
 
 /** The output's size in characters (strings and keys), counting no further than `limit`. */
 export function outputChars(value: unknown, limit: number): number {
@@ -117,6 +133,7 @@ function serve(send: (reply: unknown) => void): void {
 
   async function evaluate(request: EvaluateRequest): Promise<EvaluateReply> {
     const { job } = request;
+    const reply = (answer: EvaluateAnswer): EvaluateReply => ({ job, cpuMs: processCpuMs(), ...answer });
     try {
       let expression = programs.get(request.program);
       if (!expression) {
@@ -126,11 +143,11 @@ function serve(send: (reply: unknown) => void): void {
       }
       const output = await expression.evaluate(request.input);
       const chars = outputChars(output, request.maxOutputChars);
-      if (chars > request.maxOutputChars) return { job, ok: false, outputTooLarge: chars };
+      if (chars > request.maxOutputChars) return reply({ ok: false, outputTooLarge: chars });
       const json = JSON.stringify(output);
-      return json === undefined ? { job, ok: true } : { job, ok: true, json };
+      return reply(json === undefined ? { ok: true } : { ok: true, json });
     } catch (error) {
-      return { job, ok: false, failure: describeFailure(error) };
+      return reply({ ok: false, failure: describeFailure(error) });
     }
   }
 
@@ -139,7 +156,8 @@ function serve(send: (reply: unknown) => void): void {
   });
   // The parent is gone (or closed the pool): nothing left to serve.
   process.on("disconnect", () => process.exit(0));
-  send(EVALUATOR_READY);
+  const ready: EvaluatorReady = { ready: EVALUATOR_READY, cpuMs: processCpuMs() };
+  send(ready);
 }
 
 if (process.env[EVALUATOR_ENV] === "1" && typeof process.send === "function") {

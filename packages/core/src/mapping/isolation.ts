@@ -1,22 +1,27 @@
 import { type ChildProcess, fork } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { MappingResourceError, MappingTimeoutError } from "../errors.ts";
+import { MappingResourceError, MappingStarvedError, MappingTimeoutError } from "../errors.ts";
 import {
   EVALUATOR_ENTRY,
   EVALUATOR_ENV,
   EVALUATOR_READY,
   type EvaluateReply,
   type EvaluateRequest,
+  type EvaluatorReady,
   type ExpressionLimits,
   type JsonataFailure,
 } from "./evaluator.ts";
 
 /**
  * Mappings are evaluated in a small pool of child processes (evaluator.ts), never on the thread
- * that runs the tasks. The parent holds the wall clock: a mapping still running at its deadline
- * has its process killed and replaced, and only its own event fails (MappingTimeoutError). A
- * process that dies of an exhausted heap fails only the event it was mapping (MappingResourceError).
+ * that runs the tasks. The parent holds the clock: a mapping still running at its deadline that has
+ * used its time limit in CPU has its process killed and replaced, and only its own event fails
+ * (MappingTimeoutError). One that has not was kept from the CPU (a busy machine, a process held
+ * up): it gets more wall time, up to a ceiling (`maxWallFactor` times its limit), past which its
+ * process is killed too and its event fails with MappingStarvedError, which the workflow retries.
+ * A process that dies of an exhausted heap fails only the event it was mapping (MappingResourceError).
  * One vendor's events use at most `size - 1` processes at a time, so another vendor's event always
  * finds one, however slow the first vendor's mapping is.
  */
@@ -62,6 +67,12 @@ export interface MappingPoolOptions {
   heapMb?: number;
   /** Time past the mapping's own limit before its process is killed; default 100 ms. */
   graceMs?: number;
+  /**
+   * Wall time an evaluation may take, as a multiple of its time limit, while it has used less than
+   * that limit in CPU (its process waited for the CPU); past it, MappingStarvedError. Default 10.
+   * Where a process's CPU time cannot be read (no /proc), the limit holds on the wall clock alone.
+   */
+  maxWallFactor?: number;
   /** How long a new evaluator may take to start; default 15 s (a cold Lambda loads the whole bundle). */
   startTimeoutMs?: number;
   /**
@@ -88,6 +99,8 @@ interface Evaluator {
   job?: Job;
   jobId?: number;
   timer?: NodeJS.Timeout;
+  /** The CPU the process had used (ms since it started) when it last answered: a job's baseline. */
+  cpuMs: number;
   /** The end of the child's stderr, to tell an exhausted heap from another crash. */
   stderrTail: string;
 }
@@ -98,6 +111,7 @@ export class MappingPool {
   readonly size: number;
   readonly heapMb: number;
   readonly #graceMs: number;
+  readonly #maxWallFactor: number;
   readonly #startTimeoutMs: number;
   readonly #spare: boolean;
   readonly #evaluators = new Set<Evaluator>();
@@ -112,6 +126,7 @@ export class MappingPool {
     this.size = Math.max(1, options.size ?? Math.min(4, Math.max(2, availableParallelism())));
     this.heapMb = options.heapMb ?? DEFAULT_EVALUATOR_HEAP_MB;
     this.#graceMs = options.graceMs ?? 100;
+    this.#maxWallFactor = Math.max(1, options.maxWallFactor ?? 10);
     this.#startTimeoutMs = options.startTimeoutMs ?? 15_000;
     this.#spare = options.spare ?? !process.env.AWS_LAMBDA_FUNCTION_NAME;
   }
@@ -137,6 +152,11 @@ export class MappingPool {
   /** Evaluator processes running now (started or starting). */
   get processes(): number {
     return this.#evaluators.size;
+  }
+
+  /** The process ids of the evaluators running now. */
+  get pids(): number[] {
+    return [...this.#evaluators].flatMap((evaluator) => evaluator.child.pid ?? []);
   }
 
   /** Stops every evaluator; queued and running evaluations fail. The pool takes no more work. */
@@ -202,7 +222,7 @@ export class MappingPool {
       execArgv: [`--max-old-space-size=${this.heapMb}`],
       stdio: ["ignore", "ignore", "pipe", "ipc"],
     });
-    const evaluator: Evaluator = { child, state: "starting", known: new Set(), stderrTail: "" };
+    const evaluator: Evaluator = { child, state: "starting", known: new Set(), stderrTail: "", cpuMs: 0 };
     this.#evaluators.add(evaluator);
     // An idle evaluator never keeps the process alive; one starting or at work does, through its
     // channel, which is ref'd until it is idle.
@@ -220,9 +240,11 @@ export class MappingPool {
     }, this.#startTimeoutMs);
     startTimer.unref();
 
-    child.on("message", (message: EvaluateReply | typeof EVALUATOR_READY) => {
-      if (message === EVALUATOR_READY) {
+    child.on("message", (message: EvaluateReply | EvaluatorReady) => {
+      if ("ready" in message) {
+        if (message.ready !== EVALUATOR_READY) return;
         clearTimeout(startTimer);
+        evaluator.cpuMs = message.cpuMs;
         if (evaluator.state !== "starting") return;
         evaluator.state = "idle";
         this.#startFailed = false;
@@ -288,13 +310,46 @@ export class MappingPool {
       input: request.input,
     };
     evaluator.known.add(program.id);
-    const timeoutMs = program.limits.timeoutMs;
-    evaluator.timer = setTimeout(() => {
-      this.#stop(evaluator, timeoutError(request.mappingId, timeoutMs));
-    }, timeoutMs + this.#graceMs);
+    this.#watch(
+      evaluator,
+      jobId,
+      performance.now(),
+      evaluator.cpuMs,
+      program.limits.timeoutMs + this.#graceMs,
+    );
     evaluator.child.send(message, (error) => {
       if (error) this.#stop(evaluator, new Error(`The mapping evaluator is unreachable: ${error.message}`));
     });
+  }
+
+  /**
+   * Checks an evaluator at work after `delayMs`. Past the time limit on the wall clock, the CPU its
+   * process used since the job began decides: the limit used up in CPU, MappingTimeoutError; less,
+   * the process waited for the CPU and is checked again when it could have used up the rest, until
+   * the ceiling on the wall clock, MappingStarvedError. Either way its process is killed.
+   */
+  #watch(evaluator: Evaluator, jobId: number, startedAt: number, cpuAtStart: number, delayMs: number): void {
+    evaluator.timer = setTimeout(() => {
+      const job = evaluator.job;
+      if (evaluator.state !== "busy" || evaluator.jobId !== jobId || !job) return;
+      const { mappingId, program } = job.request;
+      const timeoutMs = program.limits.timeoutMs;
+      const processCpu = cpuTimeMs(evaluator.child.pid);
+      // The baseline is the child's own precise count; /proc counts whole ticks below it.
+      const cpuUsed = processCpu === undefined ? undefined : Math.max(0, processCpu - cpuAtStart);
+      if (cpuUsed === undefined || cpuUsed >= timeoutMs) {
+        this.#stop(evaluator, timeoutError(mappingId, timeoutMs));
+        return;
+      }
+      const wallUsed = performance.now() - startedAt;
+      const ceilingMs = Math.max(timeoutMs * this.#maxWallFactor, timeoutMs + this.#graceMs);
+      if (wallUsed >= ceilingMs) {
+        this.#stop(evaluator, starvedError(mappingId, timeoutMs, ceilingMs, cpuUsed));
+        return;
+      }
+      const next = Math.min(ceilingMs - wallUsed, Math.max(this.#graceMs, timeoutMs - cpuUsed));
+      this.#watch(evaluator, jobId, startedAt, cpuAtStart, next);
+    }, delayMs);
   }
 
   #release(evaluator: Evaluator): Job | undefined {
@@ -313,11 +368,12 @@ export class MappingPool {
   }
 
   #answer(evaluator: Evaluator, reply: EvaluateReply): void {
+    evaluator.cpuMs = reply.cpuMs;
     if (evaluator.state !== "busy" || reply.job !== evaluator.jobId) return;
     const job = this.#release(evaluator) as Job;
     evaluator.state = "idle";
     evaluator.child.channel?.unref();
-    const { mappingId, program, maxOutputChars } = job.request;
+    const { mappingId, maxOutputChars } = job.request;
     if ("outputTooLarge" in reply) {
       job.reject(
         new MappingResourceError(
@@ -332,9 +388,6 @@ export class MappingPool {
       );
     } else if (reply.ok) {
       job.resolve({ ok: true, output: reply.json === undefined ? undefined : JSON.parse(reply.json) });
-    } else if (reply.failure.code === "D1012") {
-      // JSONata's own check between steps saw the limit pass: the same bound, the same error.
-      job.reject(timeoutError(mappingId, program.limits.timeoutMs));
     } else {
       job.resolve({ ok: false, failure: reply.failure });
     }
@@ -371,6 +424,47 @@ function timeoutError(mappingId: string, timeoutMs: number): MappingTimeoutError
       describeLimits(mappingId),
     ],
   });
+}
+
+function starvedError(
+  mappingId: string,
+  timeoutMs: number,
+  ceilingMs: number,
+  cpuMs: number,
+): MappingStarvedError {
+  const cpu = Math.round(cpuMs);
+  return new MappingStarvedError(
+    `Mapping ${mappingId} did not finish within ${Math.round(ceilingMs)} ms although it had used only ${cpu} ms of CPU of its ${timeoutMs} ms limit: its evaluator was kept from the CPU and was stopped; the event is retried`,
+    {
+      details: [
+        {
+          path: "mapping",
+          message: `used ${cpu} ms of CPU of its limit of ${timeoutMs} ms in ${Math.round(ceilingMs)} ms`,
+        },
+        describeLimits(mappingId),
+      ],
+    },
+  );
+}
+
+/** Linux reports a process's CPU time in ticks of 1/100 s (USER_HZ). */
+const TICK_MS = 10;
+
+/**
+ * The CPU time a process has used since it started (user and system, all its threads), in ms, from
+ * /proc/<pid>/stat; undefined where there is no /proc or the process is gone.
+ */
+function cpuTimeMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    // After "pid (comm) ": state is field 3, utime 14, stime 15; comm may hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * TICK_MS : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 let shared: MappingPool | undefined;
