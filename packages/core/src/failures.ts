@@ -6,6 +6,7 @@
  * wherever it happens; a refused grant or a bug is never retried and says what it is.
  */
 import { AccessDeniedError, DvssError, type FieldIssue, StorageUnavailableError } from "./errors.ts";
+import { type FailureStage, isFailureStage } from "./workflow.ts";
 
 /** The parts of an AWS SDK error (or a Node socket error) read here. */
 interface AwsError {
@@ -98,4 +99,76 @@ export function explainFailure(error: unknown, what?: string): Error {
     });
   }
   return failure;
+}
+
+/**
+ * What a failed workflow task reports to the state machine. The task's error keeps its `name` (what
+ * Retry and Catch match); its message, which Step Functions records inside the Cause (Lambda's
+ * error document, `errorMessage`), is this as JSON. encodeTaskFailure writes it, decodeTaskFailure
+ * reads it back (the Quarantine task, an event's story): one format, here.
+ */
+export interface TaskFailure {
+  code: string;
+  message: string;
+  details: FieldIssue[];
+  /** The step of the task's work that failed, when the task has several (Map: Validate, Map, WriteNormalized). */
+  stage?: FailureStage;
+}
+
+/** A task failure read back from Step Functions; `reported` is false when the task reported none of its own. */
+export interface DecodedTaskFailure extends TaskFailure {
+  /**
+   * false: the failure is not a task's report (a task timed out, its runtime crashed): its code is
+   * the States error's (States.Timeout: TIMEOUT) or INTERNAL, its message the Cause as it is.
+   */
+  reported: boolean;
+}
+
+/**
+ * The error a task throws to the state machine for `thrown`, explained (explainFailure): named as
+ * the explained error is, its message the TaskFailure as JSON. `failure` is what it carries.
+ */
+export function encodeTaskFailure(
+  thrown: unknown,
+  stage?: FailureStage,
+): { reported: Error; failure: TaskFailure; error: Error } {
+  const error = explainFailure(thrown);
+  const failure: TaskFailure = {
+    ...(error instanceof DvssError
+      ? { code: error.code, message: error.message, details: error.details }
+      : { code: "INTERNAL", message: error.message, details: [] }),
+    ...(stage && { stage }),
+  };
+  const reported = new Error(JSON.stringify(failure));
+  reported.name = error.name;
+  return { reported, failure, error };
+}
+
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A task's failure from what Step Functions recorded for it: the Error name and the Cause (Lambda's
+ * error document around the task's JSON, or a bare message such as a States.Timeout's).
+ */
+export function decodeTaskFailure(errorName: string, cause: string | undefined): DecodedTaskFailure {
+  const lambdaError = parsed(cause ?? "") as { errorMessage?: unknown } | undefined;
+  const message = typeof lambdaError?.errorMessage === "string" ? lambdaError.errorMessage : (cause ?? "");
+  const failure = parsed(message) as Partial<Record<keyof TaskFailure, unknown>> | undefined;
+  if (typeof failure?.code === "string" && typeof failure.message === "string") {
+    return {
+      code: failure.code,
+      message: failure.message,
+      details: Array.isArray(failure.details) ? (failure.details as FieldIssue[]) : [],
+      ...(isFailureStage(failure.stage) && { stage: failure.stage }),
+      reported: true,
+    };
+  }
+  const code = errorName.startsWith("States.") ? errorName.slice(7).toUpperCase() : "INTERNAL";
+  return { code, message: message || errorName, details: [], reported: false };
 }

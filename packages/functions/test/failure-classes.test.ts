@@ -1,5 +1,6 @@
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { DvssError, ERROR_CODES, TRANSIENT_ERROR_NAMES } from "@dvss/core/errors";
+import { decodeTaskFailure } from "@dvss/core/failures";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
@@ -11,7 +12,7 @@ import {
   S3,
 } from "../../core/test/aws-errors.ts";
 import { httpHandler } from "../src/lib/http.ts";
-import { parseTaskFailure, taskHandler } from "../src/lib/task.ts";
+import { taskHandler } from "../src/lib/task.ts";
 import { lambdaContext, logsOf, taskState } from "./lambda.ts";
 
 // The logger reads its level once, when runtime.ts is imported: INFO, so rejected requests show too.
@@ -82,7 +83,7 @@ describe("a task's failed AWS call", () => {
 
     let reported: Error | undefined;
     await logsOf(() => handler(state, context).catch((error: unknown) => (reported = error as Error)));
-    const failure = parseTaskFailure(reported?.name ?? "", reported?.message);
+    const failure = decodeTaskFailure(reported?.name ?? "", reported?.message);
 
     expect({ name: reported?.name, ...failure }).toMatchObject(expected);
     // Retried exactly when it is a store that did not answer.

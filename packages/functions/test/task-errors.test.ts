@@ -1,6 +1,7 @@
 import { SchemaValidationError } from "@dvss/core/errors";
+import { decodeTaskFailure } from "@dvss/core/failures";
 import { describe, expect, it } from "vitest";
-import { inStage, parseTaskFailure, taskHandler } from "../src/lib/task.ts";
+import { inStage, taskHandler } from "../src/lib/task.ts";
 import { lambdaContext, taskState } from "./lambda.ts";
 
 const state = taskState("01JTASKTEST000000000000001");
@@ -24,17 +25,18 @@ describe("a task's unexpected failure", () => {
     const reported = await failureOf(new TypeError("Cannot read properties of undefined (reading 'fold')"));
 
     expect(reported.name).toBe("TypeError");
-    expect(parseTaskFailure(reported.name, reported.message)).toEqual({
+    expect(decodeTaskFailure(reported.name, reported.message)).toEqual({
       code: "INTERNAL",
       message: "Cannot read properties of undefined (reading 'fold')",
       details: [],
+      reported: true,
     });
   });
 
   it("is reported as INTERNAL when what was thrown is not even an Error", async () => {
     const reported = await failureOf({ reason: "not an error" });
 
-    expect(parseTaskFailure(reported.name, reported.message).code).toBe("INTERNAL");
+    expect(decodeTaskFailure(reported.name, reported.message).code).toBe("INTERNAL");
   });
 });
 
@@ -56,19 +58,25 @@ describe("a failure inside a step of a task (inStage)", () => {
     );
 
     expect(reported.name).toBe("SchemaValidationError");
-    expect(parseTaskFailure(reported.name, reported.message)).toEqual({
+    expect(decodeTaskFailure(reported.name, reported.message)).toEqual({
       code: "SCHEMA_VALIDATION_FAILED",
       message: invalid.message,
       details: invalid.details,
       stage: "Validate",
+      reported: true,
     });
   });
 
   it("is reported without a stage outside any step, and a stage that is not one is ignored", async () => {
     const reported = await failureOf(new TypeError("boom"));
-    expect(parseTaskFailure(reported.name, reported.message)).not.toHaveProperty("stage");
+    expect(decodeTaskFailure(reported.name, reported.message)).not.toHaveProperty("stage");
 
     const forged = JSON.stringify({ code: "INTERNAL", message: "boom", details: [], stage: "Elsewhere" });
-    expect(parseTaskFailure("Error", forged)).toEqual({ code: "INTERNAL", message: "boom", details: [] });
+    expect(decodeTaskFailure("Error", forged)).toEqual({
+      code: "INTERNAL",
+      message: "boom",
+      details: [],
+      reported: true,
+    });
   });
 });

@@ -8,6 +8,7 @@ import {
 } from "@aws-sdk/client-sfn";
 import type { DivergenceItem, IngestRecordItem, QuarantineItem } from "../entities/index.ts";
 import { NotFoundError } from "../errors.ts";
+import { decodeTaskFailure } from "../failures.ts";
 import type { ObjectRef } from "../keys.ts";
 import type { OpsContext } from "./context.ts";
 import { executionNamesUpTo, isExecutionOf } from "./execution-names.ts";
@@ -71,18 +72,12 @@ function parseJson(text: string | undefined): unknown {
   }
 }
 
-/** A task's Cause is Lambda's error document, whose errorMessage is the task's `{code, message}` (lib/task.ts). */
+/** A task's Cause is Lambda's error document around the task's report (decodeTaskFailure, failures.ts). */
 export function describeError(error: string, cause: string): StepError {
   const described: StepError = { error, cause };
-  const lambdaError = parseJson(cause) as { errorMessage?: unknown } | undefined;
-  const message = typeof lambdaError?.errorMessage === "string" ? lambdaError.errorMessage : cause;
-  const failure = parseJson(message) as { code?: unknown; message?: unknown } | undefined;
-  if (typeof failure?.code === "string" && typeof failure.message === "string") {
-    described.code = failure.code;
-    described.message = failure.message;
-  } else if (message) {
-    described.message = message;
-  }
+  const failure = decodeTaskFailure(error, cause);
+  if (failure.reported) described.code = failure.code;
+  if (failure.reported || cause) described.message = failure.message;
   return described;
 }
 

@@ -1,8 +1,9 @@
+import { decodeTaskFailure } from "@dvss/core/failures";
 import { reasonDimension } from "@dvss/core/metrics";
 import { recordQuarantine } from "@dvss/core/outcomes";
 import { emitMetric } from "../lib/metrics.ts";
 import { getEntities, logger } from "../lib/runtime.ts";
-import { parseTaskFailure, taskHandler } from "../lib/task.ts";
+import { taskHandler } from "../lib/task.ts";
 
 /**
  * Records why an event could not be normalized: stage, reason code, error, field details, raw key.
@@ -12,7 +13,7 @@ import { parseTaskFailure, taskHandler } from "../lib/task.ts";
 export const handler = taskHandler("Quarantine", async (state) => {
   const entities = getEntities();
   const errorName = state.error.Error;
-  const failure = parseTaskFailure(errorName, state.error.Cause);
+  const failure = decodeTaskFailure(errorName, state.error.Cause);
   const { data: record } = await entities.ingestRecords
     .get({ vendorId: state.vendorId, externalEventId: state.externalEventId })
     .go();
