@@ -17,9 +17,13 @@ import {
 
 let dvss: CliHarness;
 beforeAll(async () => {
+  // Refusals are held and written once per window; here each one is written at once, so the
+  // counters can be compared right after the posts.
+  process.env.DVSS_REFUSAL_WRITE_INTERVAL_MS = "0";
   dvss = await startCliHarness({ vendorsDir: vendorsWithBrokenVendorF() });
 });
 afterAll(async () => {
+  delete process.env.DVSS_REFUSAL_WRITE_INTERVAL_MS;
   await dvss?.close();
 });
 

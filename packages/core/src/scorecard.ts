@@ -1,5 +1,6 @@
 import type { Entities, IngestStatus } from "./entities/index.ts";
 import { REASONS, reasonDimension } from "./metrics.ts";
+import { millisecondsSetting } from "./settings.ts";
 import { DIVERGENCE_KINDS, type DivergenceKind } from "./state/types.ts";
 
 /**
@@ -164,6 +165,49 @@ export async function addToScorecard(
       counters: Object.keys(increment),
       error: String(error),
     });
+  }
+}
+
+/** How long refusals are held before one write: DVSS_REFUSAL_WRITE_INTERVAL_MS overrides (0: each refusal writes). */
+export const REFUSAL_WRITE_INTERVAL_MS = 10_000;
+export function refusalWriteIntervalMs(env: Record<string, string | undefined> = process.env): number {
+  return millisecondsSetting(env, "DVSS_REFUSAL_WRITE_INTERVAL_MS", REFUSAL_WRITE_INTERVAL_MS);
+}
+
+/** Counts waiting in a {@link RefusalTally} for one vendor's day. */
+export interface PendingCounts {
+  vendorId: string;
+  day: string;
+  increment: ScorecardIncrement;
+}
+
+/**
+ * Refused posts counted in memory and written once per window: a vendor flooding past its rate
+ * limit, or posting while paused, must not buy a store write (and its latency) with every refused
+ * request. Counts still held when a container ends are lost, so a day's refusals are a lower bound
+ * (docs/spec/scorecard.md). Held counts are bounded by vendors × days, both bounded sets.
+ */
+export class RefusalTally {
+  readonly #pending = new Map<string, PendingCounts>();
+  #oldest: number | undefined;
+
+  add(vendorId: string, day: string, increment: ScorecardIncrement, now: number): void {
+    const key = `${vendorId}\u0000${day}`;
+    const pending = this.#pending.get(key) ?? { vendorId, day, increment: {} };
+    for (const [name, amount] of Object.entries(increment)) {
+      pending.increment[name] = (pending.increment[name] ?? 0) + amount;
+    }
+    this.#pending.set(key, pending);
+    this.#oldest ??= now;
+  }
+
+  /** The held counts once the oldest has waited `windowMs` (the tally is then empty), else none. */
+  takeDue(now: number, windowMs: number): PendingCounts[] {
+    if (this.#oldest === undefined || now - this.#oldest < windowMs) return [];
+    const due = [...this.#pending.values()];
+    this.#pending.clear();
+    this.#oldest = undefined;
+    return due;
   }
 }
 

@@ -7,6 +7,9 @@ import {
   durationBucket,
   outcomeIncrement,
   percentileSeconds,
+  REFUSAL_WRITE_INTERVAL_MS,
+  RefusalTally,
+  refusalWriteIntervalMs,
   type ScorecardDay,
   score,
   scorecardDayOf,
@@ -168,6 +171,50 @@ describe("the score (docs/spec/scorecard.md, worked examples)", () => {
     });
 
     expect(score(scoreInputsOf(day))).toBe(0);
+  });
+});
+
+describe("refused posts held in memory", () => {
+  it("are written once per window however many arrive, summed per vendor and day", () => {
+    const tally = new RefusalTally();
+    const window = 10 * SECOND;
+    for (let i = 0; i < 500; i++) {
+      tally.add("vendorS", "2026-01-30", { rejected_RATE_LIMITED: 1 }, 1_000 + i);
+    }
+    tally.add("vendorS", "2026-01-30", { rejected_INVALID_JSON: 1 }, 2_000);
+    tally.add("vendorT", "2026-01-30", { rejected_VENDOR_PAUSED: 1 }, 3_000);
+
+    expect(tally.takeDue(1_000 + window - 1, window)).toEqual([]);
+    expect(tally.takeDue(1_000 + window, window)).toEqual([
+      {
+        vendorId: "vendorS",
+        day: "2026-01-30",
+        increment: { rejected_RATE_LIMITED: 500, rejected_INVALID_JSON: 1 },
+      },
+      { vendorId: "vendorT", day: "2026-01-30", increment: { rejected_VENDOR_PAUSED: 1 } },
+    ]);
+    // Taken counts are gone: the next window starts with the next refusal.
+    expect(tally.takeDue(1_000 + 5 * window, window)).toEqual([]);
+    tally.add("vendorS", "2026-01-31", { rejected_RATE_LIMITED: 1 }, 100_000);
+    expect(tally.takeDue(100_000 + window, window)).toEqual([
+      { vendorId: "vendorS", day: "2026-01-31", increment: { rejected_RATE_LIMITED: 1 } },
+    ]);
+  });
+
+  it("are written at once with a window of 0", () => {
+    const tally = new RefusalTally();
+    tally.add("vendorS", "2026-01-30", { rejected_RATE_LIMITED: 1 }, 5_000);
+    expect(tally.takeDue(5_000, 0)).toHaveLength(1);
+  });
+
+  it("take their window from DVSS_REFUSAL_WRITE_INTERVAL_MS, ignoring what is not a duration", () => {
+    expect(refusalWriteIntervalMs({})).toBe(REFUSAL_WRITE_INTERVAL_MS);
+    expect(refusalWriteIntervalMs({ DVSS_REFUSAL_WRITE_INTERVAL_MS: "0" })).toBe(0);
+    expect(refusalWriteIntervalMs({ DVSS_REFUSAL_WRITE_INTERVAL_MS: " 2500 " })).toBe(2500);
+    expect(refusalWriteIntervalMs({ DVSS_REFUSAL_WRITE_INTERVAL_MS: "soon" })).toBe(
+      REFUSAL_WRITE_INTERVAL_MS,
+    );
+    expect(refusalWriteIntervalMs({ DVSS_REFUSAL_WRITE_INTERVAL_MS: "-1" })).toBe(REFUSAL_WRITE_INTERVAL_MS);
   });
 });
 

@@ -1,6 +1,7 @@
 import { isConditionalCheckFailed } from "../entities/conditions.ts";
 import type { Entities } from "../entities/index.ts";
 import { sha256Hex } from "../hash.ts";
+import { millisecondsSetting } from "../settings.ts";
 import type { DriftObservation } from "./compare.ts";
 import type { DriftSeverity } from "./kinds.ts";
 
@@ -10,9 +11,7 @@ export const MAX_FINDINGS_PER_VERSION = 100;
 export const DRIFT_WRITE_INTERVAL_MS = 60_000;
 /** The write interval of this process: DVSS_DRIFT_WRITE_INTERVAL_MS overrides (0: every event writes, exact counts). */
 export function driftWriteIntervalMs(env: Record<string, string | undefined> = process.env): number {
-  const text = env.DVSS_DRIFT_WRITE_INTERVAL_MS?.trim();
-  const configured = Number(text);
-  return text && Number.isFinite(configured) && configured >= 0 ? configured : DRIFT_WRITE_INTERVAL_MS;
+  return millisecondsSetting(env, "DVSS_DRIFT_WRITE_INTERVAL_MS", DRIFT_WRITE_INTERVAL_MS);
 }
 
 /** The path of the finding that stands for those past the budget. */

@@ -2,6 +2,7 @@ import { isConditionalCheckFailed } from "../entities/conditions.ts";
 import type { Entities } from "../entities/index.ts";
 import { MappingVersionConflictError, VendorDefinitionError } from "../errors.ts";
 import { canonicalJson, sha256Hex } from "../hash.ts";
+import { millisecondsSetting } from "../settings.ts";
 import {
   type MappingVersionDefinition,
   mappingId,
@@ -29,9 +30,7 @@ export const DEFAULT_DEFINITIONS_CACHE_MS = 5_000;
 
 /** How long a process may use what it read of a vendor's published versions; DVSS_DEFINITIONS_CACHE_MS overrides. */
 export function definitionsCacheMs(env: Record<string, string | undefined> = process.env): number {
-  const text = env.DVSS_DEFINITIONS_CACHE_MS?.trim();
-  const configured = Number(text);
-  return text && Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_DEFINITIONS_CACHE_MS;
+  return millisecondsSetting(env, "DVSS_DEFINITIONS_CACHE_MS", DEFAULT_DEFINITIONS_CACHE_MS);
 }
 
 type StoreEntities = Pick<Entities, "vendors" | "mappingVersions" | "activeMappings">;

@@ -11,6 +11,8 @@ import {
   addToScorecard,
   duplicateIncrement,
   isRejectionCode,
+  RefusalTally,
+  refusalWriteIntervalMs,
   rejectionIncrement,
   utcDay,
 } from "@dvss/core/scorecard";
@@ -79,13 +81,21 @@ const scorecardLog = {
   warn: (message: string, extra?: Record<string, unknown>) => logger.warn(message, extra ?? {}),
 };
 
-/** An authenticated vendor's refused post, on its scorecard of today (docs/spec/scorecard.md). */
-async function scoreRefusal(error: unknown, principal: Principal | undefined): Promise<void> {
+const refusals = new RefusalTally();
+
+/** An authenticated vendor's refused post, held for its scorecard of today (docs/spec/scorecard.md). */
+function tallyRefusal(error: unknown, principal: Principal | undefined): void {
   const failure = explainFailure(error);
   if (principal?.role !== "vendor" || !(failure instanceof DvssError) || !isRejectionCode(failure.code))
     return;
-  const increment = rejectionIncrement(failure.code);
-  await addToScorecard(getEntities(), principal.vendorId, utcDay(new Date()), increment, scorecardLog);
+  refusals.add(principal.vendorId, utcDay(new Date()), rejectionIncrement(failure.code), Date.now());
+}
+
+/** Writes the refusals held for a window, if any: at most one write per vendor-day per window. */
+async function flushRefusals(): Promise<void> {
+  for (const { vendorId, day, increment } of refusals.takeDue(Date.now(), refusalWriteIntervalMs())) {
+    await addToScorecard(getEntities(), vendorId, day, increment, scorecardLog);
+  }
 }
 
 /** POST /v1/events: docs/architecture steps 1–6. */
@@ -102,9 +112,11 @@ export const handler = httpHandler(async (event) => {
     result = await ingestEvent(ingestPorts(), principal, body);
   } catch (error) {
     countRefusal(error, principal);
-    await scoreRefusal(error, principal);
+    tallyRefusal(error, principal);
+    await flushRefusals();
     throw error;
   }
+  await flushRefusals();
   const { envelope, ingestId, status } = result;
   logger.appendKeys({ ingestId, vendorId: envelope.vendorId, externalEventId: envelope.externalEventId });
   const latencyMs = Date.now() - started;
