@@ -24,19 +24,20 @@ export interface IngestPorts {
   /** Starts the normalize workflow under the event's first execution name (ops/execution-names.ts). */
   startExecution(input: WorkflowInput, executionName: string): Promise<void>;
   /** Called on a 409 so the conflict is recorded where operators look (divergence). */
-  onConflict?(conflict: IdempotencyConflict): Promise<void>;
+  onConflict?(conflict: ConflictingEvent): Promise<void>;
   log?: { warn(message: string, extra?: Record<string, unknown>): void };
   now?: () => number;
 }
 
-export interface IdempotencyConflict {
+/** An incoming event that reuses a recorded event's (vendorId, externalEventId) with other content. */
+export interface ConflictingEvent {
   envelope: Envelope;
   existing: IngestRecordItem;
   incomingHash: string;
 }
 
 export type IngestResult =
-  | { status: "ACCEPTED"; ingestId: string; envelope: Envelope; executionStarted: boolean }
+  | { status: "ACCEPTED"; ingestId: string; envelope: Envelope }
   | { status: "DUPLICATE"; ingestId: string; envelope: Envelope };
 
 /**
@@ -131,7 +132,6 @@ export async function ingestEvent(
     return resolveExisting(winner);
   }
 
-  let executionStarted = true;
   try {
     await ports.startExecution(
       { ingestId, vendorId: envelope.vendorId, externalEventId: envelope.externalEventId, rawRef },
@@ -139,7 +139,6 @@ export async function ingestEvent(
     );
   } catch (error) {
     // Accepted all the same: the record stays RECEIVED and the reconciler starts it again.
-    executionStarted = false;
     const failure = explainFailure(error, "workflow start");
     ports.log?.warn("workflow start failed; left for the reconciler", {
       ingestId,
@@ -147,5 +146,5 @@ export async function ingestEvent(
       error: failure.message,
     });
   }
-  return { status: "ACCEPTED", ingestId, envelope, executionStarted };
+  return { status: "ACCEPTED", ingestId, envelope };
 }

@@ -1,10 +1,10 @@
-import type { IdempotencyConflict } from "@dvss/core/ingest";
+import type { ConflictingEvent } from "@dvss/core/ingest";
 import { recordIdempotencyConflict as recordDivergence } from "@dvss/core/state/apply";
 import { emitMetric } from "./metrics.ts";
 import { getEntities, logger } from "./runtime.ts";
 
 /** A vendor reused an externalEventId for different content: the 409 tells the vendor, the divergence tells operators. */
-export async function recordIdempotencyConflict(conflict: IdempotencyConflict): Promise<void> {
+export async function recordIdempotencyConflict(conflict: ConflictingEvent): Promise<void> {
   const { envelope, existing, incomingHash } = conflict;
   try {
     await recordDivergence(getEntities(), {
