@@ -37,16 +37,14 @@ export function contentHash(envelope: Envelope): string {
 }
 
 export type IdempotencyDecision =
-  | { outcome: "NEW" }
   | { outcome: "DUPLICATE"; ingestId: string }
   | { outcome: "CONFLICT"; ingestId: string };
 
 /** What an existing record means for an incoming event with the same (vendorId, externalEventId). */
 export function decideIdempotency(
-  existing: { ingestId: string; payloadSha256: string } | undefined,
+  existing: { ingestId: string; payloadSha256: string },
   incomingHash: string,
 ): IdempotencyDecision {
-  if (!existing) return { outcome: "NEW" };
   return existing.payloadSha256 === incomingHash
     ? { outcome: "DUPLICATE", ingestId: existing.ingestId }
     : { outcome: "CONFLICT", ingestId: existing.ingestId };

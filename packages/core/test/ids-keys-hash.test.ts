@@ -53,10 +53,6 @@ describe("content hashing", () => {
 describe("the idempotency decision", () => {
   const existing = { ingestId: "01J0000000000000000000000A", payloadSha256: "abc" };
 
-  it("is NEW when nothing was recorded", () => {
-    expect(decideIdempotency(undefined, "abc")).toEqual({ outcome: "NEW" });
-  });
-
   it("is DUPLICATE with the original ingestId for the same content", () => {
     expect(decideIdempotency(existing, "abc")).toEqual({ outcome: "DUPLICATE", ingestId: existing.ingestId });
   });
