@@ -62,6 +62,11 @@ export const ACCESS = {
     tables: { Vendors: ["read"], Divergence: ["update"], Scorecards: ["update"] },
     buckets: { RawBucket: ["get", "list"], NormalizedBucket: ["put"] },
   },
+  // Vendors read: the vendor's crosswalk; the normalized document when the vendor has entries.
+  MatchTask: {
+    tables: { Vendors: ["read"] },
+    buckets: { NormalizedBucket: ["get", "list"] },
+  },
   ApplyStateTask: {
     tables: {
       Vendors: ["read"],

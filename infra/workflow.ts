@@ -11,7 +11,8 @@ import { dvssFunction } from "./function.ts";
 
 /** Vendor schemas and mappings are files bundled with the tasks that read them (relative to the working directory). */
 const VENDOR_DEFINITIONS = { from: "schemas/vendors", to: "schemas/vendors" };
-const READS_VENDOR_DEFINITIONS: TaskName[] = ["Map"];
+// Match reads each vendor's `match` policy from its vendor.json.
+const READS_VENDOR_DEFINITIONS: TaskName[] = ["Map", "Match"];
 
 /**
  * The Normalize state machine, deployed from the exact ASL JSON of buildNormalizeDefinition (the

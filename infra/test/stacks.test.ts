@@ -86,6 +86,11 @@ const EXPECTED_PERMISSIONS: Record<string, Statement[]> = {
     { actions: ["s3:ListBucket"], resources: ["RawBucket.arn"] },
     { actions: ["s3:PutObject"], resources: objects("NormalizedBucket") },
   ],
+  MatchTask: [
+    ...reads("Vendors"),
+    { actions: ["s3:GetObject"], resources: objects("NormalizedBucket") },
+    { actions: ["s3:ListBucket"], resources: ["NormalizedBucket.arn"] },
+  ],
   ApplyStateTask: [
     ...reads("Vendors"),
     ...reads("CanonicalState", "dynamodb:PutItem", "dynamodb:UpdateItem"),
@@ -170,7 +175,7 @@ describe("the Normalize workflow stack", () => {
         .get(WORKFLOW_TASKS[task].functionName)
         ?.args.copyFiles?.some((copy: { from: string }) => copy.from === "schemas/vendors"),
     );
-    expect(bundlingDefinitions).toEqual(["Map"]);
+    expect(bundlingDefinitions).toEqual(["Map", "Match"]);
   });
 
   it("lets the state machine's role invoke the task functions and nothing else", () => {

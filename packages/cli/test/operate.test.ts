@@ -84,6 +84,7 @@ describe("dvss status", () => {
     );
     expect(story.executions[0].steps.map((s: { state: string }) => s.state)).toEqual([
       "Map",
+      "Match",
       "ApplyState",
       "OutcomeNormalized",
       "UpdateStatus",

@@ -38,6 +38,10 @@ export const ERROR_CODES = [
   "ENTITY_TOO_LARGE",
   "RECONCILE_WRITE_CONTENTION",
   "FEED_INCONSISTENT",
+  // Quarantine reasons of the Match stage (docs/spec/canonical-state.md, "Matching").
+  "UNMATCHED_IDENTIFIER",
+  "AMBIGUOUS_MATCH",
+  "UNIT_MISMATCH",
   // Operator tools.
   "MAPPING_VERSION_CONFLICT",
   "USAGE",
@@ -305,6 +309,36 @@ export class MappingStarvedError extends DvssError {
   constructor(message: string, options?: DvssErrorOptions) {
     super("UNAVAILABLE", message, options);
     this.name = "MappingStarvedError";
+  }
+}
+
+/**
+ * A vendor requires a crosswalk entry for a kind of identifier and the event's key has none.
+ * `details` name the kind (path) and the vendor's key (message). Fixed by adding the entry, then a redrive.
+ */
+export class UnmatchedIdentifierError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("UNMATCHED_IDENTIFIER", message, options);
+    this.name = "UnmatchedIdentifierError";
+  }
+}
+
+/**
+ * An identifier cannot be resolved to exactly one canonical id: two keys of one event resolve to
+ * one canonical id, or the entry changed between the Match stage and ApplyState.
+ */
+export class AmbiguousMatchError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("AMBIGUOUS_MATCH", message, options);
+    this.name = "AmbiguousMatchError";
+  }
+}
+
+/** An inventory event counts in another unit than its canonical product, and the crosswalk gives no conversion. */
+export class UnitMismatchError extends DvssError {
+  constructor(message: string, options?: DvssErrorOptions) {
+    super("UNIT_MISMATCH", message, options);
+    this.name = "UnitMismatchError";
   }
 }
 

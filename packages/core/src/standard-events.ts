@@ -39,6 +39,19 @@ const integer = (message: string) =>
     v.safeInteger(`must be between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`),
   );
 
+/** The unit an inventory quantity counts in when the event names none: each. */
+export const DEFAULT_UNIT = "EA";
+
+/** An inventory quantity's unit: a short code such as EA (each) or CS (case). */
+const unit = (description: string) =>
+  v.optional(
+    v.pipe(
+      v.string("must be a string"),
+      v.regex(/^[A-Za-z0-9_.-]{1,16}$/, "must be 1 to 16 letters, digits, '_', '.' or '-'"),
+      v.description(description),
+    ),
+  );
+
 export const ORDER_STATUSES = ["ACKED", "PICKED", "SHIPPED", "DELIVERED", "CANCELED"] as const;
 
 export const InventoryUpdatedSchema = v.strictObject({
@@ -49,6 +62,7 @@ export const InventoryUpdatedSchema = v.strictObject({
     v.minValue(0, "must be 0 or more"),
     v.description("The whole current quantity (absolute, not a change)."),
   ),
+  unit: unit("The unit the quantity counts in; absent: EA (each)."),
 });
 
 export const InventoryAdjustedSchema = v.strictObject({
@@ -59,6 +73,7 @@ export const InventoryAdjustedSchema = v.strictObject({
     v.notValue(0, "must not be 0"),
     v.description("The change to apply: positive adds, negative removes."),
   ),
+  unit: unit("The unit the change counts in; absent: EA (each)."),
 });
 
 export const OrderLineSchema = v.strictObject({

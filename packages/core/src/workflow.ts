@@ -10,6 +10,8 @@
  *   input          { ingestId, vendorId, externalEventId, rawRef: { bucket, key } }
  *   Map            reads the raw object once, validates the payload, maps it and writes the
  *                  normalized document; its result (MapResult) is added at      $.normalized
+ *   Match          resolves the event's identifiers through the crosswalk (MatchResult:
+ *                  canonical ids, unit, conversion), its result is added at      $.match
  *   ApplyState     receives the state, its result is added at                   $.state
  *   UpdateStatus   receives the state with $.outcome = "NORMALIZED", result at   $.statusUpdate
  *   on a failure   the caught error is at $.error ({ Error, Cause }) and the failing task at
@@ -35,13 +37,14 @@
  * is still RECEIVED.
  */
 
+import type { MatchResult as CrosswalkMatch } from "./crosswalk.ts";
 import { TRANSIENT_ERROR_NAMES, WRITE_CONTENTION_ERROR } from "./errors.ts";
 import type { ObjectRef } from "./keys.ts";
 import type { NormalizedOutcome } from "./outcomes.ts";
 import type { ApplyStateResult as StateChange } from "./state/apply.ts";
 
 /** The Lambda-backed tasks, in the order of the happy path, then the failure path. */
-export const TASK_NAMES = ["Map", "ApplyState", "UpdateStatus", "Quarantine"] as const;
+export const TASK_NAMES = ["Map", "Match", "ApplyState", "UpdateStatus", "Quarantine"] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
 export interface WorkflowTask {
@@ -56,6 +59,7 @@ const taskHandler = (file: string) => `packages/functions/src/tasks/${file}.hand
 /** Task name → function. The state names of the definition are these names (plus MarkFailed, which runs UpdateStatus). */
 export const WORKFLOW_TASKS: Readonly<Record<TaskName, WorkflowTask>> = {
   Map: { functionName: "MapTask", handler: taskHandler("map") },
+  Match: { functionName: "MatchTask", handler: taskHandler("match") },
   ApplyState: { functionName: "ApplyStateTask", handler: taskHandler("apply-state") },
   UpdateStatus: { functionName: "UpdateStatusTask", handler: taskHandler("update-status") },
   Quarantine: { functionName: "QuarantineTask", handler: taskHandler("quarantine") },
@@ -65,7 +69,7 @@ export const WORKFLOW_TASKS: Readonly<Record<TaskName, WorkflowTask>> = {
 export const NORMALIZE_STATE_MACHINE = "Normalize";
 
 /** The tasks whose failure is caught and quarantined, in flow order. */
-export const CAUGHT_TASKS = ["Map", "ApplyState", "UpdateStatus"] as const;
+export const CAUGHT_TASKS = ["Map", "Match", "ApplyState", "UpdateStatus"] as const;
 export type CaughtTask = (typeof CAUGHT_TASKS)[number];
 
 /**
@@ -73,7 +77,14 @@ export type CaughtTask = (typeof CAUGHT_TASKS)[number];
  * work that failed (reading and checking the payload, mapping it, writing the normalized
  * document), named as operators knew them when each was a task of its own.
  */
-export const FAILURE_STAGES = ["Validate", "Map", "WriteNormalized", "ApplyState", "UpdateStatus"] as const;
+export const FAILURE_STAGES = [
+  "Validate",
+  "Map",
+  "WriteNormalized",
+  "Match",
+  "ApplyState",
+  "UpdateStatus",
+] as const;
 export type FailureStage = (typeof FAILURE_STAGES)[number];
 
 export const isFailureStage = (value: unknown): value is FailureStage =>
@@ -99,6 +110,13 @@ export interface CaughtError {
 /** Map's result: where the normalized document was written, its standard event type, the mapping version. */
 export type MapResult = NormalizedOutcome;
 
+/**
+ * Match's result: the identifiers the crosswalk maps to canonical ids (with the entry version
+ * read), and for inventory the canonical unit and conversion factor. Empty when every identifier
+ * is its own canonical id.
+ */
+export type MatchResult = CrosswalkMatch;
+
 /** ApplyState's result: what the change did to canonical state (divergences by kind only). */
 export interface ApplyStateResult {
   outcome: StateChange["outcome"];
@@ -123,6 +141,7 @@ export interface QuarantineResult {
 /** Each task's result, by task. */
 export interface TaskResults {
   Map: MapResult;
+  Match: MatchResult;
   ApplyState: ApplyStateResult;
   UpdateStatus: UpdateStatusResult;
   Quarantine: QuarantineResult;
@@ -131,6 +150,7 @@ export interface TaskResults {
 /** Where each task's result goes in the state object: its ResultPath is `$.<key>`. */
 export const TASK_RESULT_KEYS = {
   Map: "normalized",
+  Match: "match",
   ApplyState: "state",
   UpdateStatus: "statusUpdate",
   Quarantine: "quarantine",
@@ -165,9 +185,10 @@ export type NormalizeState = NormalizeInput &
  */
 export interface TaskInputs {
   Map: NormalizeInput;
-  ApplyState: NormalizeInput & Pick<Results, "normalized">;
+  Match: NormalizeInput & Pick<Results, "normalized">;
+  ApplyState: NormalizeInput & Pick<Results, "normalized" | "match">;
   UpdateStatus:
-    | (NormalizeInput & Pick<Results, "normalized" | "state"> & { outcome: "NORMALIZED" })
+    | (NormalizeInput & Pick<Results, "normalized" | "match" | "state"> & { outcome: "NORMALIZED" })
     | (NormalizeInput &
         Partial<Results> &
         CaughtFailure &
@@ -328,12 +349,18 @@ export function buildNormalizeDefinition(functionArn: (task: TaskName) => string
       Map: task(
         "Map",
         "Reads the raw object once: checks the payload against the vendor's schema for its version, maps it to a standard event with the mapping, writes the normalized document (key from the ingestId).",
-        "ApplyState",
+        "Match",
         "Map",
+      ),
+      Match: task(
+        "Match",
+        "Resolves each identifier of the standard event to its canonical id through the vendor's crosswalk, under the vendor's match policy.",
+        "ApplyState",
+        "Match",
       ),
       ApplyState: task(
         "ApplyState",
-        "Folds the standard event into canonical state and the outbox.",
+        "Folds the standard event, under its canonical ids, into canonical state and the outbox.",
         "OutcomeNormalized",
         "ApplyState",
       ),

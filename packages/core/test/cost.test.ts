@@ -22,11 +22,11 @@ describe("workflow counts", () => {
   it("counts one invocation per Task state on the Normalize happy path, from the definition", () => {
     const counts = normalizeWorkflowCounts();
 
-    expect(counts.taskInvocations).toEqual(["Map", "ApplyState", "UpdateStatus"]);
-    // Three tasks, the Pass state naming the outcome and the Succeed state.
-    expect(counts.stateTransitions).toBe(5);
+    expect(counts.taskInvocations).toEqual(["Map", "Match", "ApplyState", "UpdateStatus"]);
+    // Four tasks, the Pass state naming the outcome and the Succeed state.
+    expect(counts.stateTransitions).toBe(6);
     // 2 for the execution, 5 per Task state, 2 per other state.
-    expect(counts.historyEvents).toBe(2 + 3 * 5 + 2 + 2);
+    expect(counts.historyEvents).toBe(2 + 4 * 5 + 2 + 2);
   });
 
   it("follows Next from StartAt to Succeed in any definition", () => {
@@ -59,7 +59,7 @@ describe("the cost model", () => {
   it("counts per accepted event the calls the code paths make", () => {
     const { perEvent } = costModel({ eventsPerSecond: 1 });
 
-    expect(perEvent.lambdaInvocations).toBe(4);
+    expect(perEvent.lambdaInvocations).toBe(5);
     expect(perEvent.apiRequests).toBe(1);
     expect(perEvent.expressRequests).toBe(1);
     expect(perEvent.dynamodbReadUnits).toBe(3.5);
@@ -90,7 +90,7 @@ describe("the cost model", () => {
 
     expect(model.eventsPerMonth).toBe(129_600_000);
     expect(line(model, "API Gateway", "HTTP API").monthlyUsd).toBeCloseTo(129.6, 6);
-    expect(line(model, "Lambda", "requests").monthlyUsd).toBeCloseTo((events * 4 * 0.2) / 1e6, 6);
+    expect(line(model, "Lambda", "requests").monthlyUsd).toBeCloseTo((events * 5 * 0.2) / 1e6, 6);
     const lambdaMs = Object.entries(LOCAL_DURATIONS_MS)
       .filter(([name]) => name !== "Quarantine")
       .reduce((total, [, ms]) => total + ms, 0);

@@ -100,7 +100,7 @@ function namedError(name: string, message = name): Error {
 describe("WORKFLOW_TASKS", () => {
   it("names one function and one task handler file per task", () => {
     // prepare
-    const files = ["map", "apply-state", "update-status", "quarantine"];
+    const files = ["map", "match", "apply-state", "update-status", "quarantine"];
 
     // act
     const handlers = TASK_NAMES.map((task) => WORKFLOW_TASKS[task].handler);
@@ -136,7 +136,7 @@ describe("buildNormalizeDefinition", () => {
     const path = pathFrom(definition, definition.StartAt);
 
     // assess
-    expect(path).toEqual(["Map", "ApplyState", "OutcomeNormalized", "UpdateStatus", "Normalized"]);
+    expect(path).toEqual(["Map", "Match", "ApplyState", "OutcomeNormalized", "UpdateStatus", "Normalized"]);
     expect(definition.States.OutcomeNormalized).toMatchObject({
       Type: "Pass",
       Result: "NORMALIZED",
@@ -157,6 +157,7 @@ describe("buildNormalizeDefinition", () => {
     // assess
     expect(resources).toEqual({
       Map: arnOf("Map"),
+      Match: arnOf("Match"),
       ApplyState: arnOf("ApplyState"),
       UpdateStatus: arnOf("UpdateStatus"),
       Quarantine: arnOf("Quarantine"),
@@ -176,6 +177,7 @@ describe("buildNormalizeDefinition", () => {
     // assess
     expect(resultPaths).toEqual({
       Map: "$.normalized",
+      Match: "$.match",
       ApplyState: "$.state",
       UpdateStatus: "$.statusUpdate",
       Quarantine: "$.quarantine",
@@ -193,7 +195,7 @@ describe("buildNormalizeDefinition", () => {
     const tasks = taskStates(definition);
 
     // assess
-    expect(tasks).toHaveLength(5);
+    expect(tasks).toHaveLength(6);
     // Pinned on purpose: a name added or dropped here changes what is retried instead of quarantined.
     expect(TRANSIENT_ERROR_NAMES).toEqual([
       "StorageUnavailableError",
@@ -268,9 +270,16 @@ describe("buildNormalizeDefinition", () => {
     });
 
     // assess
-    expect(routes.map((route) => route.stage)).toEqual(["Map", "ApplyState", "UpdateStatus"]);
+    expect(routes.map((route) => route.stage)).toEqual(["Map", "Match", "ApplyState", "UpdateStatus"]);
     // A stage a quarantine entry can name: the caught tasks, and the steps Map reports.
-    expect(FAILURE_STAGES).toEqual(["Validate", "Map", "WriteNormalized", "ApplyState", "UpdateStatus"]);
+    expect(FAILURE_STAGES).toEqual([
+      "Validate",
+      "Map",
+      "WriteNormalized",
+      "Match",
+      "ApplyState",
+      "UpdateStatus",
+    ]);
     for (const task of CAUGHT_TASKS) expect(FAILURE_STAGES).toContain(task);
     for (const { stage, catchers, catcher, failed } of routes) {
       expect(catchers).toBe(1);
@@ -373,18 +382,21 @@ describe("the normalize definition, executed", () => {
     const { output, calls } = await execute(handlers);
 
     // assess
-    expect(calls.map((call) => call.state)).toEqual(["Map", "ApplyState", "UpdateStatus"]);
+    expect(calls.map((call) => call.state)).toEqual(["Map", "Match", "ApplyState", "UpdateStatus"]);
     expect(calls[0]?.input).toEqual(input);
     expect(calls[1]?.input).toEqual({ ...input, normalized: mapped });
-    expect(calls[2]?.input).toEqual({
+    expect(calls[2]?.input).toEqual({ ...input, normalized: mapped, match: { ok: "Match" } });
+    expect(calls[3]?.input).toEqual({
       ...input,
       normalized: mapped,
+      match: { ok: "Match" },
       state: { ok: "ApplyState" },
       outcome: "NORMALIZED",
     });
     expect(output).toEqual({
       ...input,
       normalized: mapped,
+      match: { ok: "Match" },
       state: { ok: "ApplyState" },
       outcome: "NORMALIZED",
       statusUpdate: { status: "NORMALIZED" },
@@ -560,7 +572,7 @@ describe("how long an execution can run, from the definition", () => {
     const express = maxExecutionSeconds(definition, "EXPRESS");
 
     // assess: every stage at its worst, UpdateStatus failing into Quarantine and MarkFailed
-    const path = ["Map", "ApplyState", "UpdateStatus", "Quarantine", "MarkFailed"];
+    const path = ["Map", "Match", "ApplyState", "UpdateStatus", "Quarantine", "MarkFailed"];
     expect(standard).toBeCloseTo(
       path.map(task).reduce((a, b) => a + b, 0),
       6,

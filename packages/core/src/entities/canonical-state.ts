@@ -14,6 +14,8 @@ const stateAttributes = {
   sourceVendorId: { type: "string", required: true },
   /** Distinct events in the entity's history; +1 per applied change, never by a replay. */
   version: { type: "number", required: true },
+  /** The vendor keys the crosswalk mapped to the entity (state/vendor-keys.ts); absent when none. */
+  vendorKeys: { type: "any" },
   /** The rules' own data (InventoryFold or OrderFold), opaque to the table. */
   fold: { type: "any", required: true },
   /** The change that gave this version (a PendingChange), published to the feed before the next one. */
@@ -44,6 +46,8 @@ export const inventoryStateEntity = (config: EntityConfiguration) =>
         warehouseKey: { type: "string", label: "warehouseId", required: true, readOnly: true, hidden: true },
         skuKey: { type: "string", label: "sku", required: true, readOnly: true, hidden: true },
         quantityOnHand: { type: "number", required: true },
+        /** Absent: EA (docs/spec/canonical-state.md, "Units"). */
+        unit: { type: "string" },
         ...stateAttributes,
       },
       indexes: {

@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { TableName } from "../tables.ts";
 import { inventoryStateEntity, orderStateEntity, pendingDivergencesEntity } from "./canonical-state.ts";
 import { consumerEntity } from "./consumer.ts";
+import { crosswalkEntity } from "./crosswalk.ts";
 import { divergenceEntity } from "./divergence.ts";
 import { driftBudgetEntity, driftFindingEntity } from "./drift.ts";
 import { entityEventEntity } from "./entity-event.ts";
@@ -15,6 +16,7 @@ import { apiKeyEntity, vendorEntity, vendorSigningEntity } from "./vendor.ts";
 
 export * from "./canonical-state.ts";
 export * from "./consumer.ts";
+export * from "./crosswalk.ts";
 export * from "./divergence.ts";
 export * from "./drift.ts";
 export * from "./entity-event.ts";
@@ -36,6 +38,7 @@ export function createEntities(dynamodb: DynamoDBClient, tables: TableNames) {
     apiKeys: apiKeyEntity({ client, table: tables.Vendors }),
     vendorSigning: vendorSigningEntity({ client, table: tables.Vendors }),
     consumers: consumerEntity({ client, table: tables.Vendors }),
+    crosswalk: crosswalkEntity({ client, table: tables.Vendors }),
     mappingVersions: mappingVersionEntity({ client, table: tables.Vendors }),
     activeMappings: activeMappingEntity({ client, table: tables.Vendors }),
     quarantine: quarantineEntity({ client, table: tables.Quarantine }),

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { VendorMatchPolicySchema } from "../crosswalk.ts";
 import { UnknownSchemaVersionError, VendorDefinitionError } from "../errors.ts";
 
 /** Same character rules as the envelope's eventType and schemaVersion, so every folder is addressable. */
@@ -14,6 +15,8 @@ export const VendorProfileSchema = v.strictObject({
   activeVersions: v.optional(
     v.record(v.pipe(v.string(), v.regex(EVENT_TYPE_PATTERN)), v.pipe(v.string(), v.regex(VERSION_PATTERN))),
   ),
+  /** Per kind of identifier, `identity` (default) or `required` (core/crosswalk.ts). */
+  match: v.optional(VendorMatchPolicySchema),
 });
 
 export type VendorProfile = v.InferOutput<typeof VendorProfileSchema>;

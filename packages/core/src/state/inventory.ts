@@ -1,5 +1,6 @@
-import { QuantityOutOfRangeError } from "../errors.ts";
+import { QuantityOutOfRangeError, UnitMismatchError } from "../errors.ts";
 import { composeKey, rawKey } from "../keys.ts";
+import { DEFAULT_UNIT } from "../standard-events.ts";
 import { valueBytes } from "./item-size.ts";
 import {
   compareOrderKeys,
@@ -19,6 +20,7 @@ import {
   type InventoryDocument,
   type StateRuleOptions,
 } from "./types.ts";
+import { saidBy, type VendorKeyRef, vendorKeyOf, withVendorKey } from "./vendor-keys.ts";
 
 /** One remembered event: InventoryUpdated sets (`set`), InventoryAdjusted adds (`add`). */
 export interface InventoryEntry {
@@ -47,6 +49,10 @@ export interface InventoryView {
   version: number;
   lastIngestId: string;
   sourceVendorId: string;
+  /** The unit the quantity counts in, when not EA: the first the entity saw (docs/spec/canonical-state.md, "Units"). */
+  unit?: string;
+  /** The vendor keys the crosswalk mapped to this entity (vendor-keys.ts); absent when none. */
+  vendorKeys?: VendorKeyRef[];
 }
 
 export interface InventoryState extends InventoryView {
@@ -59,8 +65,19 @@ export function inventoryKey(warehouseId: string, sku: string): string {
 }
 
 export function inventoryView(state: InventoryState): InventoryView {
-  const { warehouseId, sku, quantityOnHand, asOf, version, lastIngestId, sourceVendorId } = state;
-  return { warehouseId, sku, quantityOnHand, asOf, version, lastIngestId, sourceVendorId };
+  const { warehouseId, sku, quantityOnHand, asOf, version, lastIngestId, sourceVendorId, unit, vendorKeys } =
+    state;
+  return {
+    warehouseId,
+    sku,
+    quantityOnHand,
+    asOf,
+    version,
+    lastIngestId,
+    sourceVendorId,
+    ...(unit !== undefined && { unit }),
+    ...(vendorKeys !== undefined && { vendorKeys }),
+  };
 }
 
 /** The event being applied, named if the fold cannot take it. */
@@ -225,6 +242,15 @@ export function applyInventoryEvent(
   }
 
   const entity: EntityRef = { type: "inventory", key: inventoryKey(warehouseId, sku) };
+  // An entity counts in one unit, the first it saw; Match converted what the crosswalk converts.
+  const unit = doc.data.unit ?? DEFAULT_UNIT;
+  const entityUnit = state ? (state.unit ?? DEFAULT_UNIT) : unit;
+  if (unit !== entityUnit) {
+    throw new UnitMismatchError(
+      `Inventory ${entity.key} counts in ${entityUnit}; event ${doc.ingestId} counts in ${unit} and the crosswalk gives no conversion`,
+      { details: [{ path: "unit", message: `${unit}, expected ${entityUnit}` }] },
+    );
+  }
   const stateBefore = state ? { ...inventoryView(state) } : null;
   const entry: InventoryEntry = {
     key: orderKeyOf(doc, options.priority),
@@ -233,7 +259,8 @@ export function applyInventoryEvent(
     op: doc.eventType === "InventoryUpdated" ? "set" : "add",
     value: doc.eventType === "InventoryUpdated" ? doc.data.quantityOnHand : doc.data.quantityDelta,
   };
-  const arriving = { ...describe(entry, warehouseId, sku), rawKey: doc.rawRef.key };
+  const said = saidBy(doc);
+  const arriving = { ...describe(entry, warehouseId, sku), rawKey: doc.rawRef.key, ...(said && { said }) };
   const divergence = (kind: Divergence["kind"], reason: string, related?: DivergentEvent): Divergence => ({
     kind,
     entity,
@@ -320,9 +347,13 @@ export function applyInventoryEvent(
       version: (state?.version ?? 0) + 1,
       lastIngestId: newest.ingestId,
       sourceVendorId: newest.key.vendorId,
+      ...(unit !== DEFAULT_UNIT && { unit }),
+      ...withKeys(withVendorKey(state?.vendorKeys, vendorKeyOf(doc, ["warehouseId", "sku"]))),
       fold: compacted,
     },
     changed: true,
     divergences,
   };
 }
+
+const withKeys = (vendorKeys: VendorKeyRef[] | undefined) => (vendorKeys ? { vendorKeys } : {});

@@ -11,6 +11,7 @@ import {
   type EntityRef,
   type OrderDocument,
 } from "./types.ts";
+import { saidBy, type VendorKeyRef, vendorKeyOf, withVendorKey } from "./vendor-keys.ts";
 
 export const CANONICAL_ORDER_STATUSES = [
   "CREATED",
@@ -52,6 +53,8 @@ export interface OrderView {
   version: number;
   lastIngestId: string;
   sourceVendorId: string;
+  /** The vendor order ids the crosswalk mapped to this order (vendor-keys.ts); absent when none. */
+  vendorKeys?: VendorKeyRef[];
 }
 
 export interface OrderState extends OrderView {
@@ -59,7 +62,8 @@ export interface OrderState extends OrderView {
 }
 
 export function orderView(state: OrderState): OrderView {
-  const { orderId, status, lines, warehouseId, asOf, version, lastIngestId, sourceVendorId } = state;
+  const { orderId, status, lines, warehouseId, asOf, version, lastIngestId, sourceVendorId, vendorKeys } =
+    state;
   return {
     orderId,
     status,
@@ -69,6 +73,7 @@ export function orderView(state: OrderState): OrderView {
     version,
     lastIngestId,
     sourceVendorId,
+    ...(vendorKeys !== undefined && { vendorKeys }),
   };
 }
 
@@ -205,11 +210,15 @@ export function applyOrderEvent(
         }
       : { ...common, type: "status", status: doc.data.status };
   const { list: events } = insertSorted(state?.fold.events ?? [], entry);
+  const vendorKeys = withVendorKey(state?.vendorKeys, vendorKeyOf(doc, ["orderId"]));
 
   const entity: EntityRef = { type: "order", key: orderId };
   const stateBefore = state ? { ...orderView(state) } : null;
+  const said = saidBy(doc);
   const describeEntry = (e: OrderEntry) =>
-    e === entry ? { ...describe(e, orderId), rawKey: doc.rawRef.key } : describe(e, orderId);
+    e === entry
+      ? { ...describe(e, orderId), rawKey: doc.rawRef.key, ...(said && { said }) }
+      : describe(e, orderId);
   const known = new Set(state ? foldOrder(state.fold.events).findings.map(findingId) : []);
   const result = foldOrder(events);
   const divergences: Divergence[] = result.findings
@@ -233,6 +242,7 @@ export function applyOrderEvent(
       version: (state?.version ?? 0) + 1,
       lastIngestId: result.last.ingestId,
       sourceVendorId: result.last.key.vendorId,
+      ...(vendorKeys && { vendorKeys }),
       fold: { events },
     },
     changed: true,

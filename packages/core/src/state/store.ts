@@ -9,6 +9,7 @@ import { DYNAMODB_ITEM_LIMIT_BYTES, itemBytes, valueBytes } from "./item-size.ts
 import type { OrderFold, OrderState } from "./orders.ts";
 import { type EntityState, isInventoryDocument } from "./rules.ts";
 import type { Divergence, EntityRef } from "./types.ts";
+import type { VendorKeyRef } from "./vendor-keys.ts";
 
 /** The entities the state engine reads and writes. */
 export type StateEntities = Pick<
@@ -117,6 +118,7 @@ export async function readState(
     );
     if (!data) return undefined;
     const { warehouseId, sku, quantityOnHand, asOf, version, lastIngestId, sourceVendorId, fold } = data;
+    const { unit, vendorKeys } = data;
     const state: InventoryState = {
       warehouseId,
       sku,
@@ -125,6 +127,8 @@ export async function readState(
       version,
       lastIngestId,
       sourceVendorId,
+      ...(unit !== undefined && { unit }),
+      ...(vendorKeys !== undefined && { vendorKeys: vendorKeys as VendorKeyRef[] }),
       fold: fold as InventoryFold,
     };
     return toStored(data, state);
@@ -143,6 +147,7 @@ export async function readState(
     version,
     lastIngestId,
     sourceVendorId,
+    ...(data.vendorKeys !== undefined && { vendorKeys: data.vendorKeys as VendorKeyRef[] }),
     fold: fold as OrderFold,
   };
   return toStored(data, state);

@@ -1,6 +1,8 @@
+import { assertMatchCurrent, canonicalDocument } from "@dvss/core/crosswalk";
 import type { NormalizedDocument } from "@dvss/core/normalized";
 import { applyStateChange } from "@dvss/core/state/apply";
 import { entityOf } from "@dvss/core/state/rules";
+import { crosswalkCache } from "../lib/crosswalk.ts";
 import { readObject } from "../lib/events.ts";
 import { emitMetric } from "../lib/metrics.ts";
 import { getEntities, logger } from "../lib/runtime.ts";
@@ -9,13 +11,20 @@ import { inTurn } from "../lib/turns.ts";
 import { vendorPriority } from "../lib/vendors.ts";
 
 /**
- * Folds the normalized event into canonical state, records its divergences and appends the change
- * to the outbox. Reads the document it folds from the normalized bucket (a reference, like every
- * state); a rerun or replay of the same ingestId changes nothing.
+ * Folds the normalized event, under the canonical ids Match resolved, into canonical state,
+ * records its divergences and appends the change to the outbox. Reads the document it folds from
+ * the normalized bucket (a reference, like every state); a rerun or replay of the same ingestId
+ * changes nothing. An entry Match used that has changed since is AMBIGUOUS_MATCH.
  */
 export const handler = taskHandler("ApplyState", async (state) => {
   const { normalizedRef, mappingVersion } = state.normalized;
-  const document = JSON.parse((await readObject(normalizedRef)).toString()) as NormalizedDocument;
+  const said = JSON.parse((await readObject(normalizedRef)).toString()) as NormalizedDocument;
+  // An execution started before the Match stage existed carries no match: every id is its own.
+  const match = state.match ?? { matched: [] };
+  if (match.matched.length > 0) {
+    assertMatchCurrent(state.vendorId, match, (await crosswalkCache().get(state.vendorId)).table);
+  }
+  const document = canonicalDocument(said, match);
   const priority = await vendorPriority(state.vendorId);
   const entity = entityOf(document);
   const result = await inTurn(`${entity.type}:${entity.key}`, () =>

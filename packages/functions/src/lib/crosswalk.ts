@@ -1,0 +1,34 @@
+import { join } from "node:path";
+import { type CrosswalkCache, createCrosswalkCache, type VendorMatchPolicy } from "@dvss/core/crosswalk";
+import { createFileSystemSource } from "@dvss/core/mapping/fs-source";
+import { definitionsCacheMs } from "@dvss/core/mapping/store-source";
+import { readCrosswalk } from "@dvss/core/ops/crosswalk";
+import { getEntities } from "./runtime.ts";
+
+let cache: CrosswalkCache | undefined;
+
+/** The container's crosswalk cache (core/crosswalk.ts, createCrosswalkCache). */
+export function crosswalkCache(): CrosswalkCache {
+  cache ??= createCrosswalkCache({ read: (vendorId) => readCrosswalk(getEntities(), vendorId) });
+  return cache;
+}
+
+let policies: { vendorsDir: string; source: ReturnType<typeof createFileSystemSource> } | undefined;
+
+/**
+ * A vendor's `match` policy, from its bundled vendor.json (files deployed with the function: no
+ * store call). A vendor without a folder matches every kind by identity.
+ */
+export async function matchPolicy(vendorId: string): Promise<VendorMatchPolicy | undefined> {
+  const vendorsDir = process.env.DVSS_VENDORS_DIR ?? join(process.cwd(), "schemas/vendors");
+  if (policies?.vendorsDir !== vendorsDir) {
+    policies = { vendorsDir, source: createFileSystemSource(vendorsDir, { cacheMs: definitionsCacheMs() }) };
+  }
+  return (await policies.source.loadVendor(vendorId))?.profile.match;
+}
+
+/** For tests and a restarted local runtime: forget what was read. */
+export function resetCrosswalkCache(): void {
+  cache = undefined;
+  policies = undefined;
+}

@@ -1,0 +1,30 @@
+import { lookupIn, matchEvent, requiresMatching } from "@dvss/core/crosswalk";
+import { UnmatchedIdentifierError } from "@dvss/core/errors";
+import type { NormalizedDocument } from "@dvss/core/normalized";
+import { crosswalkCache, matchPolicy } from "../lib/crosswalk.ts";
+import { readObject } from "../lib/events.ts";
+import { taskHandler } from "../lib/task.ts";
+
+/**
+ * Resolves each identifier of the normalized event to its canonical id through the vendor's
+ * crosswalk, under the vendor's `match` policy (docs/spec/canonical-state.md, "Matching"). The
+ * normalized document is left as the vendor said it; ApplyState folds it under the ids returned.
+ * A vendor without entries and without a required kind reads nothing per event: its crosswalk is
+ * cached (core/crosswalk.ts), and every identifier is its own canonical id.
+ */
+export const handler = taskHandler("Match", async (state) => {
+  const policy = await matchPolicy(state.vendorId);
+  const cached = await crosswalkCache().get(state.vendorId);
+  if (cached.table.size === 0 && !requiresMatching(policy)) return { matched: [] };
+  const document = JSON.parse(
+    (await readObject(state.normalized.normalizedRef)).toString(),
+  ) as NormalizedDocument;
+  try {
+    return matchEvent(document, policy, lookupIn(cached.table));
+  } catch (error) {
+    if (!(error instanceof UnmatchedIdentifierError)) throw error;
+    // Before quarantining, the table as it is now: the entry may have been added since it was read.
+    const fresh = await crosswalkCache().get(state.vendorId, { fresh: true });
+    return matchEvent(document, policy, lookupIn(fresh.table));
+  }
+});
