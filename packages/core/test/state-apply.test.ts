@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { Entities } from "../src/entities/index.ts";
 import { WRITE_CONTENTION_ERROR } from "../src/errors.ts";
 import type { NormalizedDocument } from "../src/normalized.ts";
@@ -389,41 +389,67 @@ describe("crash recovery", () => {
     expect(later.items.map((item) => item.event.ingestId)).toEqual([second.ingestId]);
   });
 
-  it("lands 64 writers racing for one entity from separate processes, within the workflow's contention retrier", async () => {
-    // No in-process turn-taking here: each call stands for a function in its own container. A lost
-    // race ends in WriteContentionError, which the state machine retries per CONTENTION_RETRY
-    // (waits scaled down 100×, full jitter as deployed).
-    const warehouseId = freshWarehouse();
-    const events = Array.from({ length: 64 }, (_, i) =>
-      inventoryAdjusted(i + 1, { occurredAt: at(i % 24), externalEventId: `race-${i}` }, warehouseId),
-    );
-    let retried = 0;
-    async function asTheWorkflowRuns(event: NormalizedDocument) {
-      for (let retry = 0; ; retry++) {
-        try {
-          return await applyStateChange(entities, event, options(event));
-        } catch (error) {
-          if ((error as Error).name !== WRITE_CONTENTION_ERROR || retry >= CONTENTION_RETRY.maxAttempts)
-            throw error;
-          retried += 1;
-          const wait = Math.min(
-            CONTENTION_RETRY.maxDelaySeconds,
-            CONTENTION_RETRY.intervalSeconds * CONTENTION_RETRY.backoffRate ** retry,
-          );
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * wait * 10));
-        }
-      }
-    }
-
-    const results = await Promise.all(events.map(asTheWorkflowRuns));
-
-    expect(results.map((result) => result.outcome)).toEqual(events.map(() => "APPLIED"));
-    expect(await getInventoryState(entities, warehouseId, "ABC-001")).toMatchObject({
-      quantityOnHand: (64 * 65) / 2,
-      version: 64,
+  describe("64 writers racing for one entity", () => {
+    // Stores of their own: on a loaded machine the race can outlast its timeout, and writers still
+    // retrying then must not take feed positions or versions under the tests that follow.
+    let race: Awaited<ReturnType<typeof startTestStores>>;
+    beforeAll(async () => {
+      race = await startTestStores("state-race-test");
     });
-    // The race was real: some writers lost more than their in-process attempts and were retried.
-    expect(retried).toBeGreaterThan(0);
+    afterAll(() => race?.close());
+    // Each writer may wait out the whole retrier (under 1 s, scaled) between attempts that each
+    // contend with 63 others: seconds on an idle machine, a minute or more on a loaded one.
+    const RACE_TIMEOUT_MS = 180_000;
+
+    it(
+      "lands 64 writers racing for one entity from separate processes, within the workflow's contention retrier",
+      async () => {
+        // No in-process turn-taking here: each call stands for a function in its own container. A lost
+        // race ends in WriteContentionError, which the state machine retries per CONTENTION_RETRY
+        // (waits scaled down 100×, full jitter as deployed).
+        const warehouseId = freshWarehouse();
+        const events = Array.from({ length: 64 }, (_, i) =>
+          inventoryAdjusted(i + 1, { occurredAt: at(i % 24), externalEventId: `race-${i}` }, warehouseId),
+        );
+        let retried = 0;
+        // Once the test has ended (passed, failed or timed out), no writer tries again.
+        let ended = false;
+        onTestFinished(() => {
+          ended = true;
+        });
+        async function asTheWorkflowRuns(event: NormalizedDocument) {
+          for (let retry = 0; ; retry++) {
+            try {
+              return await applyStateChange(race.entities, event, options(event));
+            } catch (error) {
+              if (
+                ended ||
+                (error as Error).name !== WRITE_CONTENTION_ERROR ||
+                retry >= CONTENTION_RETRY.maxAttempts
+              )
+                throw error;
+              retried += 1;
+              const wait = Math.min(
+                CONTENTION_RETRY.maxDelaySeconds,
+                CONTENTION_RETRY.intervalSeconds * CONTENTION_RETRY.backoffRate ** retry,
+              );
+              await new Promise((resolve) => setTimeout(resolve, Math.random() * wait * 10));
+            }
+          }
+        }
+
+        const results = await Promise.all(events.map(asTheWorkflowRuns));
+
+        expect(results.map((result) => result.outcome)).toEqual(events.map(() => "APPLIED"));
+        expect(await getInventoryState(race.entities, warehouseId, "ABC-001")).toMatchObject({
+          quantityOnHand: (64 * 65) / 2,
+          version: 64,
+        });
+        // The race was real: some writers lost more than their in-process attempts and were retried.
+        expect(retried).toBeGreaterThan(0);
+      },
+      RACE_TIMEOUT_MS,
+    );
   });
 
   it("gives up with RECONCILE_WRITE_CONTENTION after losing every compare-and-swap, leaving no position open", async () => {
