@@ -11,8 +11,6 @@ export const vendorEntity = (config: EntityConfiguration) =>
         /** Lower wins ties between events with the same occurredAt (docs/spec/canonical-state.md). */
         priority: { type: "number", required: true },
         rateLimitPerSecond: { type: "number", required: true },
-        /** Active mapping version per vendor event type; absent = the highest published. */
-        activeVersions: { type: "map", properties: {} },
         /** Set by `dvss vendor pause`: while present, the vendor's posts get 403 VENDOR_PAUSED. */
         pausedAt: { type: "string" },
         updatedAt: { type: "string" },
