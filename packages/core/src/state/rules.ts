@@ -9,10 +9,6 @@ export function isInventoryDocument(doc: NormalizedDocument): doc is InventoryDo
   return doc.eventType === "InventoryUpdated" || doc.eventType === "InventoryAdjusted";
 }
 
-export function isOrderDocument(doc: NormalizedDocument): doc is OrderDocument {
-  return doc.eventType === "OrderCreated" || doc.eventType === "OrderStatusChanged";
-}
-
 /** The canonical entity a normalized event changes. */
 export function entityOf(doc: NormalizedDocument): EntityRef {
   return isInventoryDocument(doc)
