@@ -51,11 +51,6 @@ export function definitionSource(): { source: VendorDefinitionSource; vendorsDir
   return { source: engineSource as VendorDefinitionSource, vendorsDir: engineVendorsDir as string };
 }
 
-/** For the local runtime: definitions were edited in place while it runs. */
-export function resetMappingEngine(): void {
-  engine = undefined;
-}
-
 export async function readObject(ref: ObjectRef): Promise<Buffer> {
   try {
     const object = await s3Client().send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
