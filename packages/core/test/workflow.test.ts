@@ -445,6 +445,26 @@ describe("the normalize definition, executed", () => {
     expect(output?.normalized).toEqual({ key: "normalized/x.json" });
   });
 
+  it("retries a mapping whose evaluator was kept from the CPU (MappingStarvedError), then goes on", async () => {
+    // prepare: a busy machine, twice; the mapping itself is fine
+    let attempts = 0;
+    const handlers = {
+      Map: () => {
+        attempts += 1;
+        if (attempts < 3) throw namedError("MappingStarvedError");
+        return { key: "normalized/x.json" };
+      },
+    };
+
+    // act
+    const { output, calls } = await execute(handlers);
+
+    // assess
+    expect(attempts).toBe(3);
+    expect(calls.filter((call) => call.state === "Quarantine")).toEqual([]);
+    expect(output?.normalized).toEqual({ key: "normalized/x.json" });
+  });
+
   // What Lambda reports when the function itself failed (out of memory, a crashed runtime) or the
   // call to it timed out: the handler decided nothing, so the task is retried, not quarantined.
   it.each(["Lambda.Unknown", "Lambda.ClientExecutionTimeoutException"])(
