@@ -285,6 +285,22 @@ describe.each([1, 4])("the feed with %i shard(s)", (shards) => {
   }, 120_000);
 });
 
+describe("a page with several shards", () => {
+  it("takes at most its share of the limit from each shard, so a page reads no more than about one page", async () => {
+    const start = await feedEnd(4);
+    const docs = [0, 1, 2].map(() => inventoryAdjusted(1, { occurredAt: at(0) }, warehouseIn(1, 4)));
+    for (const doc of docs) await applyStateChange(entities, doc, options(4));
+
+    const first = await readFeed(entities, { after: start, limit: 8, gapGraceMs: 0, shards: 4 });
+    const rest = await feedAfter(first.next, 4, 8);
+
+    expect(first.items.map((item) => item.event.ingestId)).toEqual(
+      docs.slice(0, 2).map((doc) => doc.ingestId),
+    );
+    expect(rest.items.map((item) => item.event.ingestId)).toEqual([docs[2]?.ingestId]);
+  });
+});
+
 describe("a stage whose shard count is raised", () => {
   it("accepts a one-shard cursor with four shards: it reads on in shard 0 and the new shards from their start", async () => {
     const stage = await startTestStores("feed-shards-raised");

@@ -309,8 +309,8 @@ async function walkShard(
 }
 
 /**
- * The applied changes after `after`, at most `limit`: each shard's in its order, the shards merged
- * by when their entries were written. `next` is the cursor to pass next time; with nothing new,
+ * The applied changes after `after`, at most `limit` (at most limit/N from each of N shards): each
+ * shard's in its order, the shards merged by when their entries were written. `next` is the cursor to pass next time; with nothing new,
  * `items` is empty and `next` is `after`. May write gaps (see above), so the caller needs write
  * access to the Outbox table. A cursor with fewer positions than shards (one written before the
  * shard count was raised) reads the others from their start.
@@ -330,8 +330,10 @@ export async function readFeed(
   const positions = Array.from({ length: shards }, (_, shard) => start[shard] ?? 0);
   const now = options.now ?? new Date();
   const gapGraceMs = options.gapGraceMs ?? DEFAULT_GAP_GRACE_MS;
+  // Each shard's share of the page: reading `limit` from every shard would read N pages for one.
+  const share = Math.ceil(limit / shards);
   const walks = await Promise.all(
-    positions.map((from, shard) => walkShard(entities, shard, from, limit, now, gapGraceMs)),
+    positions.map((from, shard) => walkShard(entities, shard, from, share, now, gapGraceMs)),
   );
 
   // Merge: the earliest written change at the head of any shard next. Each item's cursor is the
