@@ -13,12 +13,15 @@ import { type LocalEndpointsFile, targetOfLocalEndpoints } from "../target.ts";
 import { errorPage, type Flash, overviewPage, quarantinePage, storyPage } from "./pages.ts";
 import { changeOf, inventoryHistory, listInventory, listOrders, orderHistory } from "./state.ts";
 import { inventoryEntityPage, inventoryListPage, orderEntityPage, orderListPage } from "./state-pages.ts";
+import { vendorPage, vendorsIndexPage } from "./vendor-pages.ts";
+import { vendorIndex, vendorView } from "./vendors.ts";
 
 /**
  * The local console at /console: recent events and counts per vendor, one event's story (the
  * same loader as `dvss status`) with its raw body, its execution graph with each state's input,
  * output and error, the quarantine with redrive buttons that run the same redrive as
- * `dvss redrive --wait`, and canonical inventory and orders, each with its chain (as `dvss explain`).
+ * `dvss redrive --wait`, canonical inventory and orders, each with its chain (as `dvss explain`), and
+ * each vendor's health: its scorecard, drift findings and charts of its last hour and day.
  *
  * Local only, on 127.0.0.1: requests must name a loopback host (no DNS rebinding) and a POST
  * must come from the console's own origin (no cross-site form posts). Pages carry no script and a
@@ -216,6 +219,15 @@ export function consoleRoute(
       if (orderPath) {
         const history = await orderHistory(ctx, orderPath[0] ?? "", stepNumber(param("before")));
         send(res, 200, orderEntityPage(history));
+        return true;
+      }
+      if (url.pathname === "/console/vendors") {
+        send(res, 200, vendorsIndexPage(await vendorIndex(ctx), flash));
+        return true;
+      }
+      const vendorPath = segments(url.pathname, "/console/vendors/", 1);
+      if (vendorPath) {
+        send(res, 200, vendorPage(await vendorView(ctx, vendorPath[0] ?? ""), flash));
         return true;
       }
       if (url.pathname === "/console/quarantine") {

@@ -116,18 +116,21 @@ export interface Flash {
 
 export function layout(
   title: string,
-  active: "events" | "quarantine" | "inventory" | "orders",
+  active: "events" | "quarantine" | "inventory" | "orders" | "vendors",
   body: SafeHtml,
   flash?: Flash,
+  /** More of the stylesheet, for a page's own elements: a module constant, never data. */
+  extraStyle?: SafeHtml,
 ): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · DVSS local console</title><style>${STYLESHEET}</style></head>
+<title>${title} · DVSS local console</title><style>${STYLESHEET}${extraStyle ?? ""}</style></head>
 <body><header><span class="brand">DVSS local console</span><nav>
 <a href="/console" class="${active === "events" ? "active" : ""}">Events</a>
 <a href="/console/quarantine" class="${active === "quarantine" ? "active" : ""}">Quarantine</a>
 <a href="/console/inventory" class="${active === "inventory" ? "active" : ""}">Inventory</a>
-<a href="/console/orders" class="${active === "orders" ? "active" : ""}">Orders</a></nav></header>
+<a href="/console/orders" class="${active === "orders" ? "active" : ""}">Orders</a>
+<a href="/console/vendors" class="${active === "vendors" ? "active" : ""}">Vendors</a></nav></header>
 <main>${flash ? html`<div class="flash ${flash.ok ? "ok" : "bad"}" role="status">${flash.text}</div>` : ""}${body}</main></body></html>`
     .value;
 }
