@@ -17,12 +17,13 @@ const addFormats = ((addFormatsModule as { default?: unknown }).default ?? addFo
 ) => void;
 
 /**
- * Bounds on one JSONata evaluation. The time limit holds on the wall clock: the evaluation runs
- * in its own process (isolation.ts), killed when the time is up, even inside one regex or
- * built-in call; JSONata's own guardrails also check it, and depth and sequences, at every step.
+ * Bounds on one JSONata evaluation. The time limit counts the CPU the evaluation used, with a
+ * ceiling on the wall clock: the evaluation runs in its own process (isolation.ts), killed when
+ * its time is up, even inside one regex or built-in call. JSONata's own guardrails check depth
+ * and sequences at every step.
  */
 export interface MappingLimits {
-  /** Wall-clock time one evaluation may take before it is stopped. */
+  /** Time (CPU, past as much wall clock) one evaluation may take before it is stopped (isolation.ts). */
   timeoutMs: number;
   /** How deeply expressions may nest while evaluating (runaway recursion). */
   maxDepth: number;
