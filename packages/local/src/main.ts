@@ -48,6 +48,9 @@ try {
         ` or restart (check with: ${check})`,
     );
   }
+  for (const refused of runtime.refusedCrosswalks) {
+    console.error(`  refused    ${refused.file}: ${refused.message} (not loaded; fix, then import or restart)`);
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {

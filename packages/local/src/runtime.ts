@@ -13,6 +13,7 @@ import {
   WORKFLOW_TASKS,
 } from "@dvss/core/workflow";
 import { LOCAL_CREDENTIALS } from "./clients.ts";
+import { loadCrosswalkFiles, type RefusedCrosswalk } from "./crosswalk.ts";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
 import { type ExtraRoute, serverUrl, startHttpServer } from "./http-server.ts";
 import { lambdaContext, loadHandler, REPO_ROOT } from "./lambda.ts";
@@ -30,6 +31,8 @@ export interface LocalOptions {
   port?: number;
   /** Where the bundled vendor definitions are read from, once, at start (default schemas/vendors). */
   vendorsDir?: string;
+  /** Where the bundled crosswalk files are imported from at start (default schemas/crosswalk). */
+  crosswalkDir?: string;
   /** Scales the workflow's retry waits (tests use a small factor). */
   retryIntervalScale?: number;
   /** At most this many workflow executions run at once (default 8; tests of contention raise it). */
@@ -79,6 +82,8 @@ export interface LocalRuntime {
   refusedVersions: RefusedVersion[];
   /** The folder the bundled definitions were read from at start. */
   vendorsSourceDir: string;
+  /** Bundled crosswalk files refused at start: not loaded. */
+  refusedCrosswalks: RefusedCrosswalk[];
   close(): Promise<void>;
 }
 
@@ -271,6 +276,10 @@ async function startUnlocked(options: LocalOptions, lock?: DataDirLock): Promise
     vendorsSourceDir,
     vendorsDir,
   );
+  const refusedCrosswalks = await loadCrosswalkFiles(
+    stores.tables,
+    options.crosswalkDir ?? join(REPO_ROOT, "schemas/crosswalk"),
+  );
 
   // The console is served by the API's server but needs the endpoints, known once it listens.
   let endpoints: LocalEndpoints | undefined;
@@ -338,6 +347,7 @@ async function startUnlocked(options: LocalOptions, lock?: DataDirLock): Promise
     stores,
     refusedVendors,
     refusedVersions,
+    refusedCrosswalks,
     vendorsSourceDir,
     async close() {
       if (reconcileTimer) clearInterval(reconcileTimer);

@@ -1,6 +1,7 @@
 import type { RegisterCommand } from "./common.ts";
 import { registerConsumer } from "./consumer.ts";
 import { registerCost } from "./cost.ts";
+import { registerCrosswalk } from "./crosswalk.ts";
 import { registerDrift } from "./drift.ts";
 import { registerExplain } from "./explain.ts";
 import { registerMapping } from "./mapping.ts";
@@ -21,5 +22,6 @@ export const COMMANDS: RegisterCommand[] = [
   registerVendor,
   registerConsumer,
   registerMapping,
+  registerCrosswalk,
   registerCost,
 ];
