@@ -1,5 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import {
+  type CrosswalkEntry,
+  type CrosswalkTable,
+  canonicalDocument,
+  entryKey,
+  lookupIn,
+  type MatchKind,
+  matchEvent,
+} from "../src/crosswalk.ts";
 import type { NormalizedDocument } from "../src/normalized.ts";
 import { ORDER_STATUSES, type OrderLine } from "../src/standard-events.ts";
 import { type InventoryState, inventoryView } from "../src/state/inventory.ts";
@@ -248,6 +257,92 @@ describe("the canonical fold, for any arrival order", () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+
+  it("folds several vendors' own keys for one product and site, mapped by the crosswalk, into one canonical item", () => {
+    // vendorA says ROA/ABC-001 (identity); vendorB and vendorC have keys of their own, vendorC
+    // counting in cases of 12.
+    const ownKeys: Record<string, Record<string, [string, string]>> = {
+      vendorA: { "ABC-001": ["ROA", "ABC-001"], "XYZ-002": ["ROA", "XYZ-002"] },
+      vendorB: { "ABC-001": ["ROANOKE-DC", "B-ABC-001"], "XYZ-002": ["ROANOKE-DC", "B-XYZ-002"] },
+      vendorC: { "ABC-001": ["C-ROA", "C-ABC-CS"], "XYZ-002": ["C-ROA", "C-XYZ"] },
+    };
+    const entry = (vendorId: string, kind: MatchKind, vendorKey: string, canonicalId: string, extra = {}) =>
+      ({
+        vendorId,
+        kind,
+        vendorKey,
+        canonicalId,
+        version: 1,
+        updatedAt: "",
+        updatedBy: "",
+        history: [],
+        ...extra,
+      }) as CrosswalkEntry;
+    const tables: Record<string, CrosswalkTable> = Object.fromEntries(
+      Object.entries({
+        vendorA: [],
+        vendorB: [
+          entry("vendorB", "location", "ROANOKE-DC", "ROA"),
+          entry("vendorB", "product", "B-ABC-001", "ABC-001"),
+          entry("vendorB", "product", "B-XYZ-002", "XYZ-002"),
+        ],
+        vendorC: [
+          entry("vendorC", "location", "C-ROA", "ROA"),
+          entry("vendorC", "product", "C-ABC-CS", "ABC-001", { unit: "EA", vendorUnit: "CS", factor: 12 }),
+          entry("vendorC", "product", "C-XYZ", "XYZ-002"),
+        ],
+      }).map(([vendorId, entries]) => [
+        vendorId,
+        new Map(entries.map((e) => [entryKey(e.kind, e.vendorKey), e])),
+      ]),
+    );
+    const vendorEvents = inventorySpecs.map((specs) =>
+      specs.map((s) => {
+        const keys = ownKeys[s.meta.vendorId] as Record<string, [string, string]>;
+        const [warehouseId, sku] = keys[s.sku] as [string, string];
+        const doc = s.snapshot
+          ? inventoryUpdated(s.quantity, metaOf(s.meta), warehouseId, sku)
+          : inventoryAdjusted(s.delta, metaOf(s.meta), warehouseId, sku);
+        if (sku === "C-ABC-CS") doc.data = { ...doc.data, unit: "CS" };
+        return doc;
+      }),
+    );
+    // What Match and ApplyState do to each event.
+    const canonical = (doc: NormalizedDocument) =>
+      canonicalDocument(doc, matchEvent(doc, undefined, lookupIn(tables[doc.vendorId] as CrosswalkTable)));
+
+    fc.assert(
+      fc.property(withTwoArrivals(vendorEvents), ([events, first, second]) => {
+        const [one, other] = [run(first.map(canonical)), run(second.map(canonical))];
+
+        expect(views(one)).toEqual(views(other));
+        expect(one.changes).toEqual(other.changes);
+        const canonicalEvents = events.map(canonical);
+        const groups = byEntity(canonicalEvents);
+        // One entity per product at ROA, whoever said it and under whichever key.
+        for (const key of one.states.keys())
+          expect(["inventory:ROA#ABC-001", "inventory:ROA#XYZ-002"]).toContain(key);
+        for (const [key, group] of groups) {
+          const state = one.states.get(key) as InventoryState;
+          expect(state.quantityOnHand).toBe(expectedQuantity(group));
+          expect(state.version).toBe(group.length);
+          const mapped = new Set(
+            events
+              .filter(
+                (e) =>
+                  e.vendorId !== "vendorA" &&
+                  `${entityOf(canonical(e)).type}:${entityOf(canonical(e)).key}` === key,
+              )
+              .map((e) =>
+                JSON.stringify({ vendorId: e.vendorId, warehouseId: e.data.warehouseId, sku: e.data.sku }),
+              ),
+          );
+          expect(new Set((state.vendorKeys ?? []).map((ref) => JSON.stringify(ref)))).toEqual(mapped);
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 });
