@@ -57,7 +57,10 @@ export interface ApplyStateResult {
   /** The entity's version after this call. */
   version: number;
   divergences: { kind: DivergenceKind; divergenceId: string }[];
-  /** The change's feed cursor, for APPLIED (absent if a later change published it first). */
+  /**
+   * The change's feed position, for APPLIED (absent if a later change published it first): 16
+   * digits in shard 0, `<shard>:<16 digits>` in another (feed.ts, formatSlot).
+   */
   cursor?: string;
   /** APPLIED before the entity's latest applied event in fold order: it arrived out of order. */
   outOfOrder: boolean;
