@@ -335,9 +335,10 @@ describe("the canonical fold, for any arrival order", () => {
                   e.vendorId !== "vendorA" &&
                   `${entityOf(canonical(e)).type}:${entityOf(canonical(e)).key}` === key,
               )
-              .map((e) =>
-                JSON.stringify({ vendorId: e.vendorId, warehouseId: e.data.warehouseId, sku: e.data.sku }),
-              ),
+              .map((e) => {
+                const { warehouseId, sku } = e.data as { warehouseId: string; sku: string };
+                return JSON.stringify({ vendorId: e.vendorId, warehouseId, sku });
+              }),
           );
           expect(new Set((state.vendorKeys ?? []).map((ref) => JSON.stringify(ref)))).toEqual(mapped);
         }
