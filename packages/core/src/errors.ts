@@ -1,13 +1,14 @@
 /**
- * Every error DVSS raises on purpose. Each has a stable `name` (what Step Functions matches in
- * Retry/Catch), a `code` (what an API caller or an operator sees) and an optional cause.
- * `permanent` errors are never retried: the same input would fail the same way. Whether an error
- * DVSS did not raise (an AWS SDK error, a bug) is transient is decided in failures.ts.
+ * Every error DVSS raises on purpose, and the one policy for them. Each has a stable `name` (what
+ * Step Functions matches in Retry/Catch), a `code` (what an API caller or an operator sees) and an
+ * optional cause; its code decides its HTTP status and its transience (ERROR_POLICY), from which
+ * the workflow's Retry list (TRANSIENT_ERROR_NAMES) and every route's status follow. What an error
+ * DVSS did not raise (an AWS SDK error, a bug) is, is decided in failures.ts (explainFailure).
  */
 
 /**
  * Every code a DvssError carries. A code is what a caller (the HTTP API contract, docs/contract), the quarantine (its
- * reason) or the CLI shows; the HTTP status table (functions/src/lib/http.ts) has a row for each.
+ * reason) or the CLI shows; ERROR_POLICY has a row for each (a code without one does not compile).
  */
 export const ERROR_CODES = [
   // the HTTP API contract, docs/contract: answered to API callers.
@@ -49,6 +50,63 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * What a retry can do for a failure:
+ * - "permanent": nothing, the same input fails the same way; a task's failure is quarantined at once;
+ * - "transient": cure it (a store that did not answer, a starved evaluator); the workflow retries
+ *   the task with backoff (TASK_RETRY, Retry on TRANSIENT_ERROR_NAMES), then quarantines;
+ * - "contention": the compare-and-swap on an entity lost to other events; retried by its own
+ *   retrier (CONTENTION_RETRY), never quarantined for it.
+ */
+export type Transience = "permanent" | "transient" | "contention";
+
+/** The HTTP statuses a route answers an error with. A 5xx carries no detail (functions/src/lib/http.ts). */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503;
+
+export interface ErrorPolicy {
+  status: ErrorStatus;
+  transience: Transience;
+}
+
+/** Each code's HTTP status and transience: the one table every route, the workflow and the CLI follow. */
+export const ERROR_POLICY = {
+  // the HTTP API contract, docs/contract.
+  INVALID_JSON: { status: 400, transience: "permanent" },
+  INVALID_ENVELOPE: { status: 400, transience: "permanent" },
+  BAD_REQUEST: { status: 400, transience: "permanent" },
+  UNAUTHORIZED: { status: 401, transience: "permanent" },
+  INVALID_SIGNATURE: { status: 401, transience: "permanent" },
+  FORBIDDEN: { status: 403, transience: "permanent" },
+  VENDOR_PAUSED: { status: 403, transience: "permanent" },
+  NOT_FOUND: { status: 404, transience: "permanent" },
+  IDEMPOTENCY_CONFLICT: { status: 409, transience: "permanent" },
+  PAYLOAD_TOO_LARGE: { status: 413, transience: "permanent" },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, transience: "permanent" },
+  RATE_LIMITED: { status: 429, transience: "permanent" },
+  UNAVAILABLE: { status: 503, transience: "transient" },
+  // A grant is missing: the operator's to fix, not the caller's, and no retry cures it. Nothing
+  // was accepted, so the caller's retry goes through once it is fixed: answered as UNAVAILABLE.
+  ACCESS_DENIED: { status: 503, transience: "permanent" },
+  // Raised by the workflow or the CLI: reaching a route is a bug, answered as INTERNAL.
+  SCHEMA_VALIDATION_FAILED: { status: 500, transience: "permanent" },
+  UNKNOWN_SCHEMA_VERSION: { status: 500, transience: "permanent" },
+  MAPPING_FAILED: { status: 500, transience: "permanent" },
+  MAPPING_TIMEOUT: { status: 500, transience: "permanent" },
+  MAPPING_RESOURCE_LIMIT: { status: 500, transience: "permanent" },
+  INVALID_VENDOR_DEFINITION: { status: 500, transience: "permanent" },
+  MISSING_RECORD: { status: 500, transience: "permanent" },
+  QUANTITY_OUT_OF_RANGE: { status: 500, transience: "permanent" },
+  ENTITY_TOO_LARGE: { status: 500, transience: "permanent" },
+  RECONCILE_WRITE_CONTENTION: { status: 500, transience: "contention" },
+  FEED_INCONSISTENT: { status: 500, transience: "permanent" },
+  UNMATCHED_IDENTIFIER: { status: 500, transience: "permanent" },
+  AMBIGUOUS_MATCH: { status: 500, transience: "permanent" },
+  UNIT_MISMATCH: { status: 500, transience: "permanent" },
+  MAPPING_VERSION_CONFLICT: { status: 500, transience: "permanent" },
+  USAGE: { status: 500, transience: "permanent" },
+  REFUSED: { status: 500, transience: "permanent" },
+} as const satisfies Record<ErrorCode, ErrorPolicy>;
+
 export interface FieldIssue {
   path: string;
   message: string;
@@ -61,7 +119,6 @@ export interface DvssErrorOptions {
 
 export class DvssError extends Error {
   readonly code: ErrorCode;
-  readonly permanent: boolean = true;
   readonly details: FieldIssue[];
 
   constructor(code: ErrorCode, message: string, options: DvssErrorOptions = {}) {
@@ -69,6 +126,16 @@ export class DvssError extends Error {
     this.name = "DvssError";
     this.code = code;
     this.details = options.details ?? [];
+  }
+
+  /** The HTTP status a route answers this error with (ERROR_POLICY). */
+  get status(): ErrorStatus {
+    return ERROR_POLICY[this.code].status;
+  }
+
+  /** What a retry can do for this error (ERROR_POLICY). */
+  get transience(): Transience {
+    return ERROR_POLICY[this.code].transience;
   }
 }
 
@@ -164,7 +231,6 @@ export class IdempotencyConflictError extends DvssError {
 
 /** A store (DynamoDB, S3) did not answer; nothing was accepted, so the caller may retry. */
 export class StorageUnavailableError extends DvssError {
-  override readonly permanent = false;
   constructor(message: string, options?: DvssErrorOptions) {
     super("UNAVAILABLE", message, options);
     this.name = "StorageUnavailableError";
@@ -234,16 +300,11 @@ export class BadRequestError extends DvssError {
   }
 }
 
-/** The error name the workflow retries as contention on one entity (never quarantined for it). */
-export const WRITE_CONTENTION_ERROR = "WriteContentionError";
-
 /**
  * The compare-and-swap on canonical state kept losing to other events of the same entity. Not the
  * event's fault: the workflow waits and retries it (CONTENTION_RETRY), never quarantines it for this.
  */
 export class WriteContentionError extends DvssError {
-  // Retried by its own retrier (CONTENTION_RETRY), not the transient one.
-  override readonly permanent = false;
   constructor(message: string, options?: DvssErrorOptions) {
     super("RECONCILE_WRITE_CONTENTION", message, options);
     this.name = "WriteContentionError";
@@ -259,30 +320,6 @@ export class MappingVersionConflictError extends DvssError {
     super("MAPPING_VERSION_CONFLICT", message, options);
     this.name = "MappingVersionConflictError";
   }
-}
-
-/** Names of errors the workflow treats as transient; everything else is caught and quarantined. */
-export const TRANSIENT_ERROR_NAMES = [
-  "StorageUnavailableError",
-  "Lambda.ServiceException",
-  "Lambda.AWSLambdaException",
-  "Lambda.SdkClientException",
-  "Lambda.TooManyRequestsException",
-  // Lambda's names for a failure outside the handler, which therefore decided nothing: the
-  // function ran out of memory or its runtime crashed (Lambda.Unknown), or the call to Lambda
-  // timed out (Lambda.ClientExecutionTimeoutException). AWS's recommended Lambda retrier lists both.
-  "Lambda.Unknown",
-  "Lambda.ClientExecutionTimeoutException",
-  // A task that ran out of time: the handlers are bounded (JSONata has its own timeout), so a
-  // timeout means a slow store or a cold start, which a retry cures.
-  "Sandbox.Timedout",
-  "States.Timeout",
-  // A mapping's evaluator got too little CPU to finish in time: a busy machine, not the mapping.
-  "MappingStarvedError",
-] as const;
-
-export function isDvssError(error: unknown): error is DvssError {
-  return error instanceof DvssError;
 }
 
 /**
@@ -305,7 +342,6 @@ export class MappingTimeoutError extends DvssError {
  * CPU is a MappingTimeoutError instead. Answered as UNAVAILABLE, like a store that did not answer.
  */
 export class MappingStarvedError extends DvssError {
-  override readonly permanent = false;
   constructor(message: string, options?: DvssErrorOptions) {
     super("UNAVAILABLE", message, options);
     this.name = "MappingStarvedError";
@@ -392,3 +428,81 @@ export class OperationRefusedError extends DvssError {
     this.name = "OperationRefusedError";
   }
 }
+
+/** Every DvssError class errors.ts defines (a test checks none is missing). */
+export const DVSS_ERROR_CLASSES = [
+  InvalidJsonError,
+  EnvelopeError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  UnauthorizedError,
+  ForbiddenError,
+  InvalidSignatureError,
+  VendorPausedError,
+  NotFoundError,
+  RateLimitedError,
+  IdempotencyConflictError,
+  StorageUnavailableError,
+  AccessDeniedError,
+  SchemaValidationError,
+  UnknownSchemaVersionError,
+  MappingError,
+  VendorDefinitionError,
+  MissingRecordError,
+  BadRequestError,
+  WriteContentionError,
+  MappingVersionConflictError,
+  MappingTimeoutError,
+  MappingStarvedError,
+  UnmatchedIdentifierError,
+  AmbiguousMatchError,
+  UnitMismatchError,
+  MappingResourceError,
+  QuantityOutOfRangeError,
+  EntityTooLargeError,
+  UsageError,
+  OperationRefusedError,
+] as const;
+
+/** The name each class reports and its transience, read from an instance (every constructor takes a message first). */
+const reportedNames = DVSS_ERROR_CLASSES.map((ErrorClass) => {
+  const error = new (ErrorClass as new (message: string) => DvssError)("");
+  return { name: error.name, transience: error.transience };
+});
+
+const namesOf = (transience: Transience): string[] =>
+  reportedNames.filter((error) => error.transience === transience).map((error) => error.name);
+
+/**
+ * Names Step Functions and Lambda give a failure outside a task's handler, which therefore decided
+ * nothing, and which a retry cures.
+ */
+const PLATFORM_TRANSIENT_NAMES = [
+  "Lambda.ServiceException",
+  "Lambda.AWSLambdaException",
+  "Lambda.SdkClientException",
+  "Lambda.TooManyRequestsException",
+  // The function ran out of memory or its runtime crashed (Lambda.Unknown), or the call to Lambda
+  // timed out (Lambda.ClientExecutionTimeoutException). AWS's recommended Lambda retrier lists both.
+  "Lambda.Unknown",
+  "Lambda.ClientExecutionTimeoutException",
+  // A task that ran out of time: the handlers are bounded (JSONata has its own timeout), so a
+  // timeout means a slow store or a cold start, which a retry cures.
+  "Sandbox.Timedout",
+  "States.Timeout",
+] as const;
+
+/**
+ * The names the workflow retries as transient (its Retry list): the DvssError classes whose code is
+ * transient, then the platform's. Everything else is caught and quarantined.
+ */
+export const TRANSIENT_ERROR_NAMES: readonly string[] = [
+  ...namesOf("transient"),
+  ...PLATFORM_TRANSIENT_NAMES,
+];
+
+/**
+ * The error name the workflow retries as contention on one entity (never quarantined for it): the
+ * one class whose code is "contention" (a test pins it).
+ */
+export const WRITE_CONTENTION_ERROR = "WriteContentionError";

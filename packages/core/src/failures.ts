@@ -1,8 +1,9 @@
 /**
- * Whether a failure is transient (a retry can cure it) or permanent (the same call fails the same
- * way), decided here and nowhere else. Workflow tasks (taskHandler), canonical-state store calls
+ * What a failure is, decided here and nowhere else: explainFailure makes any failure a DvssError
+ * (whose code's ERROR_POLICY, errors.ts, says whether it is transient) or leaves it a bug; the
+ * task-failure codec below carries it through Step Functions. Workflow tasks (taskHandler), canonical-state store calls
  * (storeCall), the ingest path and the HTTP routes all report what explainFailure returns: a store
- * that did not answer becomes StorageUnavailableError (`permanent: false`: retried, 503 to a caller)
+ * that did not answer becomes StorageUnavailableError (transient: retried, 503 to a caller)
  * wherever it happens; a refused grant or a bug is never retried and says what it is.
  */
 import { AccessDeniedError, DvssError, type FieldIssue, StorageUnavailableError } from "./errors.ts";

@@ -2,8 +2,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEntities, type TableNames } from "../src/entities/index.ts";
-import * as errors from "../src/errors.ts";
-import { DvssError, TRANSIENT_ERROR_NAMES, WRITE_CONTENTION_ERROR } from "../src/errors.ts";
+import { DvssError } from "../src/errors.ts";
 import { ingestEvent } from "../src/ingest.ts";
 import { storeCall } from "../src/state/store.ts";
 import { type AwsAnswer, DYNAMODB, fakeAws, RAW_OBJECT_ARN, RECORDS_TABLE_ARN, S3 } from "./aws-errors.ts";
@@ -122,29 +121,9 @@ describe("the one classification of a failed AWS call", () => {
       dynamodb.dynamodb.ingestRecords.get({ vendorId: "vendorA", externalEventId: "x" }).go(),
     ).catch((error: unknown) => error);
 
-    expect(failure).toMatchObject({ name: "AccessDeniedError", permanent: true });
+    expect(failure).toMatchObject({ name: "AccessDeniedError", transience: "permanent" });
     expect((failure as Error).message).toBe(
       `Access denied (Read an ingest record): dynamodb:GetItem on ${RECORDS_TABLE_ARN} is not allowed. A configuration error: grant the function that permission`,
     );
   });
-});
-
-describe("DvssError.permanent", () => {
-  // Every class errors.ts exports that extends DvssError (constructed with a message and, for the
-  // few that take one, a second argument).
-  const dvssErrorClasses = (Object.values(errors) as unknown[]).filter(
-    (value): value is new (message: string, more: never) => DvssError =>
-      typeof value === "function" && value.prototype instanceof DvssError,
-  );
-
-  it.each(dvssErrorClasses.map((ErrorClass) => [ErrorClass.name, ErrorClass] as const))(
-    "%s: retried by the workflow exactly when it is not permanent",
-    (_, ErrorClass) => {
-      const error = new ErrorClass("message", 1 as never);
-      const retriers: readonly string[] = [...TRANSIENT_ERROR_NAMES, WRITE_CONTENTION_ERROR];
-
-      expect(errors.ERROR_CODES).toContain(error.code);
-      expect(retriers.includes(error.name)).toBe(!error.permanent);
-    },
-  );
 });

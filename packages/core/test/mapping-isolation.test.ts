@@ -289,7 +289,11 @@ describe("an evaluator kept from the CPU", () => {
 
     // assess
     expect(error).toBeInstanceOf(MappingStarvedError);
-    expect(error).toMatchObject({ name: "MappingStarvedError", code: "UNAVAILABLE", permanent: false });
+    expect(error).toMatchObject({
+      name: "MappingStarvedError",
+      code: "UNAVAILABLE",
+      transience: "transient",
+    });
     expect(TRANSIENT_ERROR_NAMES).toContain(error?.name);
     expect(error?.message).toMatch(
       /^Mapping vendorS\/inventory_update\/1 did not finish within 3000 ms although it had used only \d+ ms of CPU of its 300 ms limit/,
@@ -317,7 +321,7 @@ describe("an evaluator kept from the CPU", () => {
     // where it gets less of a core), permanent as before, never retried as a starved evaluator
     const stoppedAfter = Date.now() - started;
     expect(error).toBeInstanceOf(MappingTimeoutError);
-    expect(error).toMatchObject({ code: "MAPPING_TIMEOUT", permanent: true });
+    expect(error).toMatchObject({ code: "MAPPING_TIMEOUT", transience: "permanent" });
     expect(error?.message).toBe("Mapping vendorH/inventory_update/1 ran longer than 1000 ms and was stopped");
     expect(stoppedAfter).toBeGreaterThanOrEqual(1_000);
     expect(stoppedAfter).toBeLessThan(10_000);

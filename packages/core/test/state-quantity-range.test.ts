@@ -25,7 +25,7 @@ function failureOf(events: NormalizedDocument[], last: NormalizedDocument): unkn
 const outOfRange = {
   name: "QuantityOutOfRangeError",
   code: "QUANTITY_OUT_OF_RANGE",
-  permanent: true,
+  transience: "permanent",
   details: [{ path: "entity", message: "inventory ROA#ABC-001" }],
 };
 

@@ -199,6 +199,7 @@ describe("buildNormalizeDefinition", () => {
     // Pinned on purpose: a name added or dropped here changes what is retried instead of quarantined.
     expect(TRANSIENT_ERROR_NAMES).toEqual([
       "StorageUnavailableError",
+      "MappingStarvedError",
       "Lambda.ServiceException",
       "Lambda.AWSLambdaException",
       "Lambda.SdkClientException",
@@ -207,7 +208,6 @@ describe("buildNormalizeDefinition", () => {
       "Lambda.ClientExecutionTimeoutException",
       "Sandbox.Timedout",
       "States.Timeout",
-      "MappingStarvedError",
     ]);
     for (const [, state] of tasks) {
       expect(state.Retry[0]).toEqual({

@@ -1,5 +1,5 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { DvssError, type ErrorCode, RateLimitedError, UnsupportedMediaTypeError } from "@dvss/core/errors";
+import { DvssError, RateLimitedError, UnsupportedMediaTypeError } from "@dvss/core/errors";
 import { explainFailure } from "@dvss/core/failures";
 import middy, { type MiddlewareObj } from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
@@ -7,49 +7,6 @@ import { logger } from "./runtime.ts";
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
-
-/**
- * The HTTP status of every error code: one table, used by every route, with a row for each code
- * (a new code does not compile without one). A 5xx answer carries no internal detail: its body is
- * ANSWER_5XX's, and the log line has the code, message, details and cause.
- */
-const STATUS_BY_CODE = {
-  // the HTTP API contract, docs/contract.
-  INVALID_JSON: 400,
-  INVALID_ENVELOPE: 400,
-  BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
-  INVALID_SIGNATURE: 401,
-  FORBIDDEN: 403,
-  VENDOR_PAUSED: 403,
-  NOT_FOUND: 404,
-  IDEMPOTENCY_CONFLICT: 409,
-  PAYLOAD_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  RATE_LIMITED: 429,
-  UNAVAILABLE: 503,
-  // A grant is missing: the operator's to fix, not the caller's. Nothing was accepted, so the
-  // caller's retry is the right move and goes through once it is fixed; answered as UNAVAILABLE.
-  ACCESS_DENIED: 503,
-  // Raised by the workflow or the CLI: reaching a route is a bug, answered as INTERNAL.
-  SCHEMA_VALIDATION_FAILED: 500,
-  UNKNOWN_SCHEMA_VERSION: 500,
-  MAPPING_FAILED: 500,
-  MAPPING_TIMEOUT: 500,
-  MAPPING_RESOURCE_LIMIT: 500,
-  INVALID_VENDOR_DEFINITION: 500,
-  MISSING_RECORD: 500,
-  QUANTITY_OUT_OF_RANGE: 500,
-  ENTITY_TOO_LARGE: 500,
-  RECONCILE_WRITE_CONTENTION: 500,
-  FEED_INCONSISTENT: 500,
-  UNMATCHED_IDENTIFIER: 500,
-  AMBIGUOUS_MATCH: 500,
-  UNIT_MISMATCH: 500,
-  MAPPING_VERSION_CONFLICT: 500,
-  USAGE: 500,
-  REFUSED: 500,
-} as const satisfies Record<ErrorCode, number>;
 
 /** The body of a 5xx, by status: what the caller may do, not what failed inside. */
 const ANSWER_5XX: Record<number, { code: string; message: string }> = {
@@ -113,7 +70,9 @@ function errorResponses(): MiddlewareObj<HttpEvent, HttpResult> {
       const error = explainFailure(request.error);
       let response: HttpResult;
       if (error instanceof DvssError) {
-        const status = STATUS_BY_CODE[error.code];
+        // The code's status (ERROR_POLICY, core/errors.ts). A 5xx answer carries no internal
+        // detail: its body is ANSWER_5XX's, and the log line has the code, message, details and cause.
+        const status = error.status;
         const body: Record<string, unknown> = {
           error: ANSWER_5XX[status] ?? {
             code: error.code,
