@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import crypto, { createHash } from "node:crypto";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -193,6 +193,27 @@ async function countS3Requests(ctx: KoaContext, next: () => Promise<void>) {
   await next();
 }
 
+/**
+ * s3rver mints ListObjectsV2 continuation tokens with DES, which OpenSSL 3 (Node 17 on) no longer
+ * offers: every truncated listing (more keys than MaxKeys) answered 500 InternalError. A token only
+ * has to come back as it went out, so in this thread (s3rver's alone) DES keeps the bytes as they are.
+ */
+function plainS3rverTokens(): void {
+  const plain = () => ({
+    update: (input: string | Buffer) => Buffer.from(input),
+    final: () => Buffer.alloc(0),
+  });
+  const { createCipheriv, createDecipheriv } = crypto;
+  Object.assign(crypto, {
+    createCipheriv: (algorithm: string, ...rest: unknown[]) =>
+      algorithm === "des" ? plain() : (createCipheriv as (...args: unknown[]) => unknown)(algorithm, ...rest),
+    createDecipheriv: (algorithm: string, ...rest: unknown[]) =>
+      algorithm === "des"
+        ? plain()
+        : (createDecipheriv as (...args: unknown[]) => unknown)(algorithm, ...rest),
+  });
+}
+
 async function start(): Promise<() => Promise<void>> {
   if (data.kind === "dynamodb") {
     // On disk: LevelDB 1.20's point reads can answer with an older version (leveldb-reads.ts).
@@ -208,6 +229,7 @@ async function start(): Promise<() => Promise<void>> {
     post({ type: "ready", endpoint });
     return () => new Promise<void>((resolve) => server.close(() => resolve()));
   }
+  plainS3rverTokens();
   const s3 = new S3rver({
     address: "127.0.0.1",
     port: data.port ?? 0,
