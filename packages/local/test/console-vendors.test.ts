@@ -203,7 +203,15 @@ describe("a vendor's activity", () => {
     const { day } = windows(now);
 
     const whole = await vendorActivity(context, "vendorD", { from: day.from, to: now + 1 });
-    const cut = await vendorActivity(context, "vendorD", { from: day.from, to: now + 1 }, 2);
+    const cut = await vendorActivity(context, "vendorD", { from: day.from, to: now + 1 }, { maxEvents: 2 });
+    // One key per listing: the hour is more than the budget's listings, so it is listed again as 5-minute
+    // and then 1-minute slices, newest first.
+    const narrowed = await vendorActivity(
+      context,
+      "vendorD",
+      { from: day.from, to: now + 1 },
+      { maxEvents: 2, pageKeys: 1 },
+    );
 
     expect(whole.events.map((event) => event.ingestId)).toEqual(
       [...ids.accepted, ids.quarantined, ids.hostile].sort().reverse(),
@@ -216,6 +224,9 @@ describe("a vendor's activity", () => {
     );
     expect(cut.completeFrom).toBeGreaterThan(day.from);
     expect(cut.recordQueries).toBe(2);
+    expect(narrowed.events).toEqual(cut.events);
+    expect(narrowed.completeFrom).toBe(cut.completeFrom);
+    expect(narrowed.listCalls).toBeGreaterThan(cut.listCalls);
   });
 
   it("puts each event in the bar of its arrival, with exact lag percentiles per bar", () => {

@@ -23,6 +23,8 @@ export const HOUR_MS = 60 * MINUTE_MS;
 
 /** Records read per call at most (one ingestId-index Query each): the newest events of the window. */
 export const ACTIVITY_MAX_EVENTS = 2_000;
+/** Keys per S3 listing (S3's most). */
+const LIST_PAGE_KEYS = 1_000;
 /** S3 listings per call at most (1,000 keys each). */
 export const MAX_LIST_CALLS = 60;
 /** Record queries in flight at once. */
@@ -60,6 +62,7 @@ export interface VendorActivity {
 }
 
 interface Listing {
+  pageKeys: number;
   calls: number;
   /** Newest first, ingestIds. */
   newest: string[];
@@ -82,7 +85,9 @@ async function listSlice(
   const prefix = rawDayPrefix(vendorId, new Date(from));
   const end = `${prefix}${encodeTime(to, 10)}`;
   const ids: string[] = [];
-  let token: string | undefined;
+  // Each page starts after the last key seen (StartAfter), not with a continuation token: the
+  // local S3 (s3rver) mints its tokens with DES, which Node's OpenSSL 3 no longer offers.
+  let after = `${prefix}${encodeTime(from, 10)}`;
   for (let pages = 0; ; pages++) {
     if (pages >= maxPages || listing.calls >= MAX_LIST_CALLS) return undefined;
     listing.calls += 1;
@@ -90,17 +95,20 @@ async function listSlice(
       new ListObjectsV2Command({
         Bucket: context.target.buckets.RawBucket,
         Prefix: prefix,
-        ...(token ? { ContinuationToken: token } : { StartAfter: `${prefix}${encodeTime(from, 10)}` }),
+        MaxKeys: listing.pageKeys,
+        StartAfter: after,
       }),
     );
-    for (const object of page.Contents ?? []) {
+    const contents = page.Contents ?? [];
+    for (const object of contents) {
       const key = object.Key ?? "";
       if (key >= end) return ids;
       const ingestId = ingestIdOf(key);
       if (isIngestId(ingestId)) ids.push(ingestId);
     }
-    if (!page.IsTruncated) return ids;
-    token = page.NextContinuationToken;
+    const last = contents.at(-1)?.Key;
+    if (!page.IsTruncated || last === undefined) return ids;
+    after = last;
   }
 }
 
@@ -119,7 +127,9 @@ async function listNewest(
   for (let start = Math.floor((to - 1) / width) * width; start + width > from; start -= width) {
     const sliceFrom = Math.max(start, from);
     const sliceTo = Math.min(start + width, to);
-    const maxPages = narrowest ? MAX_LIST_CALLS : Math.ceil((budget - listing.newest.length) / 1000) + 1;
+    const maxPages = narrowest
+      ? MAX_LIST_CALLS
+      : Math.ceil((budget - listing.newest.length) / listing.pageKeys) + 1;
     const ids = await listSlice(context, vendorId, sliceFrom, sliceTo, maxPages, listing);
     if (ids === undefined) {
       if (narrowest || listing.calls >= MAX_LIST_CALLS) return false;
@@ -150,14 +160,17 @@ async function mapConcurrent<T, R>(items: T[], limit: number, fn: (item: T) => P
   return results;
 }
 
-/** The vendor's events that arrived in [from, to), newest first, with their outcomes (bounded: see above). */
+/**
+ * The vendor's events that arrived in [from, to), newest first, with their outcomes (bounded: see
+ * above). `pageKeys` (keys per listing) is S3's 1,000 but for tests.
+ */
 export async function vendorActivity(
   context: OpsContext,
   vendorId: string,
   window: { from: number; to: number },
-  maxEvents = ACTIVITY_MAX_EVENTS,
+  { maxEvents = ACTIVITY_MAX_EVENTS, pageKeys = LIST_PAGE_KEYS } = {},
 ): Promise<VendorActivity> {
-  const listing: Listing = { calls: 0, newest: [] };
+  const listing: Listing = { pageKeys, calls: 0, newest: [] };
   const whole = await listNewest(context, vendorId, window.from, window.to, 0, maxEvents, listing);
   const records = await mapConcurrent(listing.newest, QUERY_CONCURRENCY, async (ingestId) => {
     const { data } = await context.entities.ingestRecords.query.byIngestId({ ingestId }).go({ limit: 1 });
