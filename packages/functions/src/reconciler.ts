@@ -7,8 +7,8 @@ import { claimAndStart, type RunPorts, storeRunPorts } from "@dvss/core/ops/runs
 import { markFailed, recordQuarantine } from "@dvss/core/outcomes";
 import { DEFAULT_RECONCILE_AFTER_SECONDS } from "@dvss/core/workflow";
 import middy from "@middy/core";
+import { getEntities, logger, sfnClient, stateMachineArn } from "./lib/aws.ts";
 import { emitMetric } from "./lib/metrics.ts";
-import { getEntities, logger, sfnClient, stateMachineArn } from "./lib/runtime.ts";
 
 /** How the reconciler decides; the handler reads them from the environment. */
 export interface ReconcileSettings {

@@ -15,7 +15,7 @@ import { httpHandler } from "../src/lib/http.ts";
 import { taskHandler } from "../src/lib/task.ts";
 import { lambdaContext, logsOf, taskState } from "./lambda.ts";
 
-// The logger reads its level once, when runtime.ts is imported: INFO, so rejected requests show too.
+// The logger reads its level once, when lib/aws.ts is imported: INFO, so rejected requests show too.
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = "INFO";
 });

@@ -31,7 +31,7 @@ vi.hoisted(() => {
 });
 
 const { handler } = await import("../src/http/ingest.ts");
-const { dynamoClient, getEntities, s3Client, sfnClient } = await import("../src/lib/runtime.ts");
+const { dynamoClient, getEntities, s3Client, sfnClient } = await import("../src/lib/aws.ts");
 const { hashApiKey } = await import("@dvss/core/auth");
 const { generateSigningSecret, signedHeaders } = await import("@dvss/core/signature");
 const { rawBody } = await import("../src/lib/http.ts");

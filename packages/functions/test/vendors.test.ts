@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 const reads: string[] = [];
 const priorities: Record<string, number> = { vendorA: 10, vendorB: 20 };
 
-vi.mock("../src/lib/runtime.ts", () => ({
+vi.mock("../src/lib/aws.ts", () => ({
   getEntities: () => ({
     vendors: {
       get: ({ vendorId }: { vendorId: string }) => ({

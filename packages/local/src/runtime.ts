@@ -265,8 +265,8 @@ async function startUnlocked(options: LocalOptions, lock?: DataDirLock): Promise
   process.env.DVSS_RECONCILE_SKIP_RUNNING ??= "true";
   process.env.DVSS_RECONCILE_AFTER_SECONDS ??= String(LOCAL_RECONCILE_AFTER_SECONDS);
   // Handlers of an earlier runtime in this process hold clients for old endpoints.
-  const { resetRuntime } = await import("@dvss/functions/lib/runtime");
-  resetRuntime();
+  const { resetAwsClients } = await import("@dvss/functions/lib/aws");
+  resetAwsClients();
   const { clearAuthCache } = await import("@dvss/core/auth");
   clearAuthCache();
 

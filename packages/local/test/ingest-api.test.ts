@@ -345,10 +345,10 @@ describe("GET /healthz", () => {
 
 describe("when a store fails", () => {
   it("answers 202 and leaves the record RECEIVED when the workflow cannot be started", async () => {
-    const { resetRuntime } = await import("@dvss/functions/lib/runtime");
+    const { resetAwsClients } = await import("@dvss/functions/lib/aws");
     const sfnEndpoint = process.env.AWS_ENDPOINT_URL_SFN;
     process.env.AWS_ENDPOINT_URL_SFN = "http://127.0.0.1:9";
-    resetRuntime();
+    resetAwsClients();
     try {
       const response = await dvss.post(envelope("no-start-1"));
 
@@ -361,23 +361,23 @@ describe("when a store fails", () => {
       expect(data?.pendingShard).toBeDefined();
     } finally {
       process.env.AWS_ENDPOINT_URL_SFN = sfnEndpoint;
-      resetRuntime();
+      resetAwsClients();
     }
   });
 
   it("answers 503 UNAVAILABLE and accepts nothing when the idempotency table does not answer", async () => {
-    const { resetRuntime } = await import("@dvss/functions/lib/runtime");
+    const { resetAwsClients } = await import("@dvss/functions/lib/aws");
     await dvss.post(envelope("warm-auth-cache"));
     const dynamoEndpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;
     const rawBefore = await dvss.rawKeys();
     process.env.AWS_ENDPOINT_URL_DYNAMODB = "http://127.0.0.1:9";
-    resetRuntime();
+    resetAwsClients();
     let response: Awaited<ReturnType<Harness["post"]>>;
     try {
       response = await dvss.post(envelope("unavailable-1"));
     } finally {
       process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamoEndpoint;
-      resetRuntime();
+      resetAwsClients();
     }
 
     expect(response.status).toBe(503);

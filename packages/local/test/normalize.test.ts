@@ -229,16 +229,16 @@ describe("the normalize workflow", () => {
   });
 
   it("lets the reconciler start an event whose StartExecution failed", async () => {
-    const { resetRuntime } = await import("@dvss/functions/lib/runtime");
+    const { resetAwsClients } = await import("@dvss/functions/lib/aws");
     const sfnEndpoint = process.env.AWS_ENDPOINT_URL_SFN;
     process.env.AWS_ENDPOINT_URL_SFN = "http://127.0.0.1:9";
-    resetRuntime();
+    resetAwsClients();
     let ingestId: string;
     try {
       ingestId = (await dvss.post({ ...seedEnvelope, externalEventId: "stuck-1" })).body.ingestId;
     } finally {
       process.env.AWS_ENDPOINT_URL_SFN = sfnEndpoint;
-      resetRuntime();
+      resetAwsClients();
     }
     process.env.DVSS_RECONCILE_AFTER_SECONDS = "0";
     const reconcile = await loadHandler("packages/functions/src/reconciler.handler");

@@ -133,13 +133,13 @@ describe("a runtime killed while executions run", () => {
 describe("the reconciler after runtime stops", () => {
   it("does not count executions lost with a stopped runtime toward its maximum, up to DVSS_RECONCILE_MAX_LOST (5)", async () => {
     const dvss = await startHarness();
-    const { resetRuntime } = await import("@dvss/functions/lib/runtime");
+    const { resetAwsClients } = await import("@dvss/functions/lib/aws");
     const reconcile = await loadHandler("packages/functions/src/reconciler.handler");
     const sfnEndpoint = process.env.AWS_ENDPOINT_URL_SFN;
     try {
       // No execution starts: the records stay RECEIVED, as a stopped runtime leaves them.
       process.env.AWS_ENDPOINT_URL_SFN = "http://127.0.0.1:9";
-      resetRuntime();
+      resetAwsClients();
       const lostTwice = await dvss.post(envelope("lost-twice"));
       const lostTooOften = await dvss.post(envelope("lost-too-often"));
       for (const [externalEventId, attempts, lostExecutions] of [
@@ -153,7 +153,7 @@ describe("the reconciler after runtime stops", () => {
       }
       process.env.AWS_ENDPOINT_URL_SFN = sfnEndpoint;
       process.env.DVSS_RECONCILE_AFTER_SECONDS = "0";
-      resetRuntime();
+      resetAwsClients();
 
       const report = await reconcile({}, lambdaContext("Reconciler"));
       await dvss.runtime.stepFunctions.drain();
@@ -168,7 +168,7 @@ describe("the reconciler after runtime stops", () => {
     } finally {
       process.env.AWS_ENDPOINT_URL_SFN = sfnEndpoint;
       delete process.env.DVSS_RECONCILE_AFTER_SECONDS;
-      resetRuntime();
+      resetAwsClients();
       await dvss.close();
     }
   });

@@ -114,12 +114,12 @@ describe("the local Step Functions endpoint", () => {
 
 describe("the reconciler", () => {
   it("quarantines an event as STUCK once it has had its maximum number of executions", async () => {
-    const { resetRuntime } = await import("@dvss/functions/lib/runtime");
+    const { resetAwsClients } = await import("@dvss/functions/lib/aws");
     const sfnEndpoint = process.env.AWS_ENDPOINT_URL_SFN;
     process.env.AWS_ENDPOINT_URL_SFN = "http://127.0.0.1:9";
     process.env.DVSS_RECONCILE_AFTER_SECONDS = "0";
     process.env.DVSS_RECONCILE_MAX_ATTEMPTS = "2";
-    resetRuntime();
+    resetAwsClients();
     const reconcile = await loadHandler("packages/functions/src/reconciler.handler");
     try {
       const { body } = await dvss.post({ ...seedEnvelope, externalEventId: "stuck-forever-1" });
@@ -141,7 +141,7 @@ describe("the reconciler", () => {
       process.env.AWS_ENDPOINT_URL_SFN = sfnEndpoint;
       delete process.env.DVSS_RECONCILE_AFTER_SECONDS;
       delete process.env.DVSS_RECONCILE_MAX_ATTEMPTS;
-      resetRuntime();
+      resetAwsClients();
     }
   });
 });

@@ -7,8 +7,8 @@ import {
   getOrderStateAsOf,
 } from "@dvss/core/state/history";
 import { getInventoryState, getOrderState, readFeed } from "@dvss/core/state/read";
+import { getEntities } from "../lib/aws.ts";
 import { headersOf, httpHandler, json } from "../lib/http.ts";
-import { getEntities } from "../lib/runtime.ts";
 
 /** Downstream teams read canonical state and the change feed with a consumer key (the HTTP API contract, docs/contract). */
 export const handler = httpHandler(async (event) => {

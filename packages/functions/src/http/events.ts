@@ -1,7 +1,7 @@
 import { apiKeyFromHeaders, authenticate, requireRole } from "@dvss/core/auth";
 import { NotFoundError } from "@dvss/core/errors";
+import { getEntities } from "../lib/aws.ts";
 import { headersOf, httpHandler, json } from "../lib/http.ts";
-import { getEntities } from "../lib/runtime.ts";
 
 /**
  * Failures of DVSS itself, not of the vendor's data: the vendor sees the code, and a fixed text in

@@ -1,7 +1,7 @@
 import { HeadBucketCommand } from "@aws-sdk/client-s3";
 import { StorageUnavailableError } from "@dvss/core/errors";
+import { getEntities, resourceName, s3Client } from "../lib/aws.ts";
 import { httpHandler, json } from "../lib/http.ts";
-import { getEntities, resourceName, s3Client } from "../lib/runtime.ts";
 
 /** GET /healthz: ok only when the stores the ingest path needs answer. */
 export const handler = httpHandler(async () => {

@@ -16,10 +16,10 @@ import {
   rejectionIncrement,
   utcDay,
 } from "@dvss/core/scorecard";
+import { getEntities, logger, resourceName, s3Client, sfnClient, stateMachineArn } from "../lib/aws.ts";
 import { recordIdempotencyConflict } from "../lib/conflicts.ts";
 import { headersOf, httpHandler, json, rawBody, requireJsonContentType } from "../lib/http.ts";
 import { emitMetric } from "../lib/metrics.ts";
-import { getEntities, logger, resourceName, s3Client, sfnClient, stateMachineArn } from "../lib/runtime.ts";
 
 const rateLimiter = new VendorRateLimiter();
 /** Built per request from the container's cached clients, so it never outlives them. */

@@ -1,7 +1,7 @@
 import type { ConflictingEvent } from "@dvss/core/ingest";
 import { recordIdempotencyConflict as recordDivergence } from "@dvss/core/state/apply";
+import { getEntities, logger } from "./aws.ts";
 import { emitMetric } from "./metrics.ts";
-import { getEntities, logger } from "./runtime.ts";
 
 /** A vendor reused an externalEventId for different content: the 409 tells the vendor, the divergence tells operators. */
 export async function recordIdempotencyConflict(conflict: ConflictingEvent): Promise<void> {

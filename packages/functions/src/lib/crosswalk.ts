@@ -3,7 +3,7 @@ import { type CrosswalkCache, createCrosswalkCache, type VendorMatchPolicy } fro
 import { createFileSystemSource } from "@dvss/core/mapping/fs-source";
 import { definitionsCacheMs } from "@dvss/core/mapping/store-source";
 import { readCrosswalk } from "@dvss/core/ops/crosswalk";
-import { getEntities } from "./runtime.ts";
+import { getEntities } from "./aws.ts";
 
 let cache: CrosswalkCache | undefined;
 

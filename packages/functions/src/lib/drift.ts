@@ -10,9 +10,9 @@ import { mappingId } from "@dvss/core/mapping/definitions";
 import type { MappingEngine } from "@dvss/core/mapping/engine";
 import { EXAMPLES_DIR } from "@dvss/core/mapping/fs-source";
 import { addToScorecard, utcDay } from "@dvss/core/scorecard";
+import { getEntities, logger } from "./aws.ts";
 import { definitionSource, mappingEngine } from "./events.ts";
 import { emitMetric } from "./metrics.ts";
-import { getEntities, logger } from "./runtime.ts";
 
 /**
  * Drift detection in the Map task (docs/spec/drift.md): the event's payload compared with its

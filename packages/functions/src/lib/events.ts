@@ -8,7 +8,7 @@ import type { VendorDefinitionSource } from "@dvss/core/mapping/definitions";
 import { createMappingEngine, type MappingEngine } from "@dvss/core/mapping/engine";
 import { createFileSystemSource } from "@dvss/core/mapping/fs-source";
 import { createStoreSource, definitionsCacheMs } from "@dvss/core/mapping/store-source";
-import { getEntities, logger, resourceName, s3Client } from "./runtime.ts";
+import { getEntities, logger, resourceName, s3Client } from "./aws.ts";
 
 let engine: MappingEngine | undefined;
 let engineSource: VendorDefinitionSource | undefined;

@@ -3,7 +3,7 @@ import { DvssError, RateLimitedError, UnsupportedMediaTypeError } from "@dvss/co
 import { explainFailure } from "@dvss/core/failures";
 import middy, { type MiddlewareObj } from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
-import { logger } from "./runtime.ts";
+import { logger } from "./aws.ts";
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;

@@ -1,6 +1,6 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { type DimensionsOf, METRICS, type MetricKey } from "@dvss/core/metrics";
-import { metrics } from "./runtime.ts";
+import { metrics } from "./aws.ts";
 
 /**
  * Emits one metric of the vocabulary (packages/core/src/metrics.ts): one EMF line per dimension

@@ -4,7 +4,7 @@ import { receivedAtOf } from "@dvss/core/ids";
 import type { FailureStage, NormalizeInput, TaskInputs, TaskName, TaskResults } from "@dvss/core/workflow";
 import middy, { type MiddlewareObj } from "@middy/core";
 import type { Context } from "aws-lambda";
-import { logger } from "./runtime.ts";
+import { logger } from "./aws.ts";
 
 const stages = new WeakMap<object, FailureStage>();
 

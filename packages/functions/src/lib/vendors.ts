@@ -1,4 +1,4 @@
-import { getEntities } from "./runtime.ts";
+import { getEntities } from "./aws.ts";
 
 const TTL_MS = 30_000;
 /** Vendors whose priority a container keeps; past it the least recently read is dropped. */

@@ -3,9 +3,9 @@ import { normalizedKey } from "@dvss/core/keys";
 import { sharedMappingPool } from "@dvss/core/mapping/isolation";
 import { buildNormalizedDocument, normalizedBody } from "@dvss/core/normalized";
 import type { TaskInputs, TaskResults } from "@dvss/core/workflow";
+import { resourceName, s3Client } from "../lib/aws.ts";
 import { type DriftWatch, withDrift } from "../lib/drift.ts";
 import { mappingEngine, readRawEnvelope } from "../lib/events.ts";
-import { resourceName, s3Client } from "../lib/runtime.ts";
 import { inStage, taskHandler } from "../lib/task.ts";
 
 // Mappings run in an evaluator process (isolation.ts): start it while the function initializes.

@@ -1,8 +1,8 @@
 import { decodeTaskFailure } from "@dvss/core/failures";
 import { reasonDimension } from "@dvss/core/metrics";
 import { recordQuarantine } from "@dvss/core/outcomes";
+import { getEntities, logger } from "../lib/aws.ts";
 import { emitMetric } from "../lib/metrics.ts";
-import { getEntities, logger } from "../lib/runtime.ts";
 import { taskHandler } from "../lib/task.ts";
 
 /**

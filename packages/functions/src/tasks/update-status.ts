@@ -2,8 +2,8 @@ import { MissingRecordError } from "@dvss/core/errors";
 import { eventTypeDimension, LATENCY_STAGES, reasonDimension } from "@dvss/core/metrics";
 import { type IngestRecordItem, markFailed, markNormalized, resolveQuarantine } from "@dvss/core/outcomes";
 import { addToScorecard, outcomeIncrement, type RecordedOutcome, utcDay } from "@dvss/core/scorecard";
+import { getEntities, logger } from "../lib/aws.ts";
 import { emitMetric } from "../lib/metrics.ts";
-import { getEntities, logger } from "../lib/runtime.ts";
 import { taskHandler } from "../lib/task.ts";
 
 /** Adds the outcome to the vendor's scorecard of the day the event was received (one UpdateItem, if any). */

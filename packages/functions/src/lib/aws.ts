@@ -79,7 +79,7 @@ export function getEntities(): Entities {
 }
 
 /** Drops the cached clients: the local runtime calls it when its endpoints change (a restart in one process). */
-export function resetRuntime(): void {
+export function resetAwsClients(): void {
   dynamodb?.destroy();
   s3?.destroy();
   sfn?.destroy();
