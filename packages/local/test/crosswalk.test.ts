@@ -157,6 +157,31 @@ describe("the crosswalk through the local runtime", () => {
     expect(status.quarantine).toMatchObject({ reason: "UNIT_MISMATCH", stage: "ApplyState" });
   });
 
+  it("removes an entry, keeping its history, and answers 3 for one it does not have", async () => {
+    await dvss.cli("crosswalk", "add", "vendorC", "order", "PO-C", "O-1", "--json");
+    const changed = await dvss.cli("crosswalk", "add", "vendorC", "order", "PO-C", "O-2", "--json");
+
+    const removed = await dvss.cli("crosswalk", "remove", "vendorC", "order", "PO-C", "--json");
+    const again = await dvss.cli("crosswalk", "remove", "vendorC", "order", "PO-C");
+    const listed = await dvss.cli("crosswalk", "list", "--json");
+
+    expect(changed.json()).toMatchObject({ canonicalId: "O-2", version: 2 });
+    expect(removed.json().canonicalId).toBeUndefined();
+    expect(
+      removed
+        .json()
+        .history.map((h: { version: number; canonicalId?: string }) => [h.version, h.canonicalId]),
+    ).toEqual([
+      [1, "O-1"],
+      [2, "O-2"],
+      [3, undefined],
+    ]);
+    expect(again.code).toBe(3);
+    expect(listed.json().some((e: { vendorKey: string }) => e.vendorKey === "PO-C")).toBe(false);
+    // Every registered vendor's entries, without --vendor.
+    expect(listed.json().some((e: { vendorKey: string }) => e.vendorKey === "C-ROA")).toBe(true);
+  });
+
   it("refuses an import that maps a key to a second canonical id, naming both", async () => {
     const file = join(tempDir("dvss-crosswalk-import-"), "vendorC.json");
     writeFileSync(
