@@ -11,7 +11,7 @@ import type { MappingEngine } from "@dvss/core/mapping/engine";
 import { EXAMPLES_DIR } from "@dvss/core/mapping/fs-source";
 import { addToScorecard, utcDay } from "@dvss/core/scorecard";
 import { getEntities, logger } from "./aws.ts";
-import { definitionSource, mappingEngine } from "./events.ts";
+import { definitionSource, mappingEngine } from "./mapping.ts";
 import { emitMetric } from "./metrics.ts";
 
 /**

@@ -5,7 +5,8 @@ import { buildNormalizedDocument, normalizedBody } from "@dvss/core/normalized";
 import type { TaskInputs, TaskResults } from "@dvss/core/workflow";
 import { resourceName, s3Client } from "../lib/aws.ts";
 import { type DriftWatch, withDrift } from "../lib/drift.ts";
-import { mappingEngine, readRawEnvelope } from "../lib/events.ts";
+import { mappingEngine } from "../lib/mapping.ts";
+import { readRawEnvelope } from "../lib/objects.ts";
 import { inStage, taskHandler } from "../lib/task.ts";
 
 // Mappings run in an evaluator process (isolation.ts): start it while the function initializes.

@@ -2,7 +2,7 @@ import { lookupIn, matchEvent, requiresMatching } from "@dvss/core/crosswalk";
 import { UnmatchedIdentifierError } from "@dvss/core/errors";
 import type { NormalizedDocument } from "@dvss/core/normalized";
 import { crosswalkCache, matchPolicy } from "../lib/crosswalk.ts";
-import { readObject } from "../lib/events.ts";
+import { readObject } from "../lib/objects.ts";
 import { taskHandler } from "../lib/task.ts";
 
 /**

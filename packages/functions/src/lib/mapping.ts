@@ -1,14 +1,10 @@
 import { join } from "node:path";
-import { GetObjectCommand } from "@aws-sdk/client-s3";
-import { type Envelope, parseEnvelope } from "@dvss/core/envelope";
-import { MissingRecordError } from "@dvss/core/errors";
-import type { ObjectRef } from "@dvss/core/keys";
 import { createCompositeSource } from "@dvss/core/mapping/composite-source";
 import type { VendorDefinitionSource } from "@dvss/core/mapping/definitions";
 import { createMappingEngine, type MappingEngine } from "@dvss/core/mapping/engine";
 import { createFileSystemSource } from "@dvss/core/mapping/fs-source";
 import { createStoreSource, definitionsCacheMs } from "@dvss/core/mapping/store-source";
-import { getEntities, logger, resourceName, s3Client } from "./aws.ts";
+import { getEntities, logger, resourceName } from "./aws.ts";
 
 let engine: MappingEngine | undefined;
 let engineSource: VendorDefinitionSource | undefined;
@@ -49,25 +45,4 @@ export function mappingEngine(): MappingEngine {
 export function definitionSource(): { source: VendorDefinitionSource; vendorsDir: string } {
   mappingEngine();
   return { source: engineSource as VendorDefinitionSource, vendorsDir: engineVendorsDir as string };
-}
-
-export async function readObject(ref: ObjectRef): Promise<Buffer> {
-  try {
-    const object = await s3Client().send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
-    return Buffer.from(
-      await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
-    );
-  } catch (error) {
-    if ((error as Error).name === "NoSuchKey") {
-      throw new MissingRecordError(`The raw object ${ref.key} is missing from ${ref.bucket}`, {
-        cause: error,
-      });
-    }
-    throw error;
-  }
-}
-
-/** The vendor's envelope, from the raw archive: tasks pass references, each reads what it needs. */
-export async function readRawEnvelope(rawRef: ObjectRef): Promise<Envelope> {
-  return parseEnvelope(await readObject(rawRef));
 }
