@@ -12,7 +12,7 @@
  *                  normalized document; its result (MapResult) is added at      $.normalized
  *   Match          resolves the event's identifiers through the crosswalk (MatchResult:
  *                  canonical ids, unit, conversion), its result is added at      $.match
- *   ApplyState     receives the state, its result is added at                   $.state
+ *   ApplyState     receives the state, its result is added at                   $.applied
  *   UpdateStatus   receives the state with $.outcome = "NORMALIZED", result at   $.statusUpdate
  *   on a failure   the caught error is at $.error ({ Error, Cause }) and the failing task at
  *                  $.failure ({ stage }); then
@@ -151,7 +151,7 @@ export interface TaskResults {
 export const TASK_RESULT_KEYS = {
   Map: "normalized",
   Match: "match",
-  ApplyState: "state",
+  ApplyState: "applied",
   UpdateStatus: "statusUpdate",
   Quarantine: "quarantine",
 } as const satisfies Record<TaskName, string>;
@@ -188,7 +188,7 @@ export interface TaskInputs {
   Match: NormalizeInput & Pick<Results, "normalized">;
   ApplyState: NormalizeInput & Pick<Results, "normalized" | "match">;
   UpdateStatus:
-    | (NormalizeInput & Pick<Results, "normalized" | "match" | "state"> & { outcome: "NORMALIZED" })
+    | (NormalizeInput & Pick<Results, "normalized" | "match" | "applied"> & { outcome: "NORMALIZED" })
     | (NormalizeInput &
         Partial<Results> &
         CaughtFailure &

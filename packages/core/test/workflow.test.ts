@@ -178,7 +178,7 @@ describe("buildNormalizeDefinition", () => {
     expect(resultPaths).toEqual({
       Map: "$.normalized",
       Match: "$.match",
-      ApplyState: "$.state",
+      ApplyState: "$.applied",
       UpdateStatus: "$.statusUpdate",
       Quarantine: "$.quarantine",
       MarkFailed: "$.statusUpdate",
@@ -390,14 +390,14 @@ describe("the normalize definition, executed", () => {
       ...input,
       normalized: mapped,
       match: { ok: "Match" },
-      state: { ok: "ApplyState" },
+      applied: { ok: "ApplyState" },
       outcome: "NORMALIZED",
     });
     expect(output).toEqual({
       ...input,
       normalized: mapped,
       match: { ok: "Match" },
-      state: { ok: "ApplyState" },
+      applied: { ok: "ApplyState" },
       outcome: "NORMALIZED",
       statusUpdate: { status: "NORMALIZED" },
     });

@@ -43,7 +43,7 @@ export const handler = taskHandler("UpdateStatus", async (state) => {
     await countOutcome(before, {
       status: state.outcome,
       ...(quarantinedAt !== undefined && { quarantinedAt }),
-      applied: state.state,
+      applied: state.applied,
     });
     // Counted once per event that becomes NORMALIZED; a replay of a normalized one is not an outcome.
     if (before.status !== "NORMALIZED") {
