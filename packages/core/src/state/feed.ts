@@ -278,8 +278,9 @@ async function walkShard(
   let changes = 0;
   let last = start;
   while (changes < limit && last < head) {
-    // A few positions beyond the limit, for gaps in between.
-    const upper = Math.min(head, last + (limit - changes) + 32);
+    // A few positions beyond the limit, for gaps in between (as many as wanted, at most 32).
+    const wanted = limit - changes;
+    const upper = Math.min(head, last + wanted + Math.min(32, wanted));
     const { data: entries } = await storeCall("Read the feed", () =>
       entities.outboxEntries.query
         .feed({ shard: String(shard) })
