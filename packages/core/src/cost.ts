@@ -60,7 +60,11 @@ export const PRICES = {
 
 export const SECONDS_PER_MONTH = 30 * 24 * 3600;
 
-export type FunctionName = "Ingest" | TaskName;
+/**
+ * A handler an event's cost counts: the ingest handler and each workflow task, by task name (not
+ * the deployed function's name, infra/access.ts FunctionName).
+ */
+export type CostedHandler = "Ingest" | TaskName;
 
 /**
  * Handler durations (ms) measured by `npm run bench` on the local runtime with the workflow not
@@ -70,7 +74,7 @@ export type FunctionName = "Ingest" | TaskName;
  * the machine has been too busy since to measure it). A proxy for Lambda billed duration: locally
  * a store call takes about a millisecond, in AWS several.
  */
-export const LOCAL_DURATIONS_MS: Readonly<Record<FunctionName, number>> = {
+export const LOCAL_DURATIONS_MS: Readonly<Record<CostedHandler, number>> = {
   Ingest: 18,
   Map: 16,
   // An estimate: for a vendor without crosswalk entries or required kinds it reads nothing.
@@ -214,7 +218,7 @@ export function normalizeWorkflowCounts(): WorkflowCounts {
 
 export interface CostInputs {
   eventsPerSecond: number;
-  durationsMs?: Partial<Record<FunctionName, number>>;
+  durationsMs?: Partial<Record<CostedHandler, number>>;
   lambdaMemoryMb?: number;
   architecture?: "arm64" | "x86_64";
   /** Step Functions' own time between states (Lambda invoke round trips), per Task state. */
@@ -268,7 +272,7 @@ export interface CostLine {
 }
 
 export interface CostModel {
-  inputs: Required<Omit<CostInputs, "durationsMs">> & { durationsMs: Record<FunctionName, number> };
+  inputs: Required<Omit<CostInputs, "durationsMs">> & { durationsMs: Record<CostedHandler, number> };
   pricesAsOf: string;
   eventsPerMonth: number;
   perEvent: PerEventCounts;
@@ -308,7 +312,7 @@ export function costModel(options: CostInputs): CostModel {
     normalizedObjectBytes: options.normalizedObjectBytes ?? 450,
   };
   const workflow = normalizeWorkflowCounts();
-  const functions: FunctionName[] = ["Ingest", ...workflow.taskInvocations];
+  const functions: CostedHandler[] = ["Ingest", ...workflow.taskInvocations];
   const gb = inputs.lambdaMemoryMb / 1024;
   const lambdaMs = sum(functions.map((name) => Math.ceil(inputs.durationsMs[name])));
   const taskMs = sum(
