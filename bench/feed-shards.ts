@@ -156,7 +156,7 @@ const failed = results.some((result) =>
   result.readers.some((reader) => reader.duplicates + reader.missing + reader.outOfOrder > 0),
 );
 console.log(
-  "shards  changes/s  seconds  changes per shard            busiest shard WCU/s on AWS  readers: read/dup/missing/out of order",
+  "shards  changes/s  seconds  changes per shard min-max  busiest shard WCU/s on AWS  readers: read/dup/missing/out of order",
 );
 for (const result of results) {
   console.log(
@@ -164,7 +164,7 @@ for (const result of results) {
       String(result.shards).padStart(6),
       String(result.changesPerSecond).padStart(9),
       String(result.seconds).padStart(7),
-      result.perShard.join(",").padEnd(27),
+      `${Math.min(...result.perShard)}-${Math.max(...result.perShard)}`.padEnd(25),
       String(result.busiestShardUnitsPerSecond).padStart(26),
       result.readers.map((r) => `${r.read}/${r.duplicates}/${r.missing}/${r.outOfOrder}`).join("  "),
     ].join("  "),
