@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { isConditionalCheckFailed } from "@dvss/core/entities/conditions";
 import { createEntities } from "@dvss/core/entities/index";
+import { StorageUnavailableError } from "@dvss/core/errors";
+import { encodeTaskFailure } from "@dvss/core/failures";
 import {
   buildNormalizeDefinition,
   type NormalizeInput,
@@ -116,9 +118,8 @@ function taskInvoker(
       const pendingFaults = faults[task] ?? 0;
       if (pendingFaults > 0) {
         faults[task] = pendingFaults - 1;
-        throw Object.assign(new Error(`Injected transient fault in ${task}`), {
-          name: "StorageUnavailableError",
-        });
+        // Reported as a task reports a store that did not answer (the one task-failure codec).
+        throw encodeTaskFailure(new StorageUnavailableError(`Injected transient fault in ${task}`)).reported;
       }
       return await thread().invoke(handlerPath, functionName, input);
     } catch (error) {
