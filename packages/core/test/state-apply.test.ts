@@ -4,8 +4,8 @@ import { WRITE_CONTENTION_ERROR } from "../src/errors.ts";
 import type { NormalizedDocument } from "../src/normalized.ts";
 import { applyStateChange, recordIdempotencyConflict } from "../src/state/apply.ts";
 import { takePosition } from "../src/state/feed.ts";
+import { compareFoldPositions, foldPositionOf } from "../src/state/fold-position.ts";
 import { type InventoryState, inventoryView } from "../src/state/inventory.ts";
-import { compareOrderKeys, orderKeyOf } from "../src/state/order-key.ts";
 import { type FeedItem, getInventoryState, getOrderState, readFeed } from "../src/state/read.ts";
 import { applyEvent, type EntityState } from "../src/state/rules.ts";
 import type { StateEntities } from "../src/state/store.ts";
@@ -267,8 +267,8 @@ describe("applyStateChange and the state reads", () => {
       events.map((event) => applyStateChange(entities, event, { ...options(event), maxAttempts: 100 })),
     );
 
-    const key = (event: NormalizedDocument) => orderKeyOf(event, options(event).vendorPriority);
-    const inFoldOrder = [...events].sort((a, b) => compareOrderKeys(key(a), key(b)));
+    const key = (event: NormalizedDocument) => foldPositionOf(event, options(event).vendorPriority);
+    const inFoldOrder = [...events].sort((a, b) => compareFoldPositions(key(a), key(b)));
     const expected = inventoryView(fold(inFoldOrder) as InventoryState);
     expect(await getInventoryState(entities, warehouseId, "ABC-001")).toEqual(expected);
     expect(expected.version).toBe(events.length);

@@ -2,9 +2,9 @@ import { newIngestId } from "../src/ids.ts";
 import { rawKey } from "../src/keys.ts";
 import type { NormalizedDocument } from "../src/normalized.ts";
 import type { OrderLine, OrderStatus } from "../src/standard-events.ts";
+import { foldPositionOf } from "../src/state/fold-position.ts";
 import { historyNeeded, type InventoryEntry, type InventoryState } from "../src/state/inventory.ts";
 import { compareLogged } from "../src/state/log.ts";
-import { orderKeyOf } from "../src/state/order-key.ts";
 import { applyEvent, type EntityState, entityOf, isInventoryDocument } from "../src/state/rules.ts";
 import type { ApplyOptions, ApplyOutcome } from "../src/state/types.ts";
 
@@ -95,7 +95,7 @@ export function applyWithLog(): (
       logs.set(entity, [
         ...logged,
         {
-          key: orderKeyOf(doc, options.priority),
+          key: foldPositionOf(doc, options.priority),
           ingestId: doc.ingestId,
           occurredAt: doc.occurredAt,
           op: set ? "set" : "add",

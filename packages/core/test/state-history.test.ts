@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Entities } from "../src/entities/index.ts";
 import type { NormalizedDocument } from "../src/normalized.ts";
 import { applyStateChange } from "../src/state/apply.ts";
+import { instantOf } from "../src/state/fold-position.ts";
 import {
   explainInventory,
   explainOrder,
@@ -9,7 +10,6 @@ import {
   getOrderStateAsOf,
 } from "../src/state/history.ts";
 import { readLog, writeLoggedEvent } from "../src/state/log.ts";
-import { instantOf } from "../src/state/order-key.ts";
 import { getInventoryState } from "../src/state/read.ts";
 import { at, inventoryAdjusted, inventoryUpdated, orderCreated, orderStatusChanged } from "./state-events.ts";
 import { startTestStores } from "./stores.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { NormalizedDocument } from "../src/normalized.ts";
+import { compareFoldPositions, foldPositionOf, instantOf } from "../src/state/fold-position.ts";
 import { applyInventoryEvent, type InventoryState, inventoryView } from "../src/state/inventory.ts";
-import { compareOrderKeys, instantOf, orderKeyOf } from "../src/state/order-key.ts";
 import { applyOrderEvent, type OrderState, orderView } from "../src/state/orders.ts";
 import { applyEvent, type EntityState, entityOf } from "../src/state/rules.ts";
 import {
@@ -53,16 +53,16 @@ describe("order key", () => {
 
   it("puts the preferred of same-instant events last (it wins): lower priority, then smaller externalEventId, then smaller vendorId", () => {
     const time = "2026-01-30T20:00:00Z";
-    const a = orderKeyOf({ occurredAt: time, externalEventId: "x-2", vendorId: "vendorA" }, 10);
-    const b = orderKeyOf({ occurredAt: time, externalEventId: "x-1", vendorId: "vendorB" }, 20);
-    const c = orderKeyOf({ occurredAt: time, externalEventId: "x-1", vendorId: "vendorC" }, 10);
-    const d = orderKeyOf({ occurredAt: time, externalEventId: "x-1", vendorId: "vendorD" }, 10);
-    const earlier = orderKeyOf(
+    const a = foldPositionOf({ occurredAt: time, externalEventId: "x-2", vendorId: "vendorA" }, 10);
+    const b = foldPositionOf({ occurredAt: time, externalEventId: "x-1", vendorId: "vendorB" }, 20);
+    const c = foldPositionOf({ occurredAt: time, externalEventId: "x-1", vendorId: "vendorC" }, 10);
+    const d = foldPositionOf({ occurredAt: time, externalEventId: "x-1", vendorId: "vendorD" }, 10);
+    const earlier = foldPositionOf(
       { occurredAt: "2026-01-30T19:59:59Z", externalEventId: "x-1", vendorId: "vendorA" },
       10,
     );
 
-    const sorted = [c, b, earlier, a, d].sort(compareOrderKeys);
+    const sorted = [c, b, earlier, a, d].sort(compareFoldPositions);
 
     expect(sorted).toEqual([earlier, b, a, d, c]);
   });

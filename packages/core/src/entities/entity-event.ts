@@ -15,7 +15,7 @@ export const entityEventEntity = (config: EntityConfiguration) =>
         entityType: { type: ["inventory", "order"] as const, required: true, readOnly: true },
         /** The entity key of the feed and divergences: unambiguous (inventoryKey, an orderId). */
         entityKey: { type: "string", required: true, readOnly: true },
-        /** occurredAt as a sortable UTC instant (order-key.ts instantOf). */
+        /** occurredAt as a sortable UTC instant (fold-position.ts instantOf). */
         at: { type: "string", required: true, readOnly: true },
         ingestId: { type: "string", required: true, readOnly: true },
         vendorId: { type: "string", required: true },

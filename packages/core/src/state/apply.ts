@@ -2,9 +2,9 @@ import { formatPosition } from "../entities/outbox.ts";
 import { WriteContentionError } from "../errors.ts";
 import type { NormalizedDocument } from "../normalized.ts";
 import { feedShards, publishChange, shardOf, takePosition, writeGap } from "./feed.ts";
+import { compareFoldPositions, type FoldPosition, foldPositionOf } from "./fold-position.ts";
 import { historyNeeded, type InventoryState } from "./inventory.ts";
 import { inventoryEntryOf, readLog } from "./log.ts";
-import { compareOrderKeys, type OrderKey, orderKeyOf } from "./order-key.ts";
 import { applyEvent, type EntityState, entityOf, isInventoryDocument } from "./rules.ts";
 import {
   assertStateFits,
@@ -67,7 +67,7 @@ export interface ApplyStateResult {
 }
 
 /** The fold position of the entity's latest applied event: its last kept event, else the base's. */
-function latestKey(state: EntityState | undefined): OrderKey | undefined {
+function latestKey(state: EntityState | undefined): FoldPosition | undefined {
   if (!state) return undefined;
   return "entries" in state.fold
     ? (state.fold.entries.at(-1)?.key ?? state.fold.base.through)
@@ -153,7 +153,7 @@ export async function applyStateChange(
       version: change.version,
       divergences: summary(outcome.divergences),
       outOfOrder:
-        latest !== undefined && compareOrderKeys(orderKeyOf(doc, options.vendorPriority), latest) < 0,
+        latest !== undefined && compareFoldPositions(foldPositionOf(doc, options.vendorPriority), latest) < 0,
       ...(cursor !== undefined && { cursor }),
     };
   }

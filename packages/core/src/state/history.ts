@@ -1,9 +1,9 @@
 import { isRfc3339, MAX_OCCURRED_AT_LENGTH } from "../envelope.ts";
 import { BadRequestError, NotFoundError } from "../errors.ts";
 import type { OrderLine } from "../standard-events.ts";
+import { instantOf } from "./fold-position.ts";
 import { type InventoryState, type InventoryView, inventoryKey, inventoryView } from "./inventory.ts";
 import { documentOf, entityHistory, type LoggedEvent } from "./log.ts";
-import { instantOf } from "./order-key.ts";
 import { type OrderState, type OrderView, orderView } from "./orders.ts";
 import { applyEvent } from "./rules.ts";
 import { readState, type StateEntities, type StateKey, type StoredState } from "./store.ts";

@@ -1,15 +1,15 @@
 import { QuantityOutOfRangeError, UnitMismatchError } from "../errors.ts";
 import { composeKey, rawKey } from "../keys.ts";
 import { DEFAULT_UNIT } from "../standard-events.ts";
-import { valueBytes } from "./item-size.ts";
 import {
-  compareOrderKeys,
+  compareFoldPositions,
+  type FoldPosition,
+  foldPositionOf,
   insertSorted,
   instantMillis,
   instantOf,
-  type OrderKey,
-  orderKeyOf,
-} from "./order-key.ts";
+} from "./fold-position.ts";
+import { valueBytes } from "./item-size.ts";
 import {
   type ApplyOptions,
   type ApplyOutcome,
@@ -24,7 +24,7 @@ import { saidBy, type VendorKeyRef, vendorKeyOf, withVendorKey } from "./vendor-
 
 /** One remembered event: InventoryUpdated sets (`set`), InventoryAdjusted adds (`add`). */
 export interface InventoryEntry {
-  key: OrderKey;
+  key: FoldPosition;
   ingestId: string;
   occurredAt: string;
   op: "set" | "add";
@@ -36,7 +36,7 @@ export interface InventoryEntry {
  * the log keeps) and the events after it in fold order. The quantity is the base, then each entry: set or add.
  */
 export interface InventoryFold {
-  base: { quantity: number; through?: OrderKey };
+  base: { quantity: number; through?: FoldPosition };
   entries: InventoryEntry[];
 }
 
@@ -183,10 +183,10 @@ export function historyNeeded(
   const through = state?.fold.base.through;
   if (!through || state.fold.entries.some((entry) => entry.ingestId === doc.ingestId)) return undefined;
   const rules = { ...DEFAULT_STATE_RULES, ...options.rules };
-  const key = orderKeyOf(doc, options.priority);
+  const key = foldPositionOf(doc, options.priority);
   const isSnapshot = doc.eventType === "InventoryUpdated";
   const at = instantMillis(key.at);
-  const late = compareOrderKeys(key, through) <= 0;
+  const late = compareFoldPositions(key, through) <= 0;
   const reachesBase = isSnapshot && at - rules.conflictWindowMs <= instantMillis(through.at);
   if (!late && !reachesBase) return undefined;
   const from = isSnapshot ? instantAt(at - rules.conflictWindowMs) : key.at;
@@ -197,7 +197,7 @@ export function historyNeeded(
       read.some(
         (other) =>
           other.op === "set" &&
-          compareOrderKeys(other.key, key) > 0 &&
+          compareFoldPositions(other.key, key) > 0 &&
           (!isSnapshot || instantMillis(other.key.at) > at + rules.conflictWindowMs),
       ),
   };
@@ -253,7 +253,7 @@ export function applyInventoryEvent(
   }
   const stateBefore = state ? { ...inventoryView(state) } : null;
   const entry: InventoryEntry = {
-    key: orderKeyOf(doc, options.priority),
+    key: foldPositionOf(doc, options.priority),
     ingestId: doc.ingestId,
     occurredAt: doc.occurredAt,
     op: doc.eventType === "InventoryUpdated" ? "set" : "add",
@@ -274,13 +274,13 @@ export function applyInventoryEvent(
   const fold = state?.fold ?? { base: { quantity: 0 }, entries: [] };
   const { through } = fold.base;
   // What the base holds, from the log: the item's window is the rest.
-  const inBase = through ? history.filter((other) => compareOrderKeys(other.key, through) <= 0) : [];
+  const inBase = through ? history.filter((other) => compareFoldPositions(other.key, through) <= 0) : [];
   let base = fold.base;
   let entries = fold.entries;
   let laterSnapshot: InventoryEntry | undefined;
-  if (through && compareOrderKeys(entry.key, through) <= 0) {
+  if (through && compareFoldPositions(entry.key, through) <= 0) {
     // Late: the event joins the base, in its place among the events the base holds.
-    const after = inBase.filter((other) => compareOrderKeys(other.key, entry.key) > 0);
+    const after = inBase.filter((other) => compareFoldPositions(other.key, entry.key) > 0);
     const snapshotInBase = after.find((other) => other.op === "set");
     laterSnapshot = snapshotInBase ?? entries.find((other) => other.op === "set");
     if (!snapshotInBase) {
@@ -316,7 +316,8 @@ export function applyInventoryEvent(
         continue;
       }
       const reason = `Vendors ${entry.key.vendorId} and ${other.key.vendorId} report different quantities within ${rules.conflictWindowMs} ms`;
-      const [earlier, later] = compareOrderKeys(other.key, entry.key) < 0 ? [other, entry] : [entry, other];
+      const [earlier, later] =
+        compareFoldPositions(other.key, entry.key) < 0 ? [other, entry] : [entry, other];
       const laterEvent = later === entry ? arriving : describe(later, warehouseId, sku);
       divergences.push({
         kind: "CONFLICTING_SOURCE",

@@ -1,8 +1,8 @@
 import type { EntityEventItem } from "../entities/entity-event.ts";
 import type { NormalizedDocument } from "../normalized.ts";
 import { STANDARD_SCHEMA_VERSION } from "../standard-events.ts";
+import { compareFoldPositions, type FoldPosition, instantOf } from "./fold-position.ts";
 import type { InventoryEntry } from "./inventory.ts";
-import { compareOrderKeys, instantOf, type OrderKey } from "./order-key.ts";
 import { type PendingChange, type StateEntities, storeCall } from "./store.ts";
 import type { EntityRef } from "./types.ts";
 
@@ -16,7 +16,7 @@ import type { EntityRef } from "./types.ts";
 /** One logged event: where it sits in the fold, what it said, and where it came from. */
 export interface LoggedEvent {
   entity: EntityRef;
-  key: OrderKey;
+  key: FoldPosition;
   ingestId: string;
   occurredAt: string;
   eventType: NormalizedDocument["eventType"];
@@ -101,9 +101,9 @@ function fromItem(item: EntityEventItem): LoggedEvent {
 
 /** Fold order, then ingestId (as insertSorted). */
 export const compareLogged = (
-  a: { key: OrderKey; ingestId: string },
-  b: { key: OrderKey; ingestId: string },
-) => compareOrderKeys(a.key, b.key) || (a.ingestId < b.ingestId ? -1 : a.ingestId > b.ingestId ? 1 : 0);
+  a: { key: FoldPosition; ingestId: string },
+  b: { key: FoldPosition; ingestId: string },
+) => compareFoldPositions(a.key, b.key) || (a.ingestId < b.ingestId ? -1 : a.ingestId > b.ingestId ? 1 : 0);
 
 /** Log items per page when reading from a position: a late event's fold often stops early. */
 const PAGE_SIZE = 200;

@@ -1,6 +1,6 @@
 import { rawKey } from "../keys.ts";
 import type { OrderLine, OrderStatus } from "../standard-events.ts";
-import { insertSorted, type OrderKey, orderKeyOf } from "./order-key.ts";
+import { type FoldPosition, foldPositionOf, insertSorted } from "./fold-position.ts";
 import {
   type ApplyOptions,
   type ApplyOutcome,
@@ -33,7 +33,7 @@ const RANK: Record<Exclude<CanonicalOrderStatus, "CANCELED">, number> = {
 };
 
 /** One remembered order event: an OrderCreated (lines) or an OrderStatusChanged (status). */
-export type OrderEntry = { key: OrderKey; ingestId: string; occurredAt: string } & (
+export type OrderEntry = { key: FoldPosition; ingestId: string; occurredAt: string } & (
   | { type: "created"; lines: OrderLine[]; warehouseId?: string }
   | { type: "status"; status: OrderStatus }
 );
@@ -196,7 +196,7 @@ export function applyOrderEvent(
   }
 
   const common = {
-    key: orderKeyOf(doc, options.priority),
+    key: foldPositionOf(doc, options.priority),
     ingestId: doc.ingestId,
     occurredAt: doc.occurredAt,
   };

@@ -7,7 +7,7 @@ import { EnvelopeError } from "../errors.ts";
  * the same id still have one order). Stored with the event, so the priority is the one the vendor
  * had when the event was applied.
  */
-export interface OrderKey {
+export interface FoldPosition {
   /** occurredAt as a UTC instant with nine fraction digits: compares as a string across offsets. */
   at: string;
   priority: number;
@@ -54,10 +54,10 @@ export function instantMillis(at: string): number {
   return Date.parse(`${at.slice(0, 23)}Z`);
 }
 
-export function orderKeyOf(
+export function foldPositionOf(
   event: { occurredAt: string; externalEventId: string; vendorId: string },
   priority: number,
-): OrderKey {
+): FoldPosition {
   return {
     at: instantOf(event.occurredAt),
     priority,
@@ -73,7 +73,7 @@ const compareStrings = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * same instant the order is descending: a higher priority number, a larger externalEventId, a
  * larger vendorId first, and the preferred event last.
  */
-export function compareOrderKeys(a: OrderKey, b: OrderKey): number {
+export function compareFoldPositions(a: FoldPosition, b: FoldPosition): number {
   return (
     compareStrings(a.at, b.at) ||
     Math.sign(b.priority - a.priority) ||
@@ -88,11 +88,12 @@ export function compareOrderKeys(a: OrderKey, b: OrderKey): number {
  * The list is sorted again first (linear when it already is): an item stored under an earlier tie
  * order takes the current one at its next event.
  */
-export function insertSorted<T extends { key: OrderKey; ingestId: string }>(
+export function insertSorted<T extends { key: FoldPosition; ingestId: string }>(
   list: readonly T[],
   entry: T,
 ): { list: T[]; index: number } {
-  const compare = (a: T, b: T) => compareOrderKeys(a.key, b.key) || compareStrings(a.ingestId, b.ingestId);
+  const compare = (a: T, b: T) =>
+    compareFoldPositions(a.key, b.key) || compareStrings(a.ingestId, b.ingestId);
   const sorted = [...list].sort(compare);
   let index = sorted.length;
   while (index > 0 && compare(sorted[index - 1] as T, entry) > 0) index--;
