@@ -277,6 +277,28 @@ describe("a vendor's activity", () => {
     expect(score(inputs)).toBe(61);
   });
 
+  it("greys out the part of a chart before the activity is complete, saying it was not read", () => {
+    const from = Date.UTC(2026, 0, 30, 10, 0);
+    const window = { from, to: from + 60 * MINUTE_MS, bucketMs: MINUTE_MS };
+    const text = { id: "c", title: "t", bucketLabel: "minute", tickMs: 15 * MINUTE_MS };
+    const event = {
+      ingestId: "x",
+      receivedAt: from + 30 * MINUTE_MS,
+      status: "NORMALIZED" as const,
+      lagMs: 5,
+    };
+
+    const cut = outcomeChart(
+      activitySeries({ events: [event], completeFrom: from + 20 * MINUTE_MS }, window),
+      text,
+    );
+    const whole = outcomeChart(activitySeries({ events: [event], completeFrom: from }, window), text);
+
+    expect(cut.value).toContain(`<g class="unread">`);
+    expect(cut.value).toContain("Before 10:20: not read");
+    expect(whole.value).not.toContain("not read");
+  });
+
   it("draws charts whose every text is escaped", () => {
     const from = Date.UTC(2026, 0, 30, 10, 0);
     const hostile = `</title><script>alert(1)</script>`;
