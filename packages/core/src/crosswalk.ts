@@ -310,7 +310,8 @@ export function canonicalDocument<D extends NormalizedDocument>(
         match.unit !== undefined || match.factor !== undefined
           ? (match.unit ?? DEFAULT_UNIT)
           : ((said.unit as string | undefined) ?? DEFAULT_UNIT);
-      if (unit !== DEFAULT_UNIT) data.unit = unit;
+      // EA is left out unless the vendor said a unit: a document nothing changed stays the same.
+      if (unit !== DEFAULT_UNIT || said.unit !== undefined) data.unit = unit;
       break;
     }
     case "OrderCreated": {

@@ -219,6 +219,7 @@ describe("matchEvent", () => {
       warehouseId: "R1",
       sku: "ABC-001",
       quantityDelta: 24,
+      unit: "EA",
     });
     expect(codeOf(() => matchEvent(inPallets, undefined, lookupIn(table)))?.code).toBe("UNIT_MISMATCH");
   });
@@ -249,7 +250,10 @@ describe("canonicalDocument", () => {
       ],
     };
 
+    const inEach = { ...doc, data: { ...doc.data, unit: "EA" } };
+
     expect(canonicalDocument(doc, { matched: [] })).toBe(doc);
+    expect(canonicalDocument(inEach, { matched: [] })).toBe(inEach);
     expect(canonicalDocument(doc, match)).toEqual({
       ...doc,
       data: { warehouseId: "ROA", sku: "ABC-001", quantityOnHand: 5 },
