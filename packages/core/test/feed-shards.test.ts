@@ -69,6 +69,36 @@ function expectExactlyOnceInOrder(items: FeedItem[], applied: NormalizedDocument
   }
 }
 
+/** Entities whose first feed entry of a change waits, once its position is taken, until released. */
+function slowWriter(): { entities: StateEntities; holding: Promise<void>; release: () => void } {
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let held = () => {};
+  const holding = new Promise<void>((resolve) => {
+    held = resolve;
+  });
+  const outboxEntries = new Proxy(entities.outboxEntries, {
+    get(target, property, receiver) {
+      if (property !== "create") return Reflect.get(target, property, receiver);
+      return (item: { kind: string }) => {
+        const operation = target.create(item as Parameters<typeof target.create>[0]);
+        return {
+          go: async () => {
+            if (item.kind === "change") {
+              held();
+              await gate;
+            }
+            return operation.go();
+          },
+        };
+      };
+    },
+  });
+  return { entities: { ...entities, outboxEntries }, holding, release };
+}
+
 describe("feed shards and cursors", () => {
   it("reads the shard count from DVSS_FEED_SHARDS: 1 when unset, a deployment error outside 1..64", () => {
     expect(feedShards({})).toBe(1);
@@ -156,46 +186,19 @@ describe.each([1, 4])("the feed with %i shard(s)", (shards) => {
     const shard = shards - 1;
     const [slow, behind] = [warehouseIn(shard, shards), warehouseIn(shard, shards)];
     const elsewhere = warehouseIn(0, shards);
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let held = () => {};
-    const holding = new Promise<void>((resolve) => {
-      held = resolve;
-    });
-    const slowEntities: StateEntities = {
-      ...entities,
-      outboxEntries: new Proxy(entities.outboxEntries, {
-        get(target, property, receiver) {
-          if (property !== "create") return Reflect.get(target, property, receiver);
-          return (item: { kind: string }) => {
-            const operation = target.create(item as Parameters<typeof target.create>[0]);
-            return {
-              go: async () => {
-                if (item.kind === "change") {
-                  held();
-                  await gate;
-                }
-                return operation.go();
-              },
-            };
-          };
-        },
-      }),
-    };
+    const slowly = slowWriter();
     const [first, second, other] = [
       inventoryAdjusted(1, { occurredAt: at(0) }, slow),
       inventoryAdjusted(1, { occurredAt: at(0) }, behind),
       inventoryAdjusted(1, { occurredAt: at(0) }, elsewhere),
     ];
 
-    const slowWrite = applyStateChange(slowEntities, first, options(shards));
-    await holding;
+    const slowWrite = applyStateChange(slowly.entities, first, options(shards));
+    await slowly.holding;
     await applyStateChange(entities, second, options(shards));
     await applyStateChange(entities, other, options(shards));
     const patient = await readFeed(entities, { after: start, gapGraceMs: 60_000, shards });
-    release();
+    slowly.release();
     await slowWrite;
     const rest = await feedAfter(patient.next, shards);
 
@@ -214,9 +217,15 @@ describe.each([1, 4])("the feed with %i shard(s)", (shards) => {
       fc.asyncProperty(
         fc.array(
           fc.oneof(
-            fc.record({ write: fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 6 }) }),
+            fc.record({
+              write: fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 6 }),
+              // A reader paging while the writes are in flight: patient (waits at an empty
+              // position) or not (closes it at once, and its writer moves).
+              readDuring: fc.constantFrom(undefined, 0, 60_000),
+            }),
             fc.record({ read: fc.integer({ min: 1, max: 4 }) }),
             fc.record({ hold: fc.integer({ min: 0, max: shards - 1 }) }),
+            fc.record({ slow: fc.integer({ min: 0, max: 5 }), limit: fc.integer({ min: 1, max: 4 }) }),
           ),
           { minLength: 1, maxLength: 12 },
         ),
@@ -244,7 +253,7 @@ describe.each([1, 4])("the feed with %i shard(s)", (shards) => {
                       });
                 byOrder.set(order, [...queued, doc]);
               }
-              await Promise.all(
+              const writes = Promise.all(
                 [...byOrder.values()].map(async (docs) => {
                   for (const doc of docs) {
                     const result = await applyStateChange(entities, doc, {
@@ -255,6 +264,38 @@ describe.each([1, 4])("the feed with %i shard(s)", (shards) => {
                   }
                 }),
               );
+              if (step.readDuring !== undefined) {
+                const page = await readFeed(entities, {
+                  after: cursor,
+                  limit: 3,
+                  gapGraceMs: step.readDuring,
+                  shards,
+                });
+                read.push(...page.items);
+                cursors.push(...page.items.map((item) => item.cursor));
+                cursor = page.next;
+              }
+              await writes;
+            } else if ("slow" in step) {
+              // A slow writer: a patient reader pages while its position is taken and empty.
+              const doc = orderCreated(`${run}-slow-${minute}`, [{ sku: "ABC-001", quantity: 1 }], {
+                occurredAt: at(minute++),
+              });
+              const writer = slowWriter();
+              const write = applyStateChange(writer.entities, doc, options(shards));
+              await writer.holding;
+              const page = await readFeed(entities, {
+                after: cursor,
+                limit: step.limit,
+                gapGraceMs: 60_000,
+                shards,
+              });
+              read.push(...page.items);
+              cursors.push(...page.items.map((item) => item.cursor));
+              cursor = page.next;
+              writer.release();
+              await write;
+              applied.push(doc);
             } else if ("hold" in step) {
               // A writer that took a position and died: readers close it once it is old.
               await takePosition(entities, new Date(), step.hold);
