@@ -117,6 +117,11 @@ export interface DvssErrorOptions {
   details?: FieldIssue[];
 }
 
+/**
+ * An error with a code. Raise a code whose transience is not "permanent" through its class
+ * (StorageUnavailableError, MappingStarvedError, WriteContentionError): the workflow's Retry matches
+ * class names, so the same code raised by this base class (named DvssError) would not be retried.
+ */
 export class DvssError extends Error {
   readonly code: ErrorCode;
   readonly details: FieldIssue[];
