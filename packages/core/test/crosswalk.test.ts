@@ -14,6 +14,7 @@ import {
   validateCrosswalkEntries,
 } from "../src/crosswalk.ts";
 import type { DvssError } from "../src/errors.ts";
+import { addCrosswalkEntry } from "../src/ops/crosswalk.ts";
 import { at, inventoryAdjusted, inventoryUpdated, orderCreated, orderStatusChanged } from "./state-events.ts";
 
 const entry = (
@@ -311,5 +312,38 @@ describe("assertMatchCurrent", () => {
       "now maps to ABC-009",
     );
     expect(codeOf(() => assertMatchCurrent("vendorB", match, removed))?.message).toContain("was removed");
+  });
+});
+
+describe("a crosswalk write", () => {
+  it("is refused when another change of the entry won the race, never overwriting it", async () => {
+    const stored = { ...entry("product", "B-1", "ABC-001"), history: [] };
+    const lost = Object.assign(new Error("condition"), { name: "ConditionalCheckFailedException" });
+    const writes: unknown[] = [];
+    const entities = {
+      crosswalk: {
+        query: { byVendor: () => ({ go: async () => ({ data: [stored] }) }) },
+        put: (item: unknown) => ({
+          where: () => ({
+            go: async () => {
+              writes.push(item);
+              throw lost;
+            },
+          }),
+        }),
+      },
+    };
+    const context = { entities, now: () => 0 } as unknown as Parameters<typeof addCrosswalkEntry>[0];
+
+    const refused = await addCrosswalkEntry(
+      context,
+      "vendorB",
+      { kind: "product", vendorKey: "B-1", canonicalId: "ABC-002" },
+      "ops",
+    ).catch((error: DvssError) => error);
+
+    expect(writes).toHaveLength(1);
+    expect((refused as DvssError).code).toBe("REFUSED");
+    expect((refused as DvssError).message).toContain("changed meanwhile");
   });
 });

@@ -8,8 +8,9 @@ import {
   parseCrosswalkFile,
   validateCrosswalkEntries,
 } from "../crosswalk.ts";
+import { isConditionalCheckFailed } from "../entities/conditions.ts";
 import type { CrosswalkItem, Entities } from "../entities/index.ts";
-import { NotFoundError, UsageError } from "../errors.ts";
+import { NotFoundError, OperationRefusedError, UsageError } from "../errors.ts";
 import type { OpsContext } from "./context.ts";
 
 /** A stored entry; `canonicalId` absent once removed (its history stays). */
@@ -73,7 +74,22 @@ async function writeEntry(
     updatedBy: by,
     history,
   };
-  await entities.crosswalk.put(item).go();
+  // Each change is one version: a write that raced another change of the entry is refused.
+  try {
+    if (stored) {
+      await entities.crosswalk
+        .put(item)
+        .where(({ version }, { eq }) => eq(version, stored.version))
+        .go();
+    } else {
+      await entities.crosswalk.create(item).go();
+    }
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+    throw new OperationRefusedError(
+      `${vendorId} ${change.kind} ${change.vendorKey} changed meanwhile (another write): read it again and retry`,
+    );
+  }
   return entryOf(item as CrosswalkItem);
 }
 
