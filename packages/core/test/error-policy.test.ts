@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import * as errors from "../src/errors.ts";
 import {
@@ -47,6 +49,23 @@ describe("the error policy", () => {
     expect(TRANSIENT_ERROR_NAMES).toEqual([...namesOf("transient"), ...platform]);
     expect(namesOf("transient")).toEqual(["StorageUnavailableError", "MappingStarvedError"]);
     expect(namesOf("contention")).toEqual([WRITE_CONTENTION_ERROR]);
+  });
+
+  it("is never bypassed: a code that is not permanent is raised through its class, never the base class", () => {
+    const packages = join(import.meta.dirname, "../..");
+    const raised = readdirSync(packages).flatMap((pkg) =>
+      (readdirSync(join(packages, pkg, "src"), { recursive: true }) as string[])
+        .filter((file) => file.endsWith(".ts"))
+        .flatMap((file) => [
+          ...readFileSync(join(packages, pkg, "src", file), "utf8").matchAll(
+            /new DvssError\(\s*"([A-Z_]+)"/g,
+          ),
+        ])
+        .map((match) => match[1] as errors.ErrorCode),
+    );
+
+    expect(raised.length).toBeGreaterThan(0);
+    for (const code of raised) expect(ERROR_POLICY[code].transience, code).toBe("permanent");
   });
 
   it("is the workflow's Retry list, on every task", () => {
