@@ -27,7 +27,7 @@ export interface Monitored {
   reconciler: sst.aws.Function;
   /** Batches of the outbox stream the pipe could not deliver to the bus (infra/events.ts). */
   outboxDeadLetters: aws.sqs.Queue;
-  /** The table whose one partition holds the whole feed (stacks/settings.ts, FEED_PARTITION). */
+  /** The table whose partitions hold the feed, one per shard (stacks/settings.ts, FEED_PARTITION). */
   outboxTable: sst.aws.Dynamo;
   /** Vendors that get a quarantine-rate alarm of their own (deployedVendorIds). */
   vendorIds: string[];
@@ -167,12 +167,12 @@ export function monitoring(thresholds: AlarmThresholds, monitored: Monitored) {
     statistic: "Maximum",
   });
 
-  // The whole feed is one partition (FEED_PARTITION in stacks/settings.ts): applied changes near
-  // what it sustains, then writes it refuses. Until the feed is sharded, the answer is to slow down.
+  // Each feed shard is one partition (FEED_PARTITION in stacks/settings.ts): applied changes near
+  // what the shards sustain, then writes they refuse. The answer: more shards (feedShards), or slower.
   const feedCapacity = new aws.cloudwatch.MetricAlarm("FeedCapacityAlarm", {
     ...common,
     alarmDescription:
-      "Changes applied per 5 minutes are above 80% of what the feed's one DynamoDB partition sustains",
+      "Changes applied per 5 minutes are above 80% of what the feed's DynamoDB partitions sustain",
     comparisonOperator: "GreaterThanThreshold",
     threshold: thresholds.feedChangesPerFiveMinutes,
     namespace: DVSS_METRICS.namespace,
