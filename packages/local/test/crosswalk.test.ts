@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliHarness, startCliHarness } from "../../cli/test/harness.ts";
-import { tempDir, vendorsWith } from "./harness.ts";
+import { tempDir, vendorsWith, writeInventoryVersion } from "./harness.ts";
 
 /**
  * vendorC names sites and products its own way and requires a crosswalk entry for both. Its
@@ -180,6 +180,31 @@ describe("the crosswalk through the local runtime", () => {
     expect(listed.json().some((e: { vendorKey: string }) => e.vendorKey === "PO-C")).toBe(false);
     // Every registered vendor's entries, without --vendor.
     expect(listed.json().some((e: { vendorKey: string }) => e.vendorKey === "C-ROA")).toBe(true);
+  });
+
+  it("tries a candidate version (what-if) under the canonical ids the Match stage gives", async () => {
+    const candidate = writeInventoryVersion(
+      tempDir("dvss-crosswalk-what-if-"),
+      "vendorC",
+      "2",
+      `{"eventType": "InventoryUpdated", "data": {"warehouseId": payload.site, "sku": payload.item, "quantityOnHand": payload.units + 1, "unit": payload.unit}}`,
+      {
+        payload: { site: "C-ROA", item: "C-ABC", units: 5 },
+        data: { warehouseId: "C-ROA", sku: "C-ABC", quantityOnHand: 6 },
+      },
+    );
+
+    const report = (await dvss.cli("mapping", "what-if", candidate, "--json")).json();
+
+    // The changed documents fold into the canonical entities they were applied to (applied
+    // already, so no state changes); under the vendor's keys they would be new entities.
+    expect(report.counts).toMatchObject({ events: 3, changed: 2, wouldFail: 1, states: 0 });
+    expect(report.documents.map((doc: { appliedAlready: boolean }) => doc.appliedAlready)).toEqual([
+      true,
+      true,
+    ]);
+    expect(report.states).toEqual([]);
+    expect(report.wouldFail.map((failure: { code: string }) => failure.code)).toEqual(["UNIT_MISMATCH"]);
   });
 
   it("refuses an import that maps a key to a second canonical id, naming both", async () => {

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { canonicalDocument, lookupIn, matchEvent } from "../crosswalk.ts";
 import type { IngestRecordItem } from "../entities/index.ts";
 import { parseEnvelope } from "../envelope.ts";
 import { DvssError } from "../errors.ts";
@@ -17,6 +18,7 @@ import { applyEvent, type EntityState, entityOf, isInventoryDocument } from "../
 import { readState, stateKeyOf } from "../state/store.ts";
 import type { EntityRef } from "../state/types.ts";
 import type { OpsContext } from "./context.ts";
+import { readCrosswalk } from "./crosswalk.ts";
 import { requireDirectory, versionIdsOf } from "./publish.ts";
 import { ingestTime } from "./replay.ts";
 import { findRecord } from "./story.ts";
@@ -334,6 +336,9 @@ export async function whatIf(
   const { data: vendor } = await context.entities.vendors.get({ vendorId: ids.vendorId }).go();
   // As ApplyState: a vendor without a profile sorts after every known one.
   const priority = vendor?.priority ?? Number.MAX_SAFE_INTEGER;
+  // As the Match stage: each document is folded under its canonical ids.
+  const lookup = lookupIn(await readCrosswalk(context.entities, ids.vendorId));
+  const policy = (await context.definitions().bundled.loadVendor(ids.vendorId))?.profile.match;
 
   let total = 0;
   for await (const page of rawKeyPages(context, ids.vendorId, options.from, to)) total += page.length;
@@ -394,7 +399,17 @@ export async function whatIf(
         report.counts.wouldFail++;
         list("wouldFail", result.item);
       } else {
-        const { document, item } = result;
+        const { item } = result;
+        let document: NormalizedDocument;
+        try {
+          document = canonicalDocument(result.document, matchEvent(result.document, policy, lookup));
+        } catch (error) {
+          // The document would be written, then Match would refuse it (UNMATCHED_IDENTIFIER, ...).
+          if (!(error instanceof DvssError)) throw error;
+          report.counts.wouldFail++;
+          list("wouldFail", failureOf(error, item, item.now));
+          continue;
+        }
         const entity = entityOf(document);
         const id = `${entity.type}:${entity.key}`;
         let summary = entities.get(id);
