@@ -11,6 +11,7 @@ describe("dvss cost", () => {
     expect(code).toBe(0);
     expect(io.stdout()).toContain("DVSS on AWS at 200 events/s");
     expect(io.stdout()).toMatch(/total \$[\d,]+ per month/);
+    expect(io.stdout()).toMatch(/floor \$[\d,]+ per month, .*: the total is \d+\.\d\d× the floor/);
   });
 
   it("gives the model as JSON with --json", async () => {
@@ -20,7 +21,10 @@ describe("dvss cost", () => {
 
     const model = JSON.parse(io.stdout());
     expect(model.eventsPerMonth).toBe(129_600_000);
-    expect(model.perEvent.lambdaInvocations).toBe(4);
+    expect(model.perEvent.lambdaInvocations).toBe(5);
+    expect(model.floor.perEvent.lambdaInvocations).toBe(1);
+    expect(model.lines.every((line: { floorMonthlyUsd: number }) => line.floorMonthlyUsd >= 0)).toBe(true);
+    expect(model.ratioToFloor).toBe(model.totalMonthlyUsd / model.floor.monthlyUsd);
   });
 
   it("refuses a rate that is not a positive number (exit 2)", async () => {

@@ -154,6 +154,31 @@ export const CALLS_PER_EVENT: Readonly<Record<string, StoreCall>> = {
 /** The outbox stream goes through a pipe to the bus: one pipe request and one event per change. */
 export const EVENTBRIDGE_PER_EVENT = { pipeRequests: 1, customEvents: 1 } as const;
 
+/** One request an accepted event cannot avoid, whatever the design: what it is and what it counts as. */
+export interface FloorRequest {
+  what: string;
+  counts: "apiRequests" | "lambdaInvocations" | "expressRequests" | "dynamodbWriteUnits" | "s3Puts";
+  amount: number;
+}
+
+/**
+ * The floor: the requests an accepted event cannot avoid. It arrives through the API, one function
+ * takes it, its body is kept raw and normalized (an object each), it is recorded once for
+ * idempotency, applied to the entity's state and written to the feed (one write unit each: an item
+ * under 1 KB in no index), and it runs one Express execution. Requests only: no Lambda or Express
+ * duration, reads, storage, logs or bus. Priced by costModel from PRICES, like the lines.
+ */
+export const FLOOR_REQUESTS: readonly FloorRequest[] = [
+  { what: "API request", counts: "apiRequests", amount: 1 },
+  { what: "ingest invocation", counts: "lambdaInvocations", amount: 1 },
+  { what: "Express execution request", counts: "expressRequests", amount: 1 },
+  { what: "raw PUT", counts: "s3Puts", amount: 1 },
+  { what: "normalized PUT", counts: "s3Puts", amount: 1 },
+  { what: "idempotency write", counts: "dynamodbWriteUnits", amount: 1 },
+  { what: "state write", counts: "dynamodbWriteUnits", amount: 1 },
+  { what: "feed write", counts: "dynamodbWriteUnits", amount: 1 },
+];
+
 const DYNAMODB_READS = new Set(["GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"]);
 const S3_GETS = new Set(["GetObject", "HeadObject"]);
 
@@ -269,6 +294,8 @@ export interface CostLine {
   quantity: number;
   unit: string;
   monthlyUsd: number;
+  /** What the floor (FLOOR_REQUESTS) costs of this line per month: 0 if the floor has none of it. */
+  floorMonthlyUsd: number;
 }
 
 export interface CostModel {
@@ -279,6 +306,10 @@ export interface CostModel {
   lines: CostLine[];
   totalMonthlyUsd: number;
   usdPerMillionEvents: number;
+  /** The floor's requests per event (FLOOR_REQUESTS) and their price, at the same volume and tiers. */
+  floor: { perEvent: PerEventCounts; monthlyUsd: number; usdPerMillionEvents: number };
+  /** totalMonthlyUsd / floor.monthlyUsd. */
+  ratioToFloor: number;
   /** For comparison: the same workflow as Standard, billed per transition instead of Express requests and duration. */
   standardWorkflowMonthlyUsd: number;
 }
@@ -348,97 +379,125 @@ export function costModel(options: CostInputs): CostModel {
   const month = (perEventQuantity: number) => perEventQuantity * events;
   const gbSecondPrice =
     inputs.architecture === "arm64" ? PRICES.lambda.perGbSecondArm64 : PRICES.lambda.perGbSecondX86;
-  const logGb = month(perEvent.logBytes) / 1024 ** 3;
-  const storedGb = month(perEvent.s3StoredBytes) / 1024 ** 3;
-  const lines: CostLine[] = [
-    {
-      service: "API Gateway",
-      item: "HTTP API requests",
-      quantity: month(perEvent.apiRequests),
-      unit: "requests",
-      monthlyUsd: tiered(month(perEvent.apiRequests), PRICES.apiGatewayHttp.requestTiers),
-    },
-    {
-      service: "Lambda",
-      item: `requests (ingest + ${workflow.taskInvocations.length} tasks)`,
-      quantity: month(perEvent.lambdaInvocations),
-      unit: "invocations",
-      monthlyUsd: (month(perEvent.lambdaInvocations) / 1e6) * PRICES.lambda.perMillionRequests,
-    },
-    {
-      service: "Lambda",
-      item: `duration (${inputs.lambdaMemoryMb} MB, ${inputs.architecture})`,
-      quantity: month(perEvent.lambdaGbSeconds),
-      unit: "GB-s",
-      monthlyUsd: month(perEvent.lambdaGbSeconds) * gbSecondPrice,
-    },
-    {
-      service: "Step Functions Express",
-      item: "requests (executions)",
-      quantity: month(perEvent.expressRequests),
-      unit: "executions",
-      monthlyUsd: (month(perEvent.expressRequests) / 1e6) * PRICES.stepFunctionsExpress.perMillionRequests,
-    },
-    {
-      service: "Step Functions Express",
-      item: `duration (${expressBilledMs} ms billed, ${inputs.expressMemoryMb} MB)`,
-      quantity: month(perEvent.expressGbSeconds),
-      unit: "GB-s",
-      monthlyUsd: tiered(month(perEvent.expressGbSeconds), PRICES.stepFunctionsExpress.gbSecondTiers),
-    },
-    {
-      service: "DynamoDB",
-      item: "write request units (on-demand)",
-      quantity: month(perEvent.dynamodbWriteUnits),
-      unit: "WRU",
-      monthlyUsd: (month(perEvent.dynamodbWriteUnits) / 1e6) * PRICES.dynamodb.perMillionWriteUnits,
-    },
-    {
-      service: "DynamoDB",
-      item: "read request units (on-demand)",
-      quantity: month(perEvent.dynamodbReadUnits),
-      unit: "RRU",
-      monthlyUsd: (month(perEvent.dynamodbReadUnits) / 1e6) * PRICES.dynamodb.perMillionReadUnits,
-    },
-    {
-      service: "S3",
-      item: "PUT requests",
-      quantity: month(perEvent.s3Puts),
-      unit: "requests",
-      monthlyUsd: (month(perEvent.s3Puts) / 1000) * PRICES.s3.perThousandPuts,
-    },
-    {
-      service: "S3",
-      item: "GET requests",
-      quantity: month(perEvent.s3Gets),
-      unit: "requests",
-      monthlyUsd: (month(perEvent.s3Gets) / 1000) * PRICES.s3.perThousandGets,
-    },
-    {
-      service: "S3",
-      item: "storage added this month (raw + normalized; it accumulates)",
-      quantity: storedGb,
-      unit: "GB-month",
-      monthlyUsd: storedGb * PRICES.s3.perGbMonth,
-    },
-    {
-      service: "CloudWatch Logs",
-      item: `ingestion (Express level ALL: ${workflow.historyEvents} records per execution; Lambda)`,
-      quantity: logGb,
-      unit: "GB",
-      monthlyUsd: tiered(logGb, PRICES.cloudWatchLogs.ingestionTiers),
-    },
-    {
-      service: "EventBridge",
-      item: "outbox pipe requests + bus events",
-      quantity: month(perEvent.pipeRequests + perEvent.busEvents),
-      unit: "requests",
-      monthlyUsd:
-        (month(perEvent.pipeRequests) / 1e6) * PRICES.eventBridge.perMillionPipeRequests +
-        (month(perEvent.busEvents) / 1e6) * PRICES.eventBridge.perMillionCustomEvents,
-    },
-  ];
+  // One pricing of per-event counts, for the model's and for the floor's.
+  const priced = (perEvent: PerEventCounts): Omit<CostLine, "floorMonthlyUsd">[] => {
+    const logGb = month(perEvent.logBytes) / 1024 ** 3;
+    const storedGb = month(perEvent.s3StoredBytes) / 1024 ** 3;
+    return [
+      {
+        service: "API Gateway",
+        item: "HTTP API requests",
+        quantity: month(perEvent.apiRequests),
+        unit: "requests",
+        monthlyUsd: tiered(month(perEvent.apiRequests), PRICES.apiGatewayHttp.requestTiers),
+      },
+      {
+        service: "Lambda",
+        item: `requests (ingest + ${workflow.taskInvocations.length} tasks)`,
+        quantity: month(perEvent.lambdaInvocations),
+        unit: "invocations",
+        monthlyUsd: (month(perEvent.lambdaInvocations) / 1e6) * PRICES.lambda.perMillionRequests,
+      },
+      {
+        service: "Lambda",
+        item: `duration (${inputs.lambdaMemoryMb} MB, ${inputs.architecture})`,
+        quantity: month(perEvent.lambdaGbSeconds),
+        unit: "GB-s",
+        monthlyUsd: month(perEvent.lambdaGbSeconds) * gbSecondPrice,
+      },
+      {
+        service: "Step Functions Express",
+        item: "requests (executions)",
+        quantity: month(perEvent.expressRequests),
+        unit: "executions",
+        monthlyUsd: (month(perEvent.expressRequests) / 1e6) * PRICES.stepFunctionsExpress.perMillionRequests,
+      },
+      {
+        service: "Step Functions Express",
+        item: `duration (${expressBilledMs} ms billed, ${inputs.expressMemoryMb} MB)`,
+        quantity: month(perEvent.expressGbSeconds),
+        unit: "GB-s",
+        monthlyUsd: tiered(month(perEvent.expressGbSeconds), PRICES.stepFunctionsExpress.gbSecondTiers),
+      },
+      {
+        service: "DynamoDB",
+        item: "write request units (on-demand)",
+        quantity: month(perEvent.dynamodbWriteUnits),
+        unit: "WRU",
+        monthlyUsd: (month(perEvent.dynamodbWriteUnits) / 1e6) * PRICES.dynamodb.perMillionWriteUnits,
+      },
+      {
+        service: "DynamoDB",
+        item: "read request units (on-demand)",
+        quantity: month(perEvent.dynamodbReadUnits),
+        unit: "RRU",
+        monthlyUsd: (month(perEvent.dynamodbReadUnits) / 1e6) * PRICES.dynamodb.perMillionReadUnits,
+      },
+      {
+        service: "S3",
+        item: "PUT requests",
+        quantity: month(perEvent.s3Puts),
+        unit: "requests",
+        monthlyUsd: (month(perEvent.s3Puts) / 1000) * PRICES.s3.perThousandPuts,
+      },
+      {
+        service: "S3",
+        item: "GET requests",
+        quantity: month(perEvent.s3Gets),
+        unit: "requests",
+        monthlyUsd: (month(perEvent.s3Gets) / 1000) * PRICES.s3.perThousandGets,
+      },
+      {
+        service: "S3",
+        item: "storage added this month (raw + normalized; it accumulates)",
+        quantity: storedGb,
+        unit: "GB-month",
+        monthlyUsd: storedGb * PRICES.s3.perGbMonth,
+      },
+      {
+        service: "CloudWatch Logs",
+        item: `ingestion (Express level ALL: ${workflow.historyEvents} records per execution; Lambda)`,
+        quantity: logGb,
+        unit: "GB",
+        monthlyUsd: tiered(logGb, PRICES.cloudWatchLogs.ingestionTiers),
+      },
+      {
+        service: "EventBridge",
+        item: "outbox pipe requests + bus events",
+        quantity: month(perEvent.pipeRequests + perEvent.busEvents),
+        unit: "requests",
+        monthlyUsd:
+          (month(perEvent.pipeRequests) / 1e6) * PRICES.eventBridge.perMillionPipeRequests +
+          (month(perEvent.busEvents) / 1e6) * PRICES.eventBridge.perMillionCustomEvents,
+      },
+    ];
+  };
+  const floorPerEvent: PerEventCounts = {
+    apiRequests: 0,
+    lambdaInvocations: 0,
+    lambdaGbSeconds: 0,
+    expressRequests: 0,
+    expressBilledMs: 0,
+    expressGbSeconds: 0,
+    stateTransitions: 0,
+    historyEvents: 0,
+    logBytes: 0,
+    dynamodbReadUnits: 0,
+    dynamodbWriteUnits: 0,
+    s3Puts: 0,
+    s3Gets: 0,
+    s3StoredBytes: 0,
+    pipeRequests: 0,
+    busEvents: 0,
+  };
+  for (const request of FLOOR_REQUESTS) floorPerEvent[request.counts] += request.amount;
+  const floorLines = priced(floorPerEvent);
+  const lines: CostLine[] = priced(perEvent).map((line, i) => ({
+    ...line,
+    floorMonthlyUsd: floorLines[i]?.monthlyUsd ?? 0,
+  }));
   const totalMonthlyUsd = sum(lines.map((line) => line.monthlyUsd));
+  const floorMonthlyUsd = sum(lines.map((line) => line.floorMonthlyUsd));
   const expressUsd = sum(
     lines.filter((line) => line.service === "Step Functions Express").map((line) => line.monthlyUsd),
   );
@@ -452,6 +511,12 @@ export function costModel(options: CostInputs): CostModel {
     lines,
     totalMonthlyUsd,
     usdPerMillionEvents: events > 0 ? (totalMonthlyUsd / events) * 1e6 : 0,
+    floor: {
+      perEvent: floorPerEvent,
+      monthlyUsd: floorMonthlyUsd,
+      usdPerMillionEvents: events > 0 ? (floorMonthlyUsd / events) * 1e6 : 0,
+    },
+    ratioToFloor: floorMonthlyUsd > 0 ? totalMonthlyUsd / floorMonthlyUsd : 0,
     standardWorkflowMonthlyUsd: totalMonthlyUsd - expressUsd + standardUsd,
   };
 }
@@ -470,13 +535,17 @@ const quantity = (value: number) =>
 /** The model as a table: per-event counts, then one line per billed item and the total. */
 export function formatCost(model: CostModel): string {
   const { perEvent } = model;
-  const rows = model.lines.map((line) => [
-    line.service,
-    line.item,
-    `${quantity(line.quantity)} ${line.unit}`,
-    usd(line.monthlyUsd),
-  ]);
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => (row[i] ?? "").length)));
+  const rows = [
+    ["", "", "", "", "floor"],
+    ...model.lines.map((line) => [
+      line.service,
+      line.item,
+      `${quantity(line.quantity)} ${line.unit}`,
+      usd(line.monthlyUsd),
+      line.floorMonthlyUsd > 0 ? usd(line.floorMonthlyUsd) : "-",
+    ]),
+  ];
+  const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...rows.map((row) => (row[i] ?? "").length)));
   const lines = rows.map((row) =>
     row.map((cell, i) => (i >= 2 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0))).join("  "),
   );
@@ -493,5 +562,7 @@ export function formatCost(model: CostModel): string {
     "",
     `total ${usd(model.totalMonthlyUsd)} per month, ${usd(model.usdPerMillionEvents)} per million events` +
       ` (as a Standard workflow instead: ${usd(model.standardWorkflowMonthlyUsd)} per month)`,
+    `floor ${usd(model.floor.monthlyUsd)} per month, ${usd(model.floor.usdPerMillionEvents)} per million events ` +
+      `(${FLOOR_REQUESTS.map((request) => request.what).join(", ")}): the total is ${model.ratioToFloor.toFixed(2)}× the floor`,
   ].join("\n");
 }

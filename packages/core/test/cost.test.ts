@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   type CostModel,
   costModel,
+  FLOOR_REQUESTS,
   formatCost,
   LOCAL_DURATIONS_MS,
   normalizeWorkflowCounts,
@@ -127,11 +128,64 @@ describe("the cost model", () => {
     expect(tiered(40, tiers)).toBe(21);
   });
 
+  it("prices the floor: the eight requests an accepted event cannot avoid, from the same prices", () => {
+    const model = costModel({ eventsPerSecond: 50 });
+    const events = 50 * SECONDS_PER_MONTH;
+
+    expect(FLOOR_REQUESTS.map((request) => request.what)).toEqual([
+      "API request",
+      "ingest invocation",
+      "Express execution request",
+      "raw PUT",
+      "normalized PUT",
+      "idempotency write",
+      "state write",
+      "feed write",
+    ]);
+    expect(model.floor.perEvent).toMatchObject({
+      apiRequests: 1,
+      lambdaInvocations: 1,
+      lambdaGbSeconds: 0,
+      expressRequests: 1,
+      expressGbSeconds: 0,
+      dynamodbWriteUnits: 3,
+      dynamodbReadUnits: 0,
+      s3Puts: 2,
+      s3Gets: 0,
+      logBytes: 0,
+      pipeRequests: 0,
+      busEvents: 0,
+    });
+    const perEvent = 1 / 1e6 + 0.2 / 1e6 + 1 / 1e6 + (2 * 0.005) / 1000 + (3 * 0.625) / 1e6;
+    expect(model.floor.monthlyUsd).toBeCloseTo(events * perEvent, 6);
+    expect(model.floor.usdPerMillionEvents).toBeCloseTo(perEvent * 1e6, 9);
+    expect(line(model, "S3", "PUT").floorMonthlyUsd).toBe(line(model, "S3", "PUT").monthlyUsd);
+    expect(line(model, "Lambda", "requests").floorMonthlyUsd).toBeCloseTo((events * 0.2) / 1e6, 6);
+    expect(line(model, "DynamoDB", "read").floorMonthlyUsd).toBe(0);
+    expect(model.floor.monthlyUsd).toBeCloseTo(
+      model.lines.reduce((total, l) => total + l.floorMonthlyUsd, 0),
+      6,
+    );
+    expect(model.ratioToFloor).toBe(model.totalMonthlyUsd / model.floor.monthlyUsd);
+  });
+
+  it("prices the floor's API requests in the same tiers as the line (2,000 events/s)", () => {
+    const model = costModel({ eventsPerSecond: 2_000 });
+
+    expect(line(model, "API Gateway", "HTTP API").floorMonthlyUsd).toBeCloseTo(300 + 4_884 * 0.9, 6);
+  });
+
   it("says where its prices come from when printed", () => {
     const text = formatCost(costModel({ eventsPerSecond: 200 }));
 
     expect(text).toContain(`as of ${PRICES.asOf}`);
     expect(text).toContain("check them");
     expect(text).toMatch(/total \$[\d,]+ per month/);
+    expect(text).toMatch(
+      /floor \$[\d,]+ per month, \$14\.\d\d per million events \(API request, .*feed write\)/,
+    );
+    expect(text).toContain(
+      `the total is ${costModel({ eventsPerSecond: 200 }).ratioToFloor.toFixed(2)}× the floor`,
+    );
   });
 });
