@@ -41,7 +41,7 @@ import type { MatchResult as CrosswalkMatch } from "./crosswalk.ts";
 import { TRANSIENT_ERROR_NAMES, WRITE_CONTENTION_ERROR } from "./errors.ts";
 import type { ObjectRef } from "./keys.ts";
 import type { NormalizedOutcome } from "./outcomes.ts";
-import type { ApplyStateResult as StateChange } from "./state/apply.ts";
+import type { ApplyStateResult as StateChange } from "./state/types.ts";
 
 /** The Lambda-backed tasks, in the order of the happy path, then the failure path. */
 export const TASK_NAMES = ["Map", "Match", "ApplyState", "UpdateStatus", "Quarantine"] as const;

@@ -3,10 +3,10 @@ import { rawKey } from "../src/keys.ts";
 import type { NormalizedDocument } from "../src/normalized.ts";
 import type { OrderLine, OrderStatus } from "../src/standard-events.ts";
 import { foldPositionOf } from "../src/state/fold-position.ts";
-import { historyNeeded, type InventoryEntry, type InventoryState } from "../src/state/inventory.ts";
+import { historyNeeded, type InventoryState } from "../src/state/inventory.ts";
 import { compareLogged } from "../src/state/log.ts";
 import { applyEvent, type EntityState, entityOf, isInventoryDocument } from "../src/state/rules.ts";
-import type { ApplyOptions, ApplyOutcome } from "../src/state/types.ts";
+import type { ApplyOptions, ApplyOutcome, InventoryEntry } from "../src/state/types.ts";
 
 /** Builders of normalized documents for state tests: each gets a fresh ingestId and its raw key. */
 

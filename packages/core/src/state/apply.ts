@@ -15,7 +15,7 @@ import {
   writeDivergenceChunks,
   writeState,
 } from "./store.ts";
-import { type DivergenceKind, divergenceId, type EntityRef, type StateRuleOptions } from "./types.ts";
+import { type ApplyStateResult, type DivergenceKind, divergenceId, type StateRuleOptions } from "./types.ts";
 
 export { recordIdempotencyConflict } from "./divergences.ts";
 
@@ -45,25 +45,6 @@ export interface ApplyStateOptions {
   rules?: Partial<StateRuleOptions>;
   /** The stage's feed shard count (the entity's changes go to one of them); default feedShards(). */
   feedShards?: number;
-}
-
-export interface ApplyStateResult {
-  entity: EntityRef;
-  /**
-   * APPLIED: the event joined the entity's history (new version, one feed entry; it may still carry
-   * divergences, e.g. STALE_EVENT before a later snapshot). ALREADY_APPLIED: a replay; nothing written.
-   */
-  outcome: "APPLIED" | "ALREADY_APPLIED";
-  /** The entity's version after this call. */
-  version: number;
-  divergences: { kind: DivergenceKind; divergenceId: string }[];
-  /**
-   * The change's feed position, for APPLIED (absent if a later change published it first): 16
-   * digits in shard 0, `<shard>:<16 digits>` in another (feed.ts, formatSlot).
-   */
-  cursor?: string;
-  /** APPLIED before the entity's latest applied event in fold order: it arrived out of order. */
-  outOfOrder: boolean;
 }
 
 /** The fold position of the entity's latest applied event: its last kept event, else the base's. */

@@ -18,18 +18,10 @@ import {
   type DivergentEvent,
   type EntityRef,
   type InventoryDocument,
+  type InventoryEntry,
   type StateRuleOptions,
 } from "./types.ts";
 import { saidBy, type VendorKeyRef, vendorKeyOf, withVendorKey } from "./vendor-keys.ts";
-
-/** One remembered event: InventoryUpdated sets (`set`), InventoryAdjusted adds (`add`). */
-export interface InventoryEntry {
-  key: FoldPosition;
-  ingestId: string;
-  occurredAt: string;
-  op: "set" | "add";
-  value: number;
-}
 
 /**
  * The fold of one warehouse/sku: a base quantity (everything up to `through`, whose events only

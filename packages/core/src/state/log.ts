@@ -2,9 +2,8 @@ import type { EntityEventItem } from "../entities/entity-event.ts";
 import type { NormalizedDocument } from "../normalized.ts";
 import { STANDARD_SCHEMA_VERSION } from "../standard-events.ts";
 import { compareFoldPositions, type FoldPosition, instantOf } from "./fold-position.ts";
-import type { InventoryEntry } from "./inventory.ts";
 import { type PendingChange, type StateEntities, storeCall } from "./store.ts";
-import type { EntityRef } from "./types.ts";
+import type { EntityRef, InventoryEntry } from "./types.ts";
 
 /*
  * The event log of each entity (docs/spec/canonical-state.md, "The event log"): every event

@@ -1,5 +1,5 @@
 import type { NormalizedDocument } from "../normalized.ts";
-import type { InventoryEntry } from "./inventory.ts";
+import type { FoldPosition } from "./fold-position.ts";
 
 export type EntityType = "inventory" | "order";
 
@@ -10,6 +10,15 @@ export type EntityType = "inventory" | "order";
 export interface EntityRef {
   type: EntityType;
   key: string;
+}
+
+/** One remembered event: InventoryUpdated sets (`set`), InventoryAdjusted adds (`add`). */
+export interface InventoryEntry {
+  key: FoldPosition;
+  ingestId: string;
+  occurredAt: string;
+  op: "set" | "add";
+  value: number;
 }
 
 export type InventoryDocument = Extract<
@@ -116,4 +125,24 @@ export interface ApplyOptions {
    * names one (an event that sorts into the base the item keeps instead of its events).
    */
   history?: readonly InventoryEntry[];
+}
+
+/** What applying one event did to its entity (applyStateChange, state/apply.ts). */
+export interface ApplyStateResult {
+  entity: EntityRef;
+  /**
+   * APPLIED: the event joined the entity's history (new version, one feed entry; it may still carry
+   * divergences, e.g. STALE_EVENT before a later snapshot). ALREADY_APPLIED: a replay; nothing written.
+   */
+  outcome: "APPLIED" | "ALREADY_APPLIED";
+  /** The entity's version after this call. */
+  version: number;
+  divergences: { kind: DivergenceKind; divergenceId: string }[];
+  /**
+   * The change's feed position, for APPLIED (absent if a later change published it first): 16
+   * digits in shard 0, `<shard>:<16 digits>` in another (feed.ts, formatSlot).
+   */
+  cursor?: string;
+  /** APPLIED before the entity's latest applied event in fold order: it arrived out of order. */
+  outOfOrder: boolean;
 }
