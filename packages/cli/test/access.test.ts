@@ -133,6 +133,7 @@ describe("dvss vendor pause | resume | set", () => {
     [["vendor", "set", "vendorA", "--priority", "1e3"], 2, '--priority "1e3" is not a whole number'],
     [["vendor", "set", "vendorA", "--rate-limit", "0"], 2, "at least 1"],
     [["vendor", "set", "vendorA", "--priority", "-1", "--rate-limit", "-5"], 2, "rateLimitPerSecond:"],
+    [["vendor", "add", "vendorZ", "--rate-limit", "0"], 2, "--rate-limit must be a whole number, at least 1"],
     [["vendor", "set", "nobody", "--priority", "1"], 3, "No vendor nobody"],
     [["vendor", "pause", "nobody"], 3, "No vendor nobody"],
     [["vendor", "signing", "rotate-secret", "vendorA"], 3, "does not sign"],

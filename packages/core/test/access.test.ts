@@ -11,6 +11,8 @@ import {
 } from "../src/access.ts";
 import { AUTH_CACHE_TTL_MS, authenticate, clearAuthCache, hashApiKey, registerApiKey } from "../src/auth.ts";
 import type { Entities } from "../src/entities/index.ts";
+import type { OpsContext } from "../src/ops/context.ts";
+import { addVendor } from "../src/ops/vendors.ts";
 import { startTestStores } from "./stores.ts";
 
 const T0 = Date.parse("2026-11-30T08:00:00Z");
@@ -90,6 +92,14 @@ describe("a vendor's pause and settings, as the API sees them", () => {
     expect(set).toEqual({ vendorId: "tuned", priority: 5, rateLimitPerSecond: 7 });
     expect(onlyRate).toEqual({ vendorId: "tuned", priority: 5, rateLimitPerSecond: 9 });
     expect(principal.rateLimitPerSecond).toBe(9);
+  });
+
+  it("refuses to add a vendor whose rate limit would admit nothing, naming the field, and stores nothing", async () => {
+    const context = { entities, now: () => T0 } as unknown as OpsContext;
+    const zero = { vendorId: "zero-rate", name: "Zero", priority: 1, rateLimitPerSecond: 0 };
+
+    expect(await refusal(addVendor(context, zero))).toEqual({ code: "USAGE", paths: ["rateLimitPerSecond"] });
+    expect((await entities.vendors.get({ vendorId: "zero-rate" }).go()).data).toBeNull();
   });
 
   it("refuses bad settings naming every field, before looking the vendor up", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { apiKeyFromHeaders, hashApiKey } from "../src/auth.ts";
 import { RateLimitedError, UnauthorizedError } from "../src/errors.ts";
-import { VendorRateLimiter } from "../src/rate-limit.ts";
+import { NO_RATE_RETRY_AFTER_SECONDS, VendorRateLimiter } from "../src/rate-limit.ts";
 import { matchRoute } from "../src/routes.ts";
 
 describe("reading the API key", () => {
@@ -41,6 +41,31 @@ describe("the vendor rate limiter", () => {
     expect((error as RateLimitedError).retryAfterSeconds).toBe(1);
     limiter.take("vendorB", 5, now);
     limiter.take("vendorA", 5, now + 1000);
+  });
+
+  it.each([0, -1, Number.NaN])(
+    "refuses a vendor whose stored rate is %s with a finite Retry-After, never Infinity",
+    (rate) => {
+      const limiter = new VendorRateLimiter();
+      const error = (() => {
+        try {
+          limiter.take("vendorZ", rate, 1_000_000);
+        } catch (caught) {
+          return caught;
+        }
+      })();
+      expect(error).toBeInstanceOf(RateLimitedError);
+      expect((error as RateLimitedError).retryAfterSeconds).toBe(NO_RATE_RETRY_AFTER_SECONDS);
+      expect(Number.isFinite((error as RateLimitedError).retryAfterSeconds)).toBe(true);
+    },
+  );
+
+  it("lets a rate below 1 per second through once a whole token has refilled", () => {
+    const limiter = new VendorRateLimiter();
+    const now = 1_000_000;
+    limiter.take("slow", 0.5, now);
+    expect(() => limiter.take("slow", 0.5, now + 1000)).toThrow(RateLimitedError);
+    limiter.take("slow", 0.5, now + 2000);
   });
 });
 

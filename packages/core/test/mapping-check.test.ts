@@ -185,6 +185,26 @@ describe("checkExamples", () => {
     ]);
   });
 
+  it.each([0, 0.5, -1])(
+    "fails a vendor.json whose rateLimitPerSecond is %s (it would admit nothing), naming the field",
+    async (rateLimitPerSecond) => {
+      write("acme/vendor.json", { ...profile, rateLimitPerSecond });
+      writeVersion("acme/stock/1", {
+        "examples/basic.input.json": input,
+        "examples/basic.expected.json": expected,
+      });
+
+      const report = await checkExamples(join(root, "acme"), undefined, { label: "schemas/vendors/acme" });
+
+      expect(report.passed).toBe(false);
+      expect(report.results[0]?.error).toMatchObject({
+        message:
+          "schemas/vendors/acme/vendor.json: rateLimitPerSecond: must be a whole number of events per second, at least 1 (to stop a vendor, pause it)",
+        details: [{ path: "rateLimitPerSecond" }],
+      });
+    },
+  );
+
   it("fails a vendor.json without priority with one line naming the file and the field", async () => {
     const { priority: _priority, ...withoutPriority } = profile;
     write("acme/vendor.json", withoutPriority);
@@ -230,7 +250,7 @@ describe("checkExamples", () => {
       [
         "acme",
         false,
-        "acme/vendor.json: name: must be a non-empty string; rateLimitPerSecond: must be a number of events per second, 0 or more; prority: unknown field (allowed: vendorId, name, priority, rateLimitPerSecond, activeVersions)",
+        "acme/vendor.json: name: must be a non-empty string; rateLimitPerSecond: must be a whole number of events per second, at least 1 (to stop a vendor, pause it); prority: unknown field (allowed: vendorId, name, priority, rateLimitPerSecond, activeVersions)",
       ],
       [
         "nofile",

@@ -58,7 +58,11 @@ export const registerVendor: RegisterCommand = (program: Command, cli: Cli) => {
         "tie-break between vendors' events at the same occurredAt: the lower number wins",
         "100",
       )
-      .option("--rate-limit <perSecond>", "requests per second the vendor may send", "100"),
+      .option(
+        "--rate-limit <perSecond>",
+        "requests per second the vendor may send, 1 or more (to stop a vendor, pause it)",
+        "100",
+      ),
   )
     .addHelpText(
       "after",
@@ -70,7 +74,7 @@ export const registerVendor: RegisterCommand = (program: Command, cli: Cli) => {
         vendorId,
         name: options.name ?? vendorId,
         priority: wholeNumber(options.priority, "--priority", 0),
-        rateLimitPerSecond: wholeNumber(options.rateLimit, "--rate-limit", 0),
+        rateLimitPerSecond: wholeNumber(options.rateLimit, "--rate-limit", 1),
       });
       cli.print(options, added, () =>
         [

@@ -11,7 +11,7 @@ export const VendorProfileSchema = v.strictObject({
   vendorId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}$/)),
   name: v.pipe(v.string(), v.nonEmpty()),
   priority: v.pipe(v.number(), v.integer()),
-  rateLimitPerSecond: v.pipe(v.number(), v.minValue(0, "must be 0 or more")),
+  rateLimitPerSecond: v.pipe(v.number(), v.safeInteger(), v.minValue(1, "must be at least 1")),
   activeVersions: v.optional(
     v.record(v.pipe(v.string(), v.regex(EVENT_TYPE_PATTERN)), v.pipe(v.string(), v.regex(VERSION_PATTERN))),
   ),

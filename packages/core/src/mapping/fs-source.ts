@@ -68,7 +68,7 @@ const VENDOR_FIELD_RULES: Record<string, string> = {
   vendorId: "1-64 characters of A-Z a-z 0-9 . _ -, the folder's name",
   name: "a non-empty string",
   priority: "a whole number (the lower wins ties at the same occurredAt)",
-  rateLimitPerSecond: "a number of events per second, 0 or more",
+  rateLimitPerSecond: "a whole number of events per second, at least 1 (to stop a vendor, pause it)",
   activeVersions: 'an object {"<eventType>": "<version>"}',
 };
 const REQUIRED_VENDOR_FIELDS = ["vendorId", "name", "priority", "rateLimitPerSecond"];

@@ -1,4 +1,4 @@
-import { rotateApiKey } from "../access.ts";
+import { checkVendorSettings, rotateApiKey } from "../access.ts";
 import { generateApiKey, registerApiKey } from "../auth.ts";
 import { isConditionalCheckFailed } from "../entities/conditions.ts";
 import { NotFoundError, OperationRefusedError, UsageError } from "../errors.ts";
@@ -21,7 +21,11 @@ export interface IssuedKey {
   createdAt: string;
 }
 
-/** Registers a vendor (profile + a first API key). The key is returned once and stored only as its hash. */
+/**
+ * Registers a vendor (profile + a first API key), its priority a whole number ≥ 0 and its rate
+ * limit a whole number ≥ 1 (checkVendorSettings). The key is returned once and stored only as its
+ * hash.
+ */
 export async function addVendor(
   context: OpsContext,
   vendor: NewVendor,
@@ -29,6 +33,8 @@ export async function addVendor(
   if (!VENDOR_ID_PATTERN.test(vendor.vendorId)) {
     throw new UsageError(`vendorId "${vendor.vendorId}" must be 1-64 characters of A-Z a-z 0-9 . _ -`);
   }
+  // The rules `vendor set` applies: a rate limit of 0 would admit nothing (to stop a vendor, pause it).
+  checkVendorSettings({ priority: vendor.priority, rateLimitPerSecond: vendor.rateLimitPerSecond });
   const createdAt = new Date(context.now()).toISOString();
   try {
     await context.entities.vendors.create({ ...vendor, updatedAt: createdAt }).go();
