@@ -29,7 +29,8 @@ export function workflow(settings: StageSettings, stores: Stores) {
   ) as Record<TaskName, sst.aws.Function>;
 
   const stateMachineName = `${$app.name}-${$app.stage}-${NORMALIZE_STATE_MACHINE}`;
-  // Express executions are visible only through these logs, so they keep execution data.
+  // Express executions are visible only through these logs: every event with its data on a stage
+  // at ALL, failures only at ERROR (settings.workflowLogging).
   const logGroup = new aws.cloudwatch.LogGroup(`${NORMALIZE_STATE_MACHINE}Logs`, {
     name: `/aws/vendedlogs/states/${stateMachineName}`,
     retentionInDays: LOG_RETENTION_DAYS[settings.logRetention],
@@ -86,8 +87,8 @@ export function workflow(settings: StageSettings, stores: Stores) {
         JSON.stringify(buildNormalizeDefinition((task) => (arns as Record<TaskName, string>)[task])),
       ),
       loggingConfiguration: {
-        level: "ALL",
-        includeExecutionData: true,
+        level: settings.workflowLogging.level,
+        includeExecutionData: settings.workflowLogging.includeExecutionData,
         logDestination: $interpolate`${logGroup.arn}:*`,
       },
     },

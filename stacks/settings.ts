@@ -55,6 +55,13 @@ export interface StageSettings {
   protect: boolean;
   /** EXPRESS (default: cheap, at-least-once, history in CloudWatch Logs) or STANDARD (console history and redrive). */
   workflowType: "EXPRESS" | "STANDARD";
+  /**
+   * The state machine's logging configuration. ALL with execution data logs every history event of
+   * every execution with its input and output (~26 records, ~26 KB per event: docs/performance.md,
+   * "Cost on AWS"); ERROR without execution data logs failures only, so an Express execution that
+   * succeeds leaves no history (its outcome is the ingest record's status).
+   */
+  workflowLogging: { level: "ALL" | "ERROR" | "OFF"; includeExecutionData: boolean };
   /** API stage throttling: steady requests per second and burst. */
   apiThrottling: { rateLimit: number; burstLimit: number };
   /** Retention of function, API access and state machine logs. */
@@ -87,6 +94,7 @@ const development: StageSettings = {
   productionLike: false,
   protect: false,
   workflowType: "EXPRESS",
+  workflowLogging: { level: "ALL", includeExecutionData: true },
   apiThrottling: { rateLimit: 50, burstLimit: 100 },
   logRetention: "1 week",
   alarms: false,
@@ -117,6 +125,7 @@ export const STAGES = {
     productionLike: true,
     protect: true,
     workflowType: "EXPRESS",
+    workflowLogging: { level: "ERROR", includeExecutionData: false },
     // What the feed's one shard sustains (FEED_PARTITION: 333 events/s), rounded down. A burst
     // of 600 is spread over the seconds an event takes through the workflow before it reaches the
     // feed, and a write DynamoDB throttles meanwhile is retried by the task.
@@ -134,6 +143,7 @@ export const STAGES = {
     productionLike: true,
     protect: false,
     workflowType: "EXPRESS",
+    workflowLogging: { level: "ERROR", includeExecutionData: false },
     apiThrottling: { rateLimit: 200, burstLimit: 400 },
     logRetention: "1 month",
     alarms: { ...productionAlarms, failedExecutions: 5 },

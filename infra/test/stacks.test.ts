@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { PRODUCTION_EXPRESS_LOG_LEVEL } from "@dvss/core/cost";
 import { OUTBOX_BUS_EVENT, OUTBOX_PIPE_FILTER, outboxBusTemplate } from "@dvss/core/outbox-bus";
 import { ROUTES } from "@dvss/core/routes";
 import { BUCKET_NAMES, OBJECT_LOCK_BUCKETS, TABLE_NAMES, TABLES } from "@dvss/core/tables";
@@ -142,6 +143,23 @@ describe("the Normalize workflow stack", () => {
       includeExecutionData: true,
       logDestination: "NormalizeLogs.arn:*",
     });
+  });
+
+  it("logs only failures, without execution data, in production, at the level the cost model assumes", () => {
+    // prepare
+    const { sst } = evaluate("production");
+
+    // act
+    const machine = sst.one("aws.sfn.StateMachine", "Normalize");
+
+    // assess
+    expect(machine.args.loggingConfiguration).toEqual({
+      level: "ERROR",
+      includeExecutionData: false,
+      logDestination: "NormalizeLogs.arn:*",
+    });
+    expect(STAGES.production.workflowLogging.level).toBe(PRODUCTION_EXPRESS_LOG_LEVEL);
+    expect(stageSettings("pr-123").workflowLogging).toEqual({ level: "ALL", includeExecutionData: true });
   });
 
   it("switches the same definition to STANDARD when the stage says so", () => {

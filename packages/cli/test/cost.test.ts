@@ -27,6 +27,28 @@ describe("dvss cost", () => {
     expect(model.ratioToFloor).toBe(model.totalMonthlyUsd / model.floor.monthlyUsd);
   });
 
+  it("prices at production's Express logging level by default, at another with --logging", async () => {
+    const production = bufferIo();
+    const dev = bufferIo();
+
+    await runCli(["cost", "--rate", "50", "--json"], production);
+    await runCli(["cost", "--rate", "50", "--logging", "ALL"], dev);
+
+    const model = JSON.parse(production.stdout());
+    expect(model.inputs.expressLogLevel).toBe("ERROR");
+    expect(model.perEvent.expressLogRecords).toBe(0);
+    expect(dev.stdout()).toContain("Express level ALL: 26 records per execution");
+  });
+
+  it("refuses a logging level other than ALL, ERROR or OFF (exit 2)", async () => {
+    const io = bufferIo();
+
+    const code = await runCli(["cost", "--rate", "50", "--logging", "DEBUG"], io);
+
+    expect(code).toBe(2);
+    expect(io.stderr()).toContain("--logging must be one of ALL, ERROR, OFF");
+  });
+
   it("refuses a rate that is not a positive number (exit 2)", async () => {
     const io = bufferIo();
 

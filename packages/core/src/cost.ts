@@ -61,6 +61,21 @@ export const PRICES = {
 export const SECONDS_PER_MONTH = 30 * 24 * 3600;
 
 /**
+ * The Express state machine's logging level, as the cost model takes it: ALL logs every
+ * execution-history event with its execution data (state input and output), as development stages
+ * deploy it; ERROR logs only failures, without execution data, as production deploys it, so an
+ * execution on the happy path logs nothing; OFF logs nothing.
+ */
+export type ExpressLogLevel = "ALL" | "ERROR" | "OFF";
+export const EXPRESS_LOG_LEVELS: readonly ExpressLogLevel[] = ["ALL", "ERROR", "OFF"];
+
+/**
+ * The production stage's level (stacks/settings.ts `workflowLogging`; infra/test/stacks.test.ts
+ * fails unless the two agree): the model's default.
+ */
+export const PRODUCTION_EXPRESS_LOG_LEVEL: ExpressLogLevel = "ERROR";
+
+/**
  * A handler an event's cost counts: the ingest handler and each workflow task, by task name (not
  * the deployed function's name, infra/access.ts FunctionName).
  */
@@ -250,8 +265,10 @@ export interface CostInputs {
   stateOverheadMs?: number;
   /** Memory an Express execution is billed for (64 MB chunks; DVSS states carry references only). */
   expressMemoryMb?: number;
+  /** The state machine's logging level (default: production's, PRODUCTION_EXPRESS_LOG_LEVEL). */
+  expressLogLevel?: ExpressLogLevel;
   /**
-   * Bytes of one execution-history log record with execution data. The bench measures ~820 bytes
+   * Bytes of one execution-history log record with execution data (level ALL). The bench measures ~820 bytes
    * per local history event (state input/output included); CloudWatch records add the execution
    * ARN, timestamps and ids.
    */
@@ -277,6 +294,8 @@ export interface PerEventCounts {
   expressGbSeconds: number;
   stateTransitions: number;
   historyEvents: number;
+  /** Execution-history records the logging level sends to CloudWatch Logs: all of them at ALL, none on the happy path otherwise. */
+  expressLogRecords: number;
   logBytes: number;
   dynamodbReadUnits: number;
   dynamodbWriteUnits: number;
@@ -336,6 +355,7 @@ export function costModel(options: CostInputs): CostModel {
     architecture: options.architecture ?? "arm64",
     stateOverheadMs: options.stateOverheadMs ?? 20,
     expressMemoryMb: options.expressMemoryMb ?? 64,
+    expressLogLevel: options.expressLogLevel ?? PRODUCTION_EXPRESS_LOG_LEVEL,
     bytesPerHistoryEvent: options.bytesPerHistoryEvent ?? 1_000,
     lambdaPlatformLogBytes: options.lambdaPlatformLogBytes ?? 450,
     applicationLogBytesPerEvent: options.applicationLogBytesPerEvent ?? 4_800,
@@ -352,6 +372,7 @@ export function costModel(options: CostInputs): CostModel {
   const { durationStepMs, memoryChunkMb } = PRICES.stepFunctionsExpress;
   const expressBilledMs = Math.ceil(taskMs / durationStepMs) * durationStepMs;
   const expressGb = (Math.ceil(inputs.expressMemoryMb / memoryChunkMb) * memoryChunkMb) / 1024;
+  const expressLogRecords = inputs.expressLogLevel === "ALL" ? workflow.historyEvents : 0;
 
   const perEvent: PerEventCounts = {
     apiRequests: 1,
@@ -362,8 +383,9 @@ export function costModel(options: CostInputs): CostModel {
     expressGbSeconds: (expressBilledMs / 1000) * expressGb,
     stateTransitions: workflow.stateTransitions,
     historyEvents: workflow.historyEvents,
+    expressLogRecords,
     logBytes:
-      workflow.historyEvents * inputs.bytesPerHistoryEvent +
+      expressLogRecords * inputs.bytesPerHistoryEvent +
       functions.length * inputs.lambdaPlatformLogBytes +
       inputs.applicationLogBytesPerEvent,
     dynamodbReadUnits: callTotals("DynamoDB").reads,
@@ -456,7 +478,7 @@ export function costModel(options: CostInputs): CostModel {
       },
       {
         service: "CloudWatch Logs",
-        item: `ingestion (Express level ALL: ${workflow.historyEvents} records per execution; Lambda)`,
+        item: `ingestion (Express level ${inputs.expressLogLevel}: ${perEvent.expressLogRecords} records per execution; Lambda)`,
         quantity: logGb,
         unit: "GB",
         monthlyUsd: tiered(logGb, PRICES.cloudWatchLogs.ingestionTiers),
@@ -481,6 +503,7 @@ export function costModel(options: CostInputs): CostModel {
     expressGbSeconds: 0,
     stateTransitions: 0,
     historyEvents: 0,
+    expressLogRecords: 0,
     logBytes: 0,
     dynamodbReadUnits: 0,
     dynamodbWriteUnits: 0,
@@ -554,7 +577,8 @@ export function formatCost(model: CostModel): string {
     `prices: ${PRICES.region} public on-demand list prices as of ${model.pricesAsOf}, quoted from memory: check them`,
     "",
     `per event: ${perEvent.lambdaInvocations} Lambda invocations (${perEvent.lambdaGbSeconds.toFixed(5)} GB-s), ` +
-      `1 Express execution (${perEvent.expressBilledMs} ms billed, ${perEvent.stateTransitions} states, ${perEvent.historyEvents} log records), ` +
+      `1 Express execution (${perEvent.expressBilledMs} ms billed, ${perEvent.stateTransitions} states, ` +
+      `${perEvent.expressLogRecords} of its ${perEvent.historyEvents} history events logged at level ${model.inputs.expressLogLevel}), ` +
       `${perEvent.dynamodbWriteUnits} WRU, ${perEvent.dynamodbReadUnits} RRU, ${perEvent.s3Puts} S3 PUT, ${perEvent.s3Gets} S3 GET, ` +
       `${(perEvent.logBytes / 1024).toFixed(1)} KB of logs`,
     "",

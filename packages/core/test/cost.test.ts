@@ -7,6 +7,7 @@ import {
   LOCAL_DURATIONS_MS,
   normalizeWorkflowCounts,
   PRICES,
+  PRODUCTION_EXPRESS_LOG_LEVEL,
   SECONDS_PER_MONTH,
   tiered,
   workflowCounts,
@@ -126,6 +127,37 @@ describe("the cost model", () => {
     expect(tiered(5, tiers)).toBe(5);
     expect(tiered(15, tiers)).toBe(12.5);
     expect(tiered(40, tiers)).toBe(21);
+  });
+
+  it("takes the Express logging level: production's by default, every history record with its data at ALL", () => {
+    const events = 50 * SECONDS_PER_MONTH;
+    const lambdaLogBytes = 5 * 450 + 4_800;
+
+    const production = costModel({ eventsPerSecond: 50 });
+    const dev = costModel({ eventsPerSecond: 50, expressLogLevel: "ALL" });
+    const off = costModel({ eventsPerSecond: 50, expressLogLevel: "OFF" });
+
+    expect(PRODUCTION_EXPRESS_LOG_LEVEL).toBe("ERROR");
+    expect(production.inputs.expressLogLevel).toBe("ERROR");
+    // A happy-path execution logs nothing at ERROR: only the functions' lines remain.
+    expect(production.perEvent.expressLogRecords).toBe(0);
+    expect(production.perEvent.logBytes).toBe(lambdaLogBytes);
+    expect(off.perEvent.logBytes).toBe(lambdaLogBytes);
+    expect(dev.perEvent.expressLogRecords).toBe(normalizeWorkflowCounts().historyEvents);
+    expect(dev.perEvent.logBytes).toBe(26 * 1_000 + lambdaLogBytes);
+    expect(line(dev, "CloudWatch Logs", "ingestion").monthlyUsd).toBeCloseTo(
+      tiered((events * dev.perEvent.logBytes) / 1024 ** 3, PRICES.cloudWatchLogs.ingestionTiers),
+      6,
+    );
+    expect(line(dev, "CloudWatch Logs", "ingestion").item).toContain("level ALL: 26 records");
+    expect(line(production, "CloudWatch Logs", "ingestion").item).toContain("level ERROR: 0 records");
+    // The level moves the logs line only.
+    expect(dev.totalMonthlyUsd - production.totalMonthlyUsd).toBeCloseTo(
+      line(dev, "CloudWatch Logs", "ingestion").monthlyUsd -
+        line(production, "CloudWatch Logs", "ingestion").monthlyUsd,
+      6,
+    );
+    expect(dev.floor.monthlyUsd).toBe(production.floor.monthlyUsd);
   });
 
   it("prices the floor: the eight requests an accepted event cannot avoid, from the same prices", () => {

@@ -1,4 +1,10 @@
-import { costModel, formatCost } from "@dvss/core/cost";
+import {
+  costModel,
+  EXPRESS_LOG_LEVELS,
+  type ExpressLogLevel,
+  formatCost,
+  PRODUCTION_EXPRESS_LOG_LEVEL,
+} from "@dvss/core/cost";
 import { UsageError } from "@dvss/core/errors";
 import type { Command } from "commander";
 import { type Cli, type RegisterCommand, withJson } from "./common.ts";
@@ -10,6 +16,13 @@ function positiveNumber(text: string): number {
   return value;
 }
 
+function logLevel(text: string): ExpressLogLevel {
+  const level = EXPRESS_LOG_LEVELS.find((candidate) => candidate === text.toUpperCase());
+  if (!level)
+    throw new UsageError(`--logging must be one of ${EXPRESS_LOG_LEVELS.join(", ")}, not "${text}"`);
+  return level;
+}
+
 /** `dvss cost --rate N`: the AWS cost model (core/cost.ts) at a sustained rate of accepted events. */
 export const registerCost: RegisterCommand = (program: Command, cli: Cli) => {
   withJson(
@@ -17,16 +30,22 @@ export const registerCost: RegisterCommand = (program: Command, cli: Cli) => {
       .command("cost")
       .description("estimate the monthly AWS cost at a sustained rate of accepted events")
       .requiredOption("--rate <eventsPerSecond>", "accepted events per second, sustained over a 30-day month")
-      .option("--memory <mb>", "Lambda memory in MB", "512"),
+      .option("--memory <mb>", "Lambda memory in MB", "512")
+      .option(
+        "--logging <level>",
+        "the state machine's logging level: ALL (with execution data, as development stages), ERROR (as production) or OFF",
+        PRODUCTION_EXPRESS_LOG_LEVEL,
+      ),
   )
     .addHelpText(
       "after",
       "\nNeeds no running DVSS. Prices are us-east-1 list prices quoted in core/cost.ts with their date:\ncheck them before relying on a figure. Method: docs/performance.md.",
     )
-    .action((options: { rate: string; memory: string; json?: boolean }) => {
+    .action((options: { rate: string; memory: string; logging: string; json?: boolean }) => {
       const model = costModel({
         eventsPerSecond: positiveNumber(options.rate),
         lambdaMemoryMb: positiveNumber(options.memory),
+        expressLogLevel: logLevel(options.logging),
       });
       cli.print(options, model, () => formatCost(model));
     });
