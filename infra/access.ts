@@ -16,7 +16,32 @@ export interface Access {
   buckets?: Partial<Record<BucketName, BucketAccess[]>>;
   /** states:StartExecution on the Normalize state machine. */
   startNormalize?: boolean;
+  /**
+   * May read the vendors' signing secrets (the Vendors items under `signing#<vendorId>`). Every
+   * other function with access to the Vendors table is denied those partitions.
+   */
+  signingSecrets?: boolean;
 }
+
+/** The partition keys of the signing secrets in the Vendors table (core's vendorSigning entity). */
+export const SIGNING_PARTITIONS = "signing#*";
+
+/**
+ * The item actions on the Vendors table that a role without `signingSecrets` may not use on a
+ * `signing#` partition. Each carries its partition keys as `dynamodb:LeadingKeys`; the Deny matches
+ * if any of them is a signing partition (`ForAnyValue`: with `ForAllValues` a BatchGetItem mixing a
+ * profile's key with a secret's would pass). Scan carries no partition key, so it is denied outright
+ * on the table (no function is granted it anyway).
+ */
+const SIGNING_DENIED_ACTIONS = [
+  "dynamodb:GetItem",
+  "dynamodb:BatchGetItem",
+  "dynamodb:Query",
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:BatchWriteItem",
+];
 
 const TABLE_ACTIONS: Record<TableAccess, string[]> = {
   read: ["dynamodb:GetItem", "dynamodb:Query"],
@@ -35,6 +60,8 @@ const BUCKET_ACTIONS: Record<BucketAccess, string> = {
 export const ACCESS = {
   // HTTP
   IngestApi: {
+    // Signing secrets: a signing vendor's posts are checked against them (core/auth.ts); no other
+    // function reads them.
     // Divergence: a 409 is recorded as an IDEMPOTENCY_CONFLICT divergence.
     // Scorecards: duplicates and refusals are counted where they are answered.
     tables: {
@@ -45,6 +72,7 @@ export const ACCESS = {
     },
     buckets: { RawBucket: ["put", "delete"] },
     startNormalize: true,
+    signingSecrets: true,
   },
   EventsApi: { tables: { Vendors: ["read"], IngestRecords: ["read"] } },
   // Outbox put: a feed reader closes a position left empty past its grace period as a gap.
@@ -101,7 +129,10 @@ export interface Stores {
 const entries = <K extends string, V>(record: Partial<Record<K, V>> | undefined) =>
   Object.entries(record ?? {}) as [K, V][];
 
-/** The IAM statements of one function: one per store, only the actions it uses. */
+/**
+ * The IAM statements of one function: one per store, only the actions it uses; and, on the Vendors
+ * table, a Deny of the signing secrets' partitions unless the function may read them.
+ */
 export function permissionsFor(access: Access, stores: Stores): sst.aws.FunctionArgs["permissions"] {
   const tables = entries(access.tables).flatMap(([name, levels]) => {
     const table = stores.tables[name];
@@ -110,6 +141,23 @@ export function permissionsFor(access: Access, stores: Stores): sst.aws.Function
       // A Query on an index is authorized on the index's ARN.
       ...(levels.includes("read")
         ? [{ actions: ["dynamodb:Query"], resources: [$interpolate`${table.arn}/index/*`] }]
+        : []),
+      ...(name === "Vendors" && !access.signingSecrets
+        ? [
+            {
+              effect: "deny" as const,
+              actions: SIGNING_DENIED_ACTIONS,
+              resources: [table.arn],
+              conditions: [
+                {
+                  test: "ForAnyValue:StringLike",
+                  variable: "dynamodb:LeadingKeys",
+                  values: [SIGNING_PARTITIONS],
+                },
+              ],
+            },
+            { effect: "deny" as const, actions: ["dynamodb:Scan"], resources: [table.arn] },
+          ]
         : []),
     ];
   });

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PRODUCTION_EXPRESS_LOG_LEVEL } from "@dvss/core/cost";
+import { apiKeyEntity, vendorEntity, vendorSigningEntity } from "@dvss/core/entities/vendor";
 import { OUTBOX_BUS_EVENT, OUTBOX_PIPE_FILTER, outboxBusTemplate } from "@dvss/core/outbox-bus";
 import { ROUTES } from "@dvss/core/routes";
 import { BUCKET_NAMES, OBJECT_LOCK_BUCKETS, TABLE_NAMES, TABLES } from "@dvss/core/tables";
@@ -23,6 +24,7 @@ import {
   type StageSettings,
   stageSettings,
 } from "../../stacks/settings.ts";
+import { SIGNING_PARTITIONS } from "../access.ts";
 import { deployedVendorIds } from "../monitoring.ts";
 import { WAIT_PROVIDER } from "../wait.ts";
 import { FakeSst } from "./sst-fake.ts";
@@ -44,14 +46,22 @@ function evaluate(stage: string, settings?: StageSettings) {
 }
 
 interface Statement {
+  effect?: "allow" | "deny";
   actions: string[];
   resources: string[];
+  conditions?: { test: string; variable: string; values: string[] }[];
 }
 
-/** Statements as "action on resource" pairs: grouping may change, what is allowed may not. */
+/** Allow statements as "action on resource" pairs: grouping may change, what is allowed may not. */
 function grants(statements: Statement[]): string[] {
-  return statements.flatMap((s) => s.actions.flatMap((a) => s.resources.map((r) => `${a} on ${r}`))).sort();
+  return statements
+    .filter((s) => (s.effect ?? "allow") === "allow")
+    .flatMap((s) => s.actions.flatMap((a) => s.resources.map((r) => `${a} on ${r}`)))
+    .sort();
 }
+
+/** Deny statements, as written. */
+const denials = (statements: Statement[]) => statements.filter((s) => s.effect === "deny");
 
 const table = (name: string) => [`${name}.arn`];
 const objects = (bucket: string) => [`${bucket}.arn/*`];
@@ -252,6 +262,50 @@ describe("least privilege", () => {
       Object.entries(EXPECTED_PERMISSIONS).map(([name, statements]) => [name, grants(statements)]),
     );
     expect(actual).toEqual(expected);
+  });
+
+  it("denies the signing secrets' partitions of the Vendors table to every function but ingest", () => {
+    // prepare
+    const { sst } = evaluate("production");
+    const signingKey = vendorSigningEntity({ table: "Vendors" }).get({ vendorId: "vendorA" }).params().Key.pk;
+    const otherKeys = [
+      vendorEntity({ table: "Vendors" }).get({ vendorId: "vendorA" }).params().Key.pk,
+      apiKeyEntity({ table: "Vendors" }).get({ keyHash: "h" }).params().Key.pk,
+    ];
+    const pattern = new RegExp(`^${SIGNING_PARTITIONS.replace("*", ".*")}$`);
+
+    // act
+    const denied = Object.fromEntries(
+      [...functionsOf(sst)].map(([name, fn]) => [name, denials(fn.args.permissions as Statement[])]),
+    );
+
+    // assess
+    expect(signingKey).toMatch(pattern);
+    for (const key of otherKeys) expect(key).not.toMatch(pattern);
+    for (const [name, statements] of Object.entries(EXPECTED_PERMISSIONS)) {
+      const readsVendors = grants(statements).includes("dynamodb:GetItem on Vendors.arn");
+      if (name === "IngestApi" || !readsVendors) {
+        expect(denied[name], name).toEqual([]);
+        continue;
+      }
+      expect(denied[name], name).toEqual([
+        {
+          effect: "deny",
+          actions: expect.arrayContaining(["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"]),
+          resources: ["Vendors.arn"],
+          conditions: [
+            { test: "ForAnyValue:StringLike", variable: "dynamodb:LeadingKeys", values: ["signing#*"] },
+          ],
+        },
+        { effect: "deny", actions: ["dynamodb:Scan"], resources: ["Vendors.arn"] },
+      ]);
+    }
+    expect(
+      Object.entries(denied)
+        .filter(([, statements]) => statements.length > 0)
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(["ApplyStateTask", "ConsumerApi", "EventsApi", "HealthApi", "MapTask", "MatchTask"]);
   });
 
   it("never grants a wildcard action or a wildcard resource to a function", () => {

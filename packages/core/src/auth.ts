@@ -61,15 +61,32 @@ export function apiKeyFromHeaders(headers: Record<string, string | undefined>): 
 export const AUTH_CACHE_TTL_MS = 30_000;
 const cache = new Map<string, { principal: Principal | undefined; expiresAt: number }>();
 
+export interface AuthenticateOptions {
+  /**
+   * Read the vendor's signing secrets too (default true). Only the ingest function may read them
+   * (infra/access.ts denies the `signing#` partitions to every other role), so a function that
+   * does not check signatures passes false and gets a principal without `signingSecrets`.
+   */
+  signingSecrets?: boolean;
+}
+
 /**
  * Resolves a key to its vendor and role. The lookup is by hash, and the stored hash is compared
  * in constant time, so neither the store nor the comparison leaks how much of a guess was right.
- * Answers (known and unknown keys alike, with the vendor's pause and signing secrets) are cached
- * for AUTH_CACHE_TTL_MS in a warm container.
+ * Answers (known and unknown keys alike, with the vendor's pause and, if asked, signing secrets)
+ * are cached for AUTH_CACHE_TTL_MS in a warm container; an answer read without the secrets is
+ * never given to a caller that asked for them.
  */
-export async function authenticate(entities: Entities, apiKey: string, now = Date.now()): Promise<Principal> {
+export async function authenticate(
+  entities: Entities,
+  apiKey: string,
+  now = Date.now(),
+  options: AuthenticateOptions = {},
+): Promise<Principal> {
+  const withSecrets = options.signingSecrets ?? true;
   const keyHash = hashApiKey(apiKey);
-  let cached = cache.get(keyHash);
+  const cacheKey = withSecrets ? keyHash : `${keyHash}#profile`;
+  let cached = cache.get(cacheKey);
   if (!cached || cached.expiresAt <= now) {
     const { data } = await entities.apiKeys.get({ keyHash }).go();
     const valid =
@@ -82,7 +99,7 @@ export async function authenticate(entities: Entities, apiKey: string, now = Dat
       if (data.role === "vendor") {
         const [vendor, signing] = await Promise.all([
           entities.vendors.get({ vendorId: data.vendorId }).go(),
-          entities.vendorSigning.get({ vendorId: data.vendorId }).go(),
+          withSecrets ? entities.vendorSigning.get({ vendorId: data.vendorId }).go() : { data: null },
         ]);
         const secrets = signing.data?.secrets
           .filter((entry) => !entry.expiresAt || Date.parse(entry.expiresAt) > now)
@@ -100,7 +117,7 @@ export async function authenticate(entities: Entities, apiKey: string, now = Dat
     }
     cached = { principal, expiresAt: now + AUTH_CACHE_TTL_MS };
     if (cache.size > 10_000) cache.clear();
-    cache.set(keyHash, cached);
+    cache.set(cacheKey, cached);
   }
   if (!cached.principal) throw new UnauthorizedError("The API key is not valid");
   return cached.principal;

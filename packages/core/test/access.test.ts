@@ -150,6 +150,27 @@ describe("signing secrets", () => {
     expect(latest.signingSecrets?.sort()).toEqual([second.secret, third.secret].sort());
   });
 
+  it("reads no secret for a caller that checks no signature, and never hands that answer to one that does", async () => {
+    const key = await vendorWithKey("quiet-signer");
+    const enabled = await enableSigning(entities, "quiet-signer", T0);
+    // What a role denied the `signing#` partitions (infra/access.ts) would get from DynamoDB.
+    const denied = {
+      ...entities,
+      vendorSigning: {
+        get: () => ({
+          go: () => Promise.reject(new Error("AccessDeniedException")),
+        }),
+      },
+    } as unknown as Entities;
+
+    const withoutSecrets = await authenticate(denied, key, T0 + 1, { signingSecrets: false });
+    const forIngest = await authenticate(entities, key, T0 + 2);
+
+    expect(withoutSecrets).toMatchObject({ vendorId: "quiet-signer", role: "vendor" });
+    expect(withoutSecrets.signingSecrets).toBeUndefined();
+    expect(forIngest.signingSecrets).toEqual([enabled.secret]);
+  });
+
   it("refuses enabling twice (REFUSED), rotating when not enabled (NOT_FOUND) and a grace over 7 days (USAGE)", async () => {
     await vendorWithKey("unsigned");
 

@@ -13,7 +13,11 @@ import { headersOf, httpHandler, json } from "../lib/http.ts";
 /** Downstream teams read canonical state and the change feed with a consumer key (the HTTP API contract, docs/contract). */
 export const handler = httpHandler(async (event) => {
   const entities = getEntities();
-  requireRole(await authenticate(entities, apiKeyFromHeaders(headersOf(event))), "consumer");
+  // A vendor key is refused here (403) without reading its signing secrets, which are ingest's alone.
+  const principal = await authenticate(entities, apiKeyFromHeaders(headersOf(event)), Date.now(), {
+    signingSecrets: false,
+  });
+  requireRole(principal, "consumer");
   const path = event.pathParameters ?? {};
   // An empty asOf is a bad asOf, not a missing one.
   const asOf = event.queryStringParameters?.asOf;
