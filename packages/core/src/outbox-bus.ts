@@ -33,7 +33,10 @@ const newImage = (attribute: string) => `<$.dynamodb.NewImage.${attribute}>`;
  * carry them: decimal strings.
  */
 export const OUTBOX_BUS_DETAIL = {
-  /** The change's feed position: its `cursor` in GET /v1/feed. */
+  /**
+   * The change's position within its shard: its `cursor` in GET /v1/feed only with one feed shard
+   * (with more, a feed cursor holds a position per shard, docs/spec/canonical-state.md).
+   */
   cursor: newImage("position.S"),
   entity: { type: newImage("entityType.S"), key: newImage("entityKey.S") },
   /** The entity's version after the change, as a decimal string. */
@@ -63,7 +66,9 @@ const text = (description: string) => v.pipe(v.string(), v.description(descripti
 
 /** The detail of a dvss.state.changed event, as published in schemas/bus/ (`npm run schemas`). */
 export const StateChangedDetailSchema = v.strictObject({
-  cursor: text("The change's feed position: pass it as `after` to GET /v1/feed to read on from it."),
+  cursor: text(
+    "The change's position within its entity's feed shard (16 digits). With one feed shard (every stage today) it is also its GET /v1/feed cursor, which can be passed as `after`; with more shards it is not a feed cursor.",
+  ),
   entity: v.strictObject({
     type: v.picklist(["inventory", "order"]),
     key: text("inventory: <warehouseId>#<sku>, order: <orderId> (docs/contract, entity keys)."),

@@ -192,6 +192,18 @@ describe("the outbox pipe's filter and template over the items the Outbox table 
     expect(validate({ ...first, source: "dvss.outbox" })).toBe(false);
   });
 
+  it("describes the cursor as the position within the change's shard, a feed cursor only with one shard", () => {
+    const schema = JSON.parse(
+      readFileSync(join(import.meta.dirname, "../../../schemas/bus/dvss.state.changed.schema.json"), "utf8"),
+    );
+    const description: string =
+      JSON.stringify(schema).match(/"cursor":\{"type":"string","description":"([^"]*)"/)?.[1] ?? "";
+
+    expect(description).toContain("position within its entity's feed shard");
+    expect(description).toContain("with more shards it is not a feed cursor");
+    expect(description).not.toMatch(/^The change's feed position: pass it as `after`/);
+  });
+
   it("keeps the bus event small whatever the size of the change's document", async () => {
     // prepare: an order as large as the standard events allow
     const lines = Array.from({ length: 100 }, (_, i) => ({
