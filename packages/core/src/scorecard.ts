@@ -303,23 +303,38 @@ export const SCORE_WEIGHTS = {
 export const LATENESS_FREE_SECONDS = 60;
 export const LATENESS_FULL_SECONDS = 3600;
 
-/** The day's score, 0 to 100 (a whole number): 100 minus the penalties (docs/spec/scorecard.md). */
-export function score(inputs: ScoreInputs): number {
+/** The points each penalty takes (docs/spec/scorecard.md, "The score"). */
+export interface ScorePenalties {
+  rejection: number;
+  quarantine: number;
+  divergence: number;
+  outOfOrder: number;
+  lateness: number;
+}
+
+/** The points each penalty takes of a day's inputs: the score is 100 minus their sum, rounded. */
+export function scorePenalties(inputs: ScoreInputs): ScorePenalties {
   const taken = (rate: number, weight: { points: number; fullAt: number }) =>
     weight.points * Math.min(1, rate / weight.fullAt);
-  const lateness =
-    inputs.p95LatenessSeconds <= LATENESS_FREE_SECONDS
-      ? 0
-      : Math.min(
-          1,
-          Math.log(inputs.p95LatenessSeconds / LATENESS_FREE_SECONDS) /
-            Math.log(LATENESS_FULL_SECONDS / LATENESS_FREE_SECONDS),
-        );
-  const penalty =
-    taken(inputs.rejectionRate, SCORE_WEIGHTS.rejection) +
-    taken(inputs.quarantineRate, SCORE_WEIGHTS.quarantine) +
-    taken(inputs.divergenceRate, SCORE_WEIGHTS.divergence) +
-    taken(inputs.outOfOrderShare, SCORE_WEIGHTS.outOfOrder) +
-    SCORE_WEIGHTS.lateness.points * lateness;
-  return Math.round(100 - penalty);
+  const late = inputs.p95LatenessSeconds;
+  return {
+    rejection: taken(inputs.rejectionRate, SCORE_WEIGHTS.rejection),
+    quarantine: taken(inputs.quarantineRate, SCORE_WEIGHTS.quarantine),
+    divergence: taken(inputs.divergenceRate, SCORE_WEIGHTS.divergence),
+    outOfOrder: taken(inputs.outOfOrderShare, SCORE_WEIGHTS.outOfOrder),
+    lateness:
+      late <= LATENESS_FREE_SECONDS
+        ? 0
+        : SCORE_WEIGHTS.lateness.points *
+          Math.min(
+            1,
+            Math.log(late / LATENESS_FREE_SECONDS) / Math.log(LATENESS_FULL_SECONDS / LATENESS_FREE_SECONDS),
+          ),
+  };
+}
+
+/** The day's score, 0 to 100 (a whole number): 100 minus the penalties (docs/spec/scorecard.md). */
+export function score(inputs: ScoreInputs): number {
+  const { rejection, quarantine, divergence, outOfOrder, lateness } = scorePenalties(inputs);
+  return Math.round(100 - (rejection + quarantine + divergence + outOfOrder + lateness));
 }

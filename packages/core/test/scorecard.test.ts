@@ -14,6 +14,7 @@ import {
   score,
   scorecardDayOf,
   scoreInputsOf,
+  scorePenalties,
 } from "../src/scorecard.ts";
 import { applyStateChange } from "../src/state/apply.ts";
 import { at, orderCreated, orderStatusChanged } from "./state-events.ts";
@@ -155,6 +156,28 @@ describe("the score (docs/spec/scorecard.md, worked examples)", () => {
       p95LatenessSeconds: 256,
     });
     // 25·0.4545 + 30·0.4 + 20·0.3 + 10·0.4 + 15·ln(256/60)/ln(3600/60) = 11.36 + 12 + 6 + 4 + 5.32 = 38.68
+    expect(score(inputs)).toBe(61);
+  });
+
+  it("splits a score into the points each penalty takes, as the score's formula does", () => {
+    // docs/spec/scorecard.md's worked example: 61.
+    const inputs = {
+      rejectionRate: 10 / 220,
+      quarantineRate: 4 / 200,
+      divergenceRate: 6 / 200,
+      outOfOrderShare: 20 / 200,
+      p95LatenessSeconds: 256,
+    };
+
+    const parts = scorePenalties(inputs);
+
+    expect(parts.quarantine).toBeCloseTo(12);
+    expect(parts.divergence).toBeCloseTo(6);
+    expect(parts.outOfOrder).toBeCloseTo(4);
+    expect(parts.rejection).toBeCloseTo(11.36, 2);
+    expect(parts.lateness).toBeCloseTo(5.32, 2);
+    const taken = Object.values(parts).reduce((sum, n) => sum + n, 0);
+    expect(Math.round(100 - taken)).toBe(score(inputs));
     expect(score(inputs)).toBe(61);
   });
 

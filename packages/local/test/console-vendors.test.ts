@@ -2,12 +2,11 @@ import { existsSync } from "node:fs";
 import { type OpsContext, openContext } from "@dvss/core/ops/context";
 import { listDrift } from "@dvss/core/ops/drift";
 import { activitySeries, MINUTE_MS, vendorActivity } from "@dvss/core/ops/vendor-activity";
-import { score } from "@dvss/core/scorecard";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliHarness, startCliHarness } from "../../cli/test/harness.ts";
 import { lagChart, outcomeChart, reasonChart } from "../src/console/charts.ts";
-import { scoreParts, windows } from "../src/console/vendors.ts";
+import { windows } from "../src/console/vendors.ts";
 import { targetOfLocalEndpoints } from "../src/target.ts";
 import { driftedEnvelope, vendorsWithVendorD } from "./drift-vendor.ts";
 import { seedEnvelope, tempDir } from "./harness.ts";
@@ -253,28 +252,6 @@ describe("a vendor's activity", () => {
     expect(series.buckets.map((b) => b.partial)).toEqual([true, false, false]);
     expect(series.quarantineByReason).toEqual([{ reason: "MAPPING_FAILED", count: 1 }]);
     expect(series.totals).toEqual({ accepted: 5, normalized: 3, quarantined: 1, inFlight: 1 });
-  });
-
-  it("splits a score into the points each penalty takes, as the score's formula does", () => {
-    // docs/spec/scorecard.md's worked example: 61.
-    const inputs = {
-      rejectionRate: 10 / 220,
-      quarantineRate: 4 / 200,
-      divergenceRate: 6 / 200,
-      outOfOrderShare: 20 / 200,
-      p95LatenessSeconds: 256,
-    };
-
-    const parts = scoreParts(inputs);
-
-    expect(parts.quarantine).toBeCloseTo(12);
-    expect(parts.divergence).toBeCloseTo(6);
-    expect(parts.outOfOrder).toBeCloseTo(4);
-    expect(parts.rejection).toBeCloseTo(11.36, 2);
-    expect(parts.lateness).toBeCloseTo(5.32, 2);
-    const taken = Object.values(parts).reduce((sum, n) => sum + n, 0);
-    expect(Math.round(100 - taken)).toBe(score(inputs));
-    expect(score(inputs)).toBe(61);
   });
 
   it("greys out the part of a chart before the activity is complete, saying it was not read", () => {

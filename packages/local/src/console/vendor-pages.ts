@@ -1,6 +1,7 @@
 import type { DriftFinding } from "@dvss/core/ops/drift";
 import type { ScorecardRow } from "@dvss/core/ops/scorecard";
 import { ACTIVITY_MAX_EVENTS, HOUR_MS, MINUTE_MS } from "@dvss/core/ops/vendor-activity";
+import { type ScorePenalties, scorePenalties } from "@dvss/core/scorecard";
 import {
   clock,
   formatDuration,
@@ -13,13 +14,7 @@ import {
 import { encode, html, SafeHtml } from "./html.ts";
 import { eventHref } from "./links.ts";
 import { type Flash, layout, when } from "./pages.ts";
-import {
-  SCORECARD_DAYS,
-  type ScoreParts,
-  scoreParts,
-  type VendorSummary,
-  type VendorView,
-} from "./vendors.ts";
+import { SCORECARD_DAYS, type VendorSummary, type VendorView } from "./vendors.ts";
 
 /** The console's vendor pages: every vendor with today's score, and one vendor's health. */
 
@@ -83,7 +78,7 @@ export const formatSeconds = (seconds: number | null) =>
 
 const points = (n: number) => (n === 0 ? "0" : n.toFixed(1));
 
-const PART_NAMES: [keyof ScoreParts, string][] = [
+const PART_NAMES: [keyof ScorePenalties, string][] = [
   ["rejection", "rejection"],
   ["quarantine", "quarantine"],
   ["divergence", "divergence"],
@@ -92,7 +87,7 @@ const PART_NAMES: [keyof ScoreParts, string][] = [
 ];
 
 /** The penalties a day's score took, the others left out: "quarantine 30.0, lateness 15.0". */
-function partsText(parts: ScoreParts): string {
+function partsText(parts: ScorePenalties): string {
   const taken = PART_NAMES.filter(([key]) => parts[key] > 0).map(
     ([key, name]) => `${name} ${points(parts[key])}`,
   );
@@ -101,11 +96,11 @@ function partsText(parts: ScoreParts): string {
 
 function scorecardSection(days: ScorecardRow[]): SafeHtml {
   const today = days.at(-1);
-  const parts = today ? scoreParts(today.inputs) : undefined;
+  const parts = today ? scorePenalties(today.inputs) : undefined;
   const rows = [...days].reverse().map((day) => {
     const posts = day.accepted + day.duplicates + day.rejectedTotal;
     return html`<tr><td class="when">${day.day}</td><td class="num"><b class="${scoreClass(day.score)}">${scoreText(day.score)}</b></td>
-<td class="parts">${day.score === null ? "–" : partsText(scoreParts(day.inputs))}</td>
+<td class="parts">${day.score === null ? "–" : partsText(scorePenalties(day.inputs))}</td>
 <td class="num">${posts}</td><td class="num">${day.accepted}</td><td class="num">${day.duplicates}</td><td class="num">${day.rejectedTotal}</td><td class="num">${day.quarantinedTotal}</td>
 <td class="num">${day.divergencesTotal}</td><td class="num">${day.outOfOrder}</td><td class="num">${formatSeconds(day.latenessP95Seconds)}</td><td class="num">${formatSeconds(day.redriveP95Seconds)}</td><td class="num">${day.driftFindings}</td></tr>`;
   });

@@ -10,12 +10,6 @@ import {
   type VendorActivity,
   vendorActivity,
 } from "@dvss/core/ops/vendor-activity";
-import {
-  LATENESS_FREE_SECONDS,
-  LATENESS_FULL_SECONDS,
-  SCORE_WEIGHTS,
-  type ScoreInputs,
-} from "@dvss/core/scorecard";
 
 /*
  * What the console's vendor pages read. The index: the vendor profiles (one Query of the Vendors
@@ -105,34 +99,5 @@ export async function vendorView(context: OpsContext, vendorId: string): Promise
     activity,
     hour: activitySeries(activity, hour),
     day: activitySeries(activity, day),
-  };
-}
-
-export interface ScoreParts {
-  rejection: number;
-  quarantine: number;
-  divergence: number;
-  outOfOrder: number;
-  lateness: number;
-}
-
-/** The points each penalty takes (docs/spec/scorecard.md, "The score"): 100 minus their sum, rounded, is the score. */
-export function scoreParts(inputs: ScoreInputs): ScoreParts {
-  const taken = (rate: number, weight: { points: number; fullAt: number }) =>
-    weight.points * Math.min(1, rate / weight.fullAt);
-  const late = inputs.p95LatenessSeconds;
-  return {
-    rejection: taken(inputs.rejectionRate, SCORE_WEIGHTS.rejection),
-    quarantine: taken(inputs.quarantineRate, SCORE_WEIGHTS.quarantine),
-    divergence: taken(inputs.divergenceRate, SCORE_WEIGHTS.divergence),
-    outOfOrder: taken(inputs.outOfOrderShare, SCORE_WEIGHTS.outOfOrder),
-    lateness:
-      late <= LATENESS_FREE_SECONDS
-        ? 0
-        : SCORE_WEIGHTS.lateness.points *
-          Math.min(
-            1,
-            Math.log(late / LATENESS_FREE_SECONDS) / Math.log(LATENESS_FULL_SECONDS / LATENESS_FREE_SECONDS),
-          ),
   };
 }
