@@ -91,8 +91,16 @@ export function ingestTime(ingestId: string): number {
   return time;
 }
 
-/** The raw keys of a vendor in [from, to): per-day prefixes when the window starts somewhere, else the whole archive. */
-export async function listRawKeys(context: OpsContext, vendorId: string, from: Date | undefined, to: Date) {
+/**
+ * The vendor's raw keys in [from, to) with their ingestIds, one listing page at a time, in key
+ * (arrival) order: per-day prefixes when the window starts somewhere, else the whole archive.
+ */
+export async function* rawKeyPages(
+  context: OpsContext,
+  vendorId: string,
+  from: Date | undefined,
+  to: Date,
+): AsyncGenerator<{ key: string; ingestId: string }[]> {
   const prefixes: string[] = [];
   if (from) {
     for (let day = Math.floor(from.getTime() / DAY_MS) * DAY_MS; day < to.getTime(); day += DAY_MS) {
@@ -101,7 +109,6 @@ export async function listRawKeys(context: OpsContext, vendorId: string, from: D
   } else {
     prefixes.push(`raw/${vendorId}/`);
   }
-  const keys: string[] = [];
   for (const prefix of prefixes) {
     let token: string | undefined;
     do {
@@ -112,21 +119,28 @@ export async function listRawKeys(context: OpsContext, vendorId: string, from: D
           ...(token && { ContinuationToken: token }),
         }),
       );
-      keys.push(...(listing.Contents ?? []).map((object) => object.Key ?? ""));
+      yield (listing.Contents ?? [])
+        .map((object) => object.Key ?? "")
+        .map((key) => ({ key, ingestId: basename(key, ".json") }))
+        .filter(({ key, ingestId }) => key.endsWith(".json") && isIngestId(ingestId))
+        .filter(({ ingestId }) => {
+          const time = ingestTime(ingestId);
+          return (!from || time >= from.getTime()) && time < to.getTime();
+        });
       token = listing.IsTruncated ? listing.NextContinuationToken : undefined;
     } while (token);
   }
-  return keys
-    .map((key) => ({ key, ingestId: basename(key, ".json") }))
-    .filter(({ ingestId }) => isIngestId(ingestId))
-    .filter(({ ingestId }) => {
-      const time = ingestTime(ingestId);
-      return (!from || time >= from.getTime()) && time < to.getTime();
-    })
-    .sort((a, b) => a.ingestId.localeCompare(b.ingestId));
 }
 
-async function readObject(context: OpsContext, ref: ObjectRef): Promise<Buffer | undefined> {
+/** The raw keys of a vendor in [from, to) (rawKeyPages), all of them, in ingestId order. */
+export async function listRawKeys(context: OpsContext, vendorId: string, from: Date | undefined, to: Date) {
+  const keys: { key: string; ingestId: string }[] = [];
+  for await (const page of rawKeyPages(context, vendorId, from, to)) keys.push(...page);
+  return keys.sort((a, b) => a.ingestId.localeCompare(b.ingestId));
+}
+
+/** An object's bytes; undefined when there is none (NoSuchKey). */
+export async function readObject(context: OpsContext, ref: ObjectRef): Promise<Buffer | undefined> {
   try {
     const object = await context.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
     return Buffer.from(

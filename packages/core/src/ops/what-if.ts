@@ -1,26 +1,24 @@
 import { resolve } from "node:path";
-import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { canonicalDocument, lookupIn, matchEvent } from "../crosswalk.ts";
 import type { IngestRecordItem } from "../entities/index.ts";
 import { parseEnvelope } from "../envelope.ts";
 import { DvssError } from "../errors.ts";
-import { isIngestId } from "../ids.ts";
-import { normalizedKey, type ObjectRef, rawDayPrefix } from "../keys.ts";
+import { normalizedKey } from "../keys.ts";
 import { checkExamples, jsonDifferences } from "../mapping/check.ts";
 import { type CompiledMapping, compileMappingVersion } from "../mapping/compile.ts";
 import { readVersionDir } from "../mapping/fs-source.ts";
 import { mappingContentSha256 } from "../mapping/store-source.ts";
 import { buildNormalizedDocument, type NormalizedDocument } from "../normalized.ts";
-import { historyNeeded, type InventoryState, inventoryView } from "../state/inventory.ts";
-import { inventoryEntryOf, readLog } from "../state/log.ts";
+import { foldWithLog } from "../state/apply.ts";
+import { type InventoryState, inventoryView } from "../state/inventory.ts";
 import { type OrderState, orderView } from "../state/orders.ts";
-import { applyEvent, type EntityState, entityOf, isInventoryDocument } from "../state/rules.ts";
+import { type EntityState, entityOf } from "../state/rules.ts";
 import { readState, stateKeyOf } from "../state/store.ts";
 import type { EntityRef } from "../state/types.ts";
 import type { OpsContext } from "./context.ts";
 import { readCrosswalk } from "./crosswalk.ts";
 import { requireDirectory, versionIdsOf } from "./publish.ts";
-import { ingestTime } from "./replay.ts";
+import { rawKeyPages, readObject } from "./replay.ts";
 import { findRecord } from "./story.ts";
 
 /**
@@ -134,49 +132,6 @@ export interface WhatIfReport {
 }
 
 const DEFAULT_MAX_LISTED = 200;
-const DAY_MS = 86_400_000;
-
-async function readObject(context: OpsContext, ref: ObjectRef): Promise<Buffer | undefined> {
-  try {
-    const object = await context.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
-    const body = object.Body as { transformToByteArray(): Promise<Uint8Array> };
-    return Buffer.from(await body.transformToByteArray());
-  } catch (error) {
-    if ((error as Error).name === "NoSuchKey") return undefined;
-    throw error;
-  }
-}
-
-/** The vendor's raw keys in [from, to), one listing page at a time, in key (arrival) order. */
-async function* rawKeyPages(context: OpsContext, vendorId: string, from: Date | undefined, to: Date) {
-  const prefixes: string[] = [];
-  if (from) {
-    for (let day = Math.floor(from.getTime() / DAY_MS) * DAY_MS; day < to.getTime(); day += DAY_MS) {
-      prefixes.push(rawDayPrefix(vendorId, new Date(day)));
-    }
-  } else prefixes.push(`raw/${vendorId}/`);
-  for (const prefix of prefixes) {
-    let token: string | undefined;
-    do {
-      const listing = await context.s3.send(
-        new ListObjectsV2Command({
-          Bucket: context.target.buckets.RawBucket,
-          Prefix: prefix,
-          ...(token && { ContinuationToken: token }),
-        }),
-      );
-      yield (listing.Contents ?? [])
-        .map((object) => object.Key ?? "")
-        .map((key) => ({ key, ingestId: key.slice(key.lastIndexOf("/") + 1, -".json".length) }))
-        .filter(({ key, ingestId }) => key.endsWith(".json") && isIngestId(ingestId))
-        .filter(({ ingestId }) => {
-          const time = ingestTime(ingestId);
-          return (!from || time >= from.getTime()) && time < to.getTime();
-        });
-      token = listing.IsTruncated ? listing.NextContinuationToken : undefined;
-    } while (token);
-  }
-}
 
 function viewOf(state: EntityState): StateView {
   return "quantityOnHand" in state
@@ -273,32 +228,6 @@ async function mapEvent(
   const fields = fieldChanges(JSON.parse(stored.toString()), document);
   if (fields.length === 0) return { kind: "unchanged" };
   return { kind: "document", item: { ...base, change: "changed", fields }, document };
-}
-
-/**
- * Folds one document into an entity's state as ApplyState does (state/apply.ts): an inventory event
- * that sorts into the item's base is folded with the entity's logged events there. The log holds
- * what is stored, not the documents this run folded before: those are in the item's window unless
- * more than the window (128 events) land on one entity.
- */
-async function foldIn(
-  context: OpsContext,
-  state: EntityState | undefined,
-  document: NormalizedDocument,
-  priority: number,
-) {
-  const rules = { priority };
-  const needed = isInventoryDocument(document)
-    ? historyNeeded(state as InventoryState | undefined, document, rules)
-    : undefined;
-  const history = needed
-    ? (
-        await readLog(context.entities, entityOf(document), needed, (read) =>
-          needed.enough(read.map(inventoryEntryOf)),
-        )
-      ).map(inventoryEntryOf)
-    : undefined;
-  return applyEvent(state, document, { ...rules, ...(history && { history }) });
 }
 
 /** An entity the candidate's documents reach: its state now, and as the replay would leave it. */
@@ -418,9 +347,12 @@ export async function whatIf(
           summary = { entity, now: stored?.state, after: stored?.state };
           entities.set(id, summary);
         }
-        let applied: ReturnType<typeof applyEvent>;
+        let applied: Awaited<ReturnType<typeof foldWithLog>>;
         try {
-          applied = await foldIn(context, summary.after, document, priority);
+          // As ApplyState folds it (state/apply.ts): with the entity's logged events when it is late. The
+          // log holds what is stored, not the documents this run folded before: those are in the
+          // item's window unless more than the window (128 events) land on one entity.
+          applied = await foldWithLog(context.entities, summary.after, document, { priority });
         } catch (error) {
           // The document would be written, then ApplyState would refuse it (QUANTITY_OUT_OF_RANGE).
           if (!(error instanceof DvssError)) throw error;

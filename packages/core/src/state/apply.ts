@@ -15,7 +15,14 @@ import {
   writeDivergenceChunks,
   writeState,
 } from "./store.ts";
-import { type ApplyStateResult, type DivergenceKind, divergenceId, type StateRuleOptions } from "./types.ts";
+import {
+  type ApplyOptions,
+  type ApplyOutcome,
+  type ApplyStateResult,
+  type DivergenceKind,
+  divergenceId,
+  type StateRuleOptions,
+} from "./types.ts";
 
 export { recordIdempotencyConflict } from "./divergences.ts";
 
@@ -45,6 +52,29 @@ export interface ApplyStateOptions {
   rules?: Partial<StateRuleOptions>;
   /** The stage's feed shard count (the entity's changes go to one of them); default feedShards(). */
   feedShards?: number;
+}
+
+/**
+ * Applies the rules to one document over the entity's state, reading the entity's log first when
+ * the document is an inventory event that sorts into the item's base (a late event): the logged
+ * events it must be folded with there. The one way a document is folded, by ApplyState and by what
+ * it is predicted to do (ops/what-if.ts).
+ */
+export async function foldWithLog(
+  entities: Pick<StateEntities, "entityEvents">,
+  state: EntityState | undefined,
+  doc: NormalizedDocument,
+  rules: Omit<ApplyOptions, "history">,
+): Promise<ApplyOutcome<EntityState>> {
+  const needed = isInventoryDocument(doc)
+    ? historyNeeded(state as InventoryState | undefined, doc, rules)
+    : undefined;
+  const history = needed
+    ? (
+        await readLog(entities, entityOf(doc), needed, (read) => needed.enough(read.map(inventoryEntryOf)))
+      ).map(inventoryEntryOf)
+    : undefined;
+  return applyEvent(state, doc, { ...rules, ...(history && { history }) });
 }
 
 /** The fold position of the entity's latest applied event: its last kept event, else the base's. */
@@ -84,16 +114,10 @@ export async function applyStateChange(
     // The previous change goes into the feed before this one can take a position after it.
     if (stored) await publishChange(entities, stored, now);
 
-    const rules = { priority: options.vendorPriority, rules: options.rules };
-    const needed = isInventoryDocument(doc)
-      ? historyNeeded(stored?.state as InventoryState | undefined, doc, rules)
-      : undefined;
-    const history = needed
-      ? (await readLog(entities, entity, needed, (read) => needed.enough(read.map(inventoryEntryOf)))).map(
-          inventoryEntryOf,
-        )
-      : undefined;
-    const outcome = applyEvent(stored?.state, doc, { ...rules, ...(history && { history }) });
+    const outcome = await foldWithLog(entities, stored?.state, doc, {
+      priority: options.vendorPriority,
+      rules: options.rules,
+    });
     if (!outcome.changed) {
       return {
         entity,
