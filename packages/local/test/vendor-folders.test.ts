@@ -69,7 +69,7 @@ describe("vendor folders at start", () => {
       ["vendorY", expect.stringMatching(new RegExp(`^${vendorsDir}/vendorY/vendor\\.json: not valid JSON`))],
       [
         "vendorZ",
-        `${vendorsDir}/vendorZ/vendor.json: vendorId: required, 1-64 characters of A-Z a-z 0-9 . _ -, the folder's name; name: required, a non-empty string; priority: required, a whole number (the lower wins ties at the same occurredAt); rateLimitPerSecond: required, a number of events per second, 0 or more`,
+        `${vendorsDir}/vendorZ/vendor.json: vendorId: required, 1-64 characters of A-Z a-z 0-9 . _ -, the folder's name; name: required, a non-empty string; priority: required, a whole number (the lower wins ties at the same occurredAt); rateLimitPerSecond: required, a whole number of events per second, at least 1 (to stop a vendor, pause it)`,
       ],
     ]);
     const accepted = await dvss.post({ ...seedEnvelope, externalEventId: "good-vendor-1" });
