@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DURATION_BUCKETS } from "../src/entities/scorecard.ts";
 import type { OpsContext } from "../src/ops/context.ts";
 import { vendorScorecard } from "../src/ops/scorecard.ts";
 import {
   addToScorecard,
-  DURATION_BUCKETS,
   durationBucket,
   outcomeIncrement,
   percentileSeconds,

@@ -1,6 +1,7 @@
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { admitVendorPost, apiKeyFromHeaders, authenticate, type Principal } from "@dvss/core/auth";
+import { isRejectionCode } from "@dvss/core/entities/scorecard";
 import { DvssError } from "@dvss/core/errors";
 import { explainFailure } from "@dvss/core/failures";
 import { type IngestPorts, ingestEvent } from "@dvss/core/ingest";
@@ -10,7 +11,6 @@ import { VendorRateLimiter } from "@dvss/core/rate-limit";
 import {
   addToScorecard,
   duplicateIncrement,
-  isRejectionCode,
   RefusalTally,
   refusalWriteIntervalMs,
   rejectionIncrement,
