@@ -30,7 +30,8 @@ const API_KEY = "local-vendorA-key";
 const PACED_SHARES = [0.4, 0.7];
 /** One warehouse/sku under concurrent events: how many, at what concurrency. */
 const HOT_EVENTS = Number(process.env.BENCH_HOT_EVENTS ?? 1_000);
-const HOT_CONNECTIONS = Number(process.env.BENCH_HOT_CONNECTIONS ?? 64);
+/** One entity's throughput at each of these concurrencies (BENCH_HOT_CONNECTIONS, comma-separated). */
+const HOT_CONNECTIONS = (process.env.BENCH_HOT_CONNECTIONS ?? "16,64").split(",").map(Number);
 /** How long the workflow may take to catch up after a run before its backlog is reported as such. */
 const DRAIN_TIMEOUT_MS = Math.max(150_000, SECONDS * 15_000);
 
@@ -138,7 +139,7 @@ async function main() {
     endToEnd: Omit<EndToEnd, "ingestIds">;
     backlogAfterDrain: number;
   }[] = [];
-  let hotEntity: HotEntityResult | undefined;
+  const hotEntities: HotEntityResult[] = [];
   let taskDurations: Awaited<ReturnType<typeof records.taskDurations>> = {
     byState: {},
     bytesPerHistoryEvent: 0,
@@ -238,13 +239,17 @@ async function main() {
       });
     }
 
-    log(`one hot entity: ${HOT_EVENTS} events at concurrency ${HOT_CONNECTIONS}...`);
-    hotEntity = await measureHotEntity(endpoints, records, `${runId}-hot`, {
-      events: HOT_EVENTS,
-      connections: HOT_CONNECTIONS,
-      apiKey: API_KEY,
-      drainTimeoutMs: DRAIN_TIMEOUT_MS,
-    });
+    for (const connections of HOT_CONNECTIONS) {
+      log(`one hot entity: ${HOT_EVENTS} events at concurrency ${connections}...`);
+      // Each concurrency on an entity of its own, so one run's history does not slow the next.
+      const hotEntity = await measureHotEntity(endpoints, records, `${runId}-hot-${connections}`, {
+        events: HOT_EVENTS,
+        connections,
+        apiKey: API_KEY,
+        drainTimeoutMs: DRAIN_TIMEOUT_MS,
+      });
+      hotEntities.push(hotEntity);
+    }
   } catch (error) {
     log(`the run failed; the runtime's output is in ${runtime.logFile}`);
     await runtime.stop();
@@ -266,7 +271,7 @@ async function main() {
     levels,
     sustained,
     mapping,
-    hotEntity,
+    hotEntities,
     taskDurationsMs: taskDurations.byState,
     bytesPerHistoryEvent: round(taskDurations.bytesPerHistoryEvent),
     peakRssMiB: round(peakRssBytes / 1024 / 1024),
@@ -341,9 +346,10 @@ async function main() {
     "Store calls per accepted event, ingest until the workflow drained (counted at dynalite, s3rver and the Step Functions endpoint)",
     callsTable(levels),
     "",
-    hotEntity
-      ? `one hot entity (one warehouse/sku): ${hotEntity.events} events at concurrency ${hotEntity.connections}: ${hotEntity.normalized} NORMALIZED, ${hotEntity.failed} failed, ${hotEntity.stillReceived} left RECEIVED, ${round(hotEntity.normalizedPerSecond)} events/s; quantity ${hotEntity.quantity.actual} (fold ${hotEntity.quantity.expected}), version ${hotEntity.version}`
-      : "",
+    ...hotEntities.map(
+      (hot) =>
+        `one hot entity (one warehouse/sku): ${hot.events} events at concurrency ${hot.connections}: ${hot.normalized} NORMALIZED, ${hot.failed} failed, ${hot.stillReceived} left RECEIVED, ${round(hot.normalizedPerSecond)} events/s; quantity ${hot.quantity.actual} (fold ${hot.quantity.expected}), version ${hot.version}`,
+    ),
     `validate + map (vendorA seed, CPU per event): engine ${round(mapping.engineMicros)} µs, compiled version ${round(mapping.compiledMicros)} µs, hand-written ${round(mapping.handWrittenMicros, 2)} µs (engine ${round(mapping.engineVsHand)}×, compiled ${round(mapping.compiledVsHand)}× hand-written)`,
     `task durations in the ${(PACED_SHARES[0] ?? 0) * 100}% paced run (mean ms): ${Object.entries(
       taskDurations.byState,
