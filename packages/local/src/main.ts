@@ -49,7 +49,9 @@ try {
     );
   }
   for (const refused of runtime.refusedCrosswalks) {
-    console.error(`  refused    ${refused.file}: ${refused.message} (not loaded; fix, then import or restart)`);
+    console.error(
+      `  refused    ${refused.file}: ${refused.message} (not loaded; fix, then import or restart)`,
+    );
   }
 
   let stopping = false;
