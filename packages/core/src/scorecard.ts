@@ -1,5 +1,11 @@
 import type { Entities, IngestStatus } from "./entities/index.ts";
-import { DURATION_BUCKETS, REJECTION_CODES, type RejectionCode } from "./entities/scorecard.ts";
+import {
+  COUNTER_NAMES,
+  DURATION_BUCKETS,
+  REJECTION_CODES,
+  type RejectionCode,
+  SCORECARD_PARTS,
+} from "./entities/scorecard.ts";
 import { REASONS, reasonDimension } from "./metrics.ts";
 import { millisecondsSetting } from "./settings.ts";
 import { DIVERGENCE_KINDS, type DivergenceKind } from "./state/types.ts";
@@ -101,7 +107,20 @@ function appliedIncrement(applied: RecordedOutcome["applied"]): ScorecardIncreme
 export const utcDay = (at: Date | string): string => new Date(at).toISOString().slice(0, 10);
 
 /**
- * Adds to the vendor's counters of one day: one UpdateItem (ADD creates the item and each counter).
+ * Which of a vendor-day's SCORECARD_PARTS items a write adds to: from `partKey` (an event's
+ * ingestId, whose last characters are random), so a retried task adds to the part its first try
+ * did; at random without one (a refusal tally, a duplicate post: each write a count of its own).
+ */
+export function scorecardPart(partKey?: string): number {
+  if (partKey === undefined) return Math.floor(Math.random() * SCORECARD_PARTS);
+  let hash = 0;
+  for (const char of partKey.slice(-4)) hash = (hash * 31 + (char.codePointAt(0) ?? 0)) >>> 0;
+  return hash % SCORECARD_PARTS;
+}
+
+/**
+ * Adds to the vendor's counters of one day: one UpdateItem (ADD creates the item and each counter)
+ * on one of the day's parts ({@link scorecardPart} of `partKey`).
  * A failure is logged and swallowed: the event's outcome is already recorded, and failing the
  * request or task now would make the vendor or the workflow retry an event that succeeded, for a
  * figure that is only read as a rate. A lost count understates one day's figures by one.
@@ -112,13 +131,16 @@ export async function addToScorecard(
   day: string,
   increment: ScorecardIncrement,
   log: { warn(message: string, extra?: Record<string, unknown>): void },
+  partKey?: string,
 ): Promise<void> {
+  const part = scorecardPart(partKey);
   try {
-    await entities.scorecards.update({ vendorId, day }).add(increment).go({ response: "none" });
+    await entities.scorecards.update({ vendorId, day, part }).add(increment).go({ response: "none" });
   } catch (error) {
     log.warn("scorecard count lost", {
       vendorId,
       day,
+      part,
       counters: Object.keys(increment),
       error: String(error),
     });
@@ -183,6 +205,18 @@ export interface ScorecardDay {
   /** Counts per DURATION_BUCKETS bucket. */
   lateness: number[];
   redrive: number[];
+}
+
+/** The counters of a day's parts summed by name: the day's counters. */
+export function sumParts(parts: readonly Record<string, unknown>[]): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const part of parts) {
+    for (const name of COUNTER_NAMES) {
+      const count = part[name];
+      if (typeof count === "number") sum[name] = (sum[name] ?? 0) + count;
+    }
+  }
+  return sum;
 }
 
 /** A day's counters by name (absent: 0) → the day. */

@@ -1,5 +1,7 @@
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { Entity } from "electrodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DURATION_BUCKETS } from "../src/entities/scorecard.ts";
+import { DURATION_BUCKETS, SCORECARD_PARTS } from "../src/entities/scorecard.ts";
 import type { OpsContext } from "../src/ops/context.ts";
 import { vendorScorecard } from "../src/ops/scorecard.ts";
 import {
@@ -13,6 +15,7 @@ import {
   type ScorecardDay,
   score,
   scorecardDayOf,
+  scorecardPart,
   scoreInputsOf,
   scorePenalties,
 } from "../src/scorecard.ts";
@@ -277,6 +280,66 @@ describe("the counters in the store", () => {
       score: 75,
     });
     await expect(vendorScorecard(context, "vendorS", 0)).rejects.toThrow("days must be a whole number");
+  });
+
+  it("spread a vendor-day over its parts, the same event always to the same part, and read back their sum", async () => {
+    const ingestIds = Array.from(
+      { length: 64 },
+      (_, n) => `01KB0000000000000000000${n.toString(32).padStart(3, "0")}`,
+    );
+    const parts = new Set(ingestIds.map((ingestId) => scorecardPart(ingestId)));
+    expect(parts.size).toBe(SCORECARD_PARTS);
+    expect(ingestIds.map((ingestId) => scorecardPart(ingestId))).toEqual(
+      ingestIds.map((ingestId) => scorecardPart(ingestId)),
+    );
+    for (const ingestId of ingestIds) {
+      await addToScorecard(
+        stores.entities,
+        "vendorP",
+        "2026-01-30",
+        { accepted: 1, lateness_0: 1 },
+        quiet,
+        ingestId,
+      );
+    }
+    for (let n = 0; n < 16; n += 1) {
+      await addToScorecard(stores.entities, "vendorP", "2026-01-30", { rejected_RATE_LIMITED: 1 }, quiet);
+    }
+    // An item written before parts existed: the day's key without a part, read as part 0.
+    const client = DynamoDBDocumentClient.from(stores.dynamodb);
+    const before = new Entity(
+      {
+        model: { entity: "scorecard", version: "1", service: "dvss" },
+        attributes: {
+          vendorId: { type: "string", required: true },
+          day: { type: "string", required: true },
+          accepted: { type: "number" },
+        },
+        indexes: {
+          byVendor: {
+            pk: { field: "pk", composite: ["vendorId"], casing: "none" },
+            sk: { field: "sk", composite: ["day"], casing: "none" },
+          },
+        },
+      },
+      { client, table: stores.tables.Scorecards },
+    );
+    await before.update({ vendorId: "vendorP", day: "2026-01-30" }).add({ accepted: 6 }).go();
+    await before.update({ vendorId: "vendorP", day: "2026-01-29" }).add({ accepted: 3 }).go();
+    const context = {
+      entities: stores.entities,
+      now: () => Date.parse("2026-01-30T12:00:00Z"),
+    } as unknown as OpsContext;
+
+    const { data: items } = await stores.entities.scorecards.query.byVendor({ vendorId: "vendorP" }).go();
+    const scorecard = await vendorScorecard(context, "vendorP", 2);
+
+    expect(items.length).toBeGreaterThan(SCORECARD_PARTS);
+    expect(scorecard.days).toMatchObject([
+      { day: "2026-01-29", accepted: 3 },
+      { day: "2026-01-30", accepted: 70, rejected: { RATE_LIMITED: 16 }, rejectedTotal: 16 },
+    ]);
+    expect(scorecard.days[1]?.lateness[0]).toBe(64);
   });
 
   it("lose a count rather than fail: a write that throws is logged and swallowed", async () => {

@@ -49,8 +49,16 @@ export const COUNTER_NAMES: readonly string[] = [
 const counters = Object.fromEntries(COUNTER_NAMES.map((name) => [name, { type: "number" as const }]));
 
 /**
- * A vendor's counters of one UTC day (core/scorecard.ts, docs/spec/scorecard.md): only ever added
- * to, one UpdateItem per outcome, never read before a write.
+ * Each vendor-day is spread over this many items (`part` 0 to SCORECARD_PARTS − 1), each write
+ * adding to one of them, so a vendor's day takes SCORECARD_PARTS times the writes one item takes
+ * (about 1,000 a second); a read sums the parts. Items written before parts existed have no `part`
+ * and are read as part 0.
+ */
+export const SCORECARD_PARTS = 8;
+
+/**
+ * A vendor's counters of one UTC day, in SCORECARD_PARTS parts (core/scorecard.ts,
+ * docs/spec/scorecard.md): only ever added to, one UpdateItem per outcome, never read before a write.
  */
 export const scorecardEntity = (config: EntityConfiguration) =>
   new Entity(
@@ -60,12 +68,14 @@ export const scorecardEntity = (config: EntityConfiguration) =>
         vendorId: { type: "string", required: true, readOnly: true },
         /** YYYY-MM-DD, UTC: sorts as the days do. */
         day: { type: "string", required: true, readOnly: true },
+        /** Which of the day's SCORECARD_PARTS items; absent on items written before parts (part 0). */
+        part: { type: "number", readOnly: true },
         ...counters,
       },
       indexes: {
         byVendor: {
           pk: { field: "pk", composite: ["vendorId"], casing: "none" },
-          sk: { field: "sk", composite: ["day"], casing: "none" },
+          sk: { field: "sk", composite: ["day", "part"], casing: "none" },
         },
       },
     },

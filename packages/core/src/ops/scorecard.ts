@@ -6,6 +6,7 @@ import {
   score,
   scorecardDayOf,
   scoreInputsOf,
+  sumParts,
   totalOf,
   utcDay,
 } from "../scorecard.ts";
@@ -48,8 +49,9 @@ export function scorecardRow(day: ScorecardDay): ScorecardRow {
 }
 
 /**
- * The vendor's last `days` UTC days, today last: one Query of its items, a day without one shown
- * as zeros. Reads counters only; no event, record or divergence is scanned.
+ * The vendor's last `days` UTC days, today last: one Query of its items, each day's parts summed
+ * (core/entities/scorecard.ts), a day without one shown as zeros. Reads counters only; no event,
+ * record or divergence is scanned.
  */
 export async function vendorScorecard(
   context: OpsContext,
@@ -63,13 +65,17 @@ export async function vendorScorecard(
   const dayList = Array.from({ length: days }, (_, index) =>
     utcDay(new Date(now - (days - 1 - index) * 24 * 3600 * 1000)),
   );
+  // From the first day on: a day's parts sort after the day itself, so an upper bound of the last
+  // day would leave out its parts. Nothing is written after today.
   const { data } = await context.entities.scorecards.query
     .byVendor({ vendorId })
-    .between({ day: dayList[0] as string }, { day: dayList.at(-1) as string })
+    .gte({ day: dayList[0] as string })
     .go({ pages: "all" });
-  const byDay = new Map(data.map((item) => [item.day, item as Record<string, unknown>]));
+  const partsByDay = Map.groupBy(data as Record<string, unknown>[], (item) => item.day as string);
   return {
     vendorId,
-    days: dayList.map((day) => scorecardRow(scorecardDayOf(vendorId, day, byDay.get(day) ?? {}))),
+    days: dayList.map((day) =>
+      scorecardRow(scorecardDayOf(vendorId, day, sumParts(partsByDay.get(day) ?? []))),
+    ),
   };
 }

@@ -19,9 +19,15 @@ async function countOutcome(
     now: new Date(),
   });
   if (!increment) return;
-  await addToScorecard(getEntities(), record.vendorId, utcDay(record.receivedAt), increment, {
-    warn: (message, extra) => logger.warn(message, extra ?? {}),
-  });
+  // The ingestId picks the part: a retried UpdateStatus adds to the part its first try did.
+  await addToScorecard(
+    getEntities(),
+    record.vendorId,
+    utcDay(record.receivedAt),
+    increment,
+    { warn: (message, extra) => logger.warn(message, extra ?? {}) },
+    record.ingestId,
+  );
 }
 
 /**
