@@ -267,11 +267,17 @@ export function matchEvent(
     const product = lookup("product", sku);
     const converts = product?.vendorUnit !== undefined && product.vendorUnit === said;
     const unit = converts ? (product.unit as string) : said;
-    if (product?.unit !== undefined && unit !== product.unit) {
+    // A product counts in its crosswalk unit, else in EA: never in whichever unit arrived first,
+    // so which event is refused does not depend on arrival order.
+    const expected = product?.unit ?? DEFAULT_UNIT;
+    if (unit !== expected) {
+      const canonical = product
+        ? `its canonical product ${product.canonicalId}`
+        : "a product without a crosswalk unit";
       throw new UnitMismatchError(
-        `${doc.vendorId} product ${sku} counts in ${said}; its canonical product ${product.canonicalId} counts in ${product.unit}` +
-          (product.vendorUnit ? ` (the crosswalk converts ${product.vendorUnit} only)` : ""),
-        { details: [{ path: "unit", message: `${said}, expected ${product.unit}` }] },
+        `${doc.vendorId} product ${sku} counts in ${said}; ${canonical} counts in ${expected}` +
+          (product?.vendorUnit ? ` (the crosswalk converts ${product.vendorUnit} only)` : ""),
+        { details: [{ path: "unit", message: `${said}, expected ${expected}` }] },
       );
     }
     if (unit !== DEFAULT_UNIT) result.unit = unit;

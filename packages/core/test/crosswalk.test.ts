@@ -225,16 +225,29 @@ describe("matchEvent", () => {
     expect(codeOf(() => matchEvent(inPallets, undefined, lookupIn(table)))?.code).toBe("UNIT_MISMATCH");
   });
 
-  it("carries a unit the crosswalk does not know to the state, which keeps the first", () => {
+  it("counts a product without a crosswalk unit in EA: another unit is UNIT_MISMATCH whatever arrived first", () => {
+    const inKilos = inventoryUpdated(3, meta, "R1", "B-1");
+    inKilos.data = { ...inKilos.data, unit: "KG" };
+    const table = lookupIn(tableOf(entry("location", "R1", "ROA")));
+
+    const refused = codeOf(() => matchEvent(inKilos, undefined, table));
+
+    expect(refused?.code).toBe("UNIT_MISMATCH");
+    expect(refused?.details).toEqual([{ path: "unit", message: "KG, expected EA" }]);
+    expect(matchEvent(inventoryUpdated(3, meta, "R1", "B-1"), undefined, table).unit).toBeUndefined();
+  });
+
+  it("carries a product's crosswalk unit to the state", () => {
     const doc = inventoryUpdated(3, meta, "R1", "B-1");
     doc.data = { ...doc.data, unit: "KG" };
+    const table = tableOf(entry("location", "R1", "ROA"), entry("product", "B-1", "P-1", { unit: "KG" }));
 
-    const result = matchEvent(doc, undefined, lookupIn(tableOf(entry("location", "R1", "ROA"))));
+    const result = matchEvent(doc, undefined, lookupIn(table));
 
     expect(result.unit).toBe("KG");
     expect(canonicalDocument(doc, result).data).toEqual({
       warehouseId: "ROA",
-      sku: "B-1",
+      sku: "P-1",
       quantityOnHand: 3,
       unit: "KG",
     });

@@ -41,7 +41,7 @@ export interface InventoryView {
   version: number;
   lastIngestId: string;
   sourceVendorId: string;
-  /** The unit the quantity counts in, when not EA: the first the entity saw (docs/spec/canonical-state.md, "Units"). */
+  /** The unit the quantity counts in, when not EA: its product's, as Match gave it (docs/spec/canonical-state.md, "Units"). */
   unit?: string;
   /** The vendor keys the crosswalk mapped to this entity (vendor-keys.ts); absent when none. */
   vendorKeys?: VendorKeyRef[];
@@ -234,7 +234,7 @@ export function applyInventoryEvent(
   }
 
   const entity: EntityRef = { type: "inventory", key: inventoryKey(warehouseId, sku) };
-  // An entity counts in one unit, the first it saw; Match converted what the crosswalk converts.
+  // Match admits only the product's unit; an entity whose entry's unit changed since keeps its own.
   const unit = doc.data.unit ?? DEFAULT_UNIT;
   const entityUnit = state ? (state.unit ?? DEFAULT_UNIT) : unit;
   if (unit !== entityUnit) {
