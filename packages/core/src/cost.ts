@@ -277,8 +277,10 @@ export interface CostInputs {
   lambdaPlatformLogBytes?: number;
   /**
    * Application log bytes per accepted event, measured at INFO with `npm start`: the ingest
-   * handler's "event accepted" line (~570), the three tasks' "task input" lines (~2,500) and the
-   * seven EMF metric lines (~1,700; docs/operations/observability.md).
+   * handler's "event accepted" line (~570), the four tasks' "task input" lines (Map, Match,
+   * ApplyState, UpdateStatus: ~2,470, ~530-670 each, mostly the logger's own context fields; they
+   * were ~3,470 while they echoed the whole state) and the seven EMF metric lines (~1,700;
+   * docs/operations/observability.md). ~4,740, taken as 4,800.
    */
   applicationLogBytesPerEvent?: number;
   rawObjectBytes?: number;

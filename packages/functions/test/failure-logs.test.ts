@@ -63,11 +63,13 @@ describe("a failed task's log", () => {
     const logs = await logsOf(() => handler(state, context));
 
     expect(logs).toEqual([
-      // The stage's input, with when the event was received: the time its ingestId (a ULID) carries.
+      // The stage and its input's keys, with when the event was received: the time its ingestId (a
+      // ULID) carries. The whole state is a DEBUG line ("task state"), not written at INFO.
       expect.objectContaining({
         level: "INFO",
         message: "task input",
-        input: state,
+        task: "Map",
+        rawKey: state.rawRef.key,
         receivedAt: "2025-05-03T10:03:34.233Z",
       }),
       expect.objectContaining({

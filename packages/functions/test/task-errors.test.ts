@@ -1,7 +1,7 @@
 import { SchemaValidationError } from "@dvss/core/errors";
 import { decodeTaskFailure } from "@dvss/core/failures";
 import { describe, expect, it } from "vitest";
-import { inStage, taskHandler } from "../src/lib/task.ts";
+import { inStage, taskHandler, taskInputLine } from "../src/lib/task.ts";
 import { lambdaContext, taskState } from "./lambda.ts";
 
 const state = taskState("01JTASKTEST000000000000001");
@@ -77,6 +77,24 @@ describe("a failure inside a step of a task (inStage)", () => {
       message: "boom",
       details: [],
       reported: true,
+    });
+  });
+});
+
+describe("a task's input line", () => {
+  it("names the task and the keys of the objects it was handed, not the ids the line carries already", () => {
+    const normalizedRef = {
+      bucket: "dvss-test-normalized",
+      key: "normalized/InventoryUpdated/2026/01/30/x.json",
+    };
+    const normalized = { normalizedRef, standardEventType: "InventoryUpdated", mappingVersion: "1" };
+
+    expect(taskInputLine("Map", state)).toEqual({ task: "Map", rawKey: state.rawRef.key });
+    expect(taskInputLine("UpdateStatus", { ...state, normalized, outcome: "NORMALIZED" })).toEqual({
+      task: "UpdateStatus",
+      rawKey: state.rawRef.key,
+      normalizedKey: normalizedRef.key,
+      outcome: "NORMALIZED",
     });
   });
 });

@@ -266,6 +266,18 @@ describe("the metrics a running pipeline writes (EMF lines on stdout)", () => {
     expect(input?.receivedAt).toBe(record?.receivedAt);
   });
 
+  it("logs a task's input at INFO as its stage and the keys of its references only, the whole state at DEBUG", () => {
+    const inputs = jsonLines().filter((line) => line.message === "task input");
+    expect(inputs.length).toBeGreaterThan(0);
+    for (const line of inputs) {
+      expect(line).not.toHaveProperty("input");
+      expect(line).toMatchObject({ task: expect.any(String), rawKey: expect.stringMatching(/^raw\//) });
+      // With the whole state they were 650-1,520 bytes; now Powertools' own fields are most of a line.
+      expect(Buffer.byteLength(JSON.stringify(line))).toBeLessThan(700);
+    }
+    expect(jsonLines().filter((line) => line.message === "task state")).toEqual([]);
+  });
+
   it("never names an event in a dimension, and names only metrics of the vocabulary", () => {
     const names = new Set(Object.values(METRICS).map((metric) => metric.name));
     const allowed = new Set(["service", "vendorId", "eventType", "reason", "stage", "kind", "severity"]);

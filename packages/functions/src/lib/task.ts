@@ -1,7 +1,14 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { encodeTaskFailure } from "@dvss/core/failures";
 import { receivedAtOf } from "@dvss/core/ids";
-import type { FailureStage, NormalizeInput, TaskInputs, TaskName, TaskResults } from "@dvss/core/workflow";
+import type {
+  FailureStage,
+  NormalizeInput,
+  NormalizeState,
+  TaskInputs,
+  TaskName,
+  TaskResults,
+} from "@dvss/core/workflow";
 import middy, { type MiddlewareObj } from "@middy/core";
 import type { Context } from "aws-lambda";
 import { logger } from "./aws.ts";
@@ -22,17 +29,33 @@ export async function inStage<T>(stage: FailureStage, step: () => Promise<T> | T
 }
 
 /**
+ * The "task input" line: which task started, and the keys of the objects it was handed (the raw
+ * body; the normalized document once Map wrote it) and, for UpdateStatus, the outcome it records.
+ * The event's ids are the line's appended keys already; the whole state is logged at DEBUG.
+ */
+export function taskInputLine(task: TaskName, state: NormalizeState): Record<string, string> {
+  return {
+    task,
+    rawKey: state.rawRef.key,
+    ...(state.normalized && { normalizedKey: state.normalized.normalizedRef.key }),
+    ...(task === "UpdateStatus" && state.outcome && { outcome: state.outcome }),
+  };
+}
+
+/**
  * Makes a task's failure legible to Step Functions (encodeTaskFailure, core/failures.ts): the
  * error's `name` is what Retry and Catch match, and the message carries code and field details as
  * JSON so the Quarantine task can record them precisely.
  */
-function taskErrors(): MiddlewareObj<NormalizeInput, unknown> {
+function taskErrors(task: TaskName): MiddlewareObj<NormalizeInput, unknown> {
   return {
     before: (request) => {
       const { ingestId, vendorId, externalEventId } = request.event;
       logger.appendKeys({ ingestId, vendorId, externalEventId, receivedAt: receivedAtOf(ingestId) });
-      // The state a task was handed (references only, never a payload): the stage's input log.
-      logger.info("task input", { input: request.event });
+      // Which task started with which event, compact at INFO; the state it was handed (references
+      // only, never a payload) at DEBUG.
+      logger.info("task input", taskInputLine(task, request.event));
+      logger.debug("task state", { input: request.event });
     },
     onError: (request) => {
       const stage = request.error ? stages.get(request.error) : undefined;
@@ -58,13 +81,13 @@ function taskErrors(): MiddlewareObj<NormalizeInput, unknown> {
  * (TaskInputs), returns that task's result (TaskResults); logs with the three correlation ids.
  */
 export function taskHandler<Name extends TaskName>(
-  _name: Name,
+  name: Name,
   task: (state: TaskInputs[Name], context: Context) => Promise<TaskResults[Name]>,
 ) {
   type Input = TaskInputs[Name];
   type Result = TaskResults[Name];
   return middy<Input, Result>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(taskErrors() as MiddlewareObj<Input, Result>)
+    .use(taskErrors(name) as MiddlewareObj<Input, Result>)
     .handler(task);
 }
