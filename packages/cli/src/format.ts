@@ -137,3 +137,22 @@ export function progressBar(io: Io, label: string, total: number) {
     },
   };
 }
+
+/**
+ * What a key rotation prints, for a vendor's key and a consumer's alike: the new key (shown once),
+ * the warning to pass it on safely, and when the earlier keys stop working.
+ */
+export function rotatedKeyReport(
+  io: Pick<Io, "color">,
+  rotated: { apiKey: string; previousKeys: readonly { expiresAt: string }[] },
+  text: { heading: string; owner: string; warning: string },
+): string {
+  const stops = [...new Set(rotated.previousKeys.map((key) => key.expiresAt))];
+  return [
+    `${text.heading}: ${paint(io, "bold", rotated.apiKey)}`,
+    paint(io, "yellow", text.warning),
+    rotated.previousKeys.length === 0
+      ? `The ${text.owner} had no other valid key.`
+      : `Its ${rotated.previousKeys.length} earlier key(s) stop working at: ${stops.join(", ")}.`,
+  ].join("\n");
+}

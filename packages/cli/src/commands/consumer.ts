@@ -1,6 +1,6 @@
 import { addConsumer, listConsumers, rotateConsumerKey } from "@dvss/core/access";
 import type { Command } from "commander";
-import { fields, parseDuration, table } from "../format.ts";
+import { fields, parseDuration, rotatedKeyReport, table } from "../format.ts";
 import { paint } from "../io.ts";
 import { type Cli, type RegisterCommand, type TargetOptions, withTarget } from "./common.ts";
 
@@ -61,15 +61,11 @@ export const registerConsumer: RegisterCommand = (program: Command, cli: Cli) =>
         context.now(),
       );
       cli.print(options, rotated, () =>
-        [
-          `New key for consumer ${name}: ${paint(cli.io, "bold", rotated.apiKey)}`,
-          paint(cli.io, "yellow", KEY_WARNING),
-          rotated.previousKeys.length === 0
-            ? "The consumer had no other valid key."
-            : `Its ${rotated.previousKeys.length} earlier key(s) stop working at: ${[
-                ...new Set(rotated.previousKeys.map((key) => key.expiresAt)),
-              ].join(", ")}.`,
-        ].join("\n"),
+        rotatedKeyReport(cli.io, rotated, {
+          heading: `New key for consumer ${name}`,
+          owner: "consumer",
+          warning: KEY_WARNING,
+        }),
       );
     });
 

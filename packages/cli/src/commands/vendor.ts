@@ -10,7 +10,7 @@ import { UsageError } from "@dvss/core/errors";
 import { type ScorecardRow, vendorScorecard } from "@dvss/core/ops/scorecard";
 import { addVendor, rotateVendorKey } from "@dvss/core/ops/vendors";
 import type { Command } from "commander";
-import { fields, formatDuration, parseDuration, table } from "../format.ts";
+import { fields, formatDuration, parseDuration, rotatedKeyReport, table } from "../format.ts";
 import { paint } from "../io.ts";
 import { type Cli, type RegisterCommand, type TargetOptions, withTarget } from "./common.ts";
 
@@ -113,15 +113,11 @@ export const registerVendor: RegisterCommand = (program: Command, cli: Cli) => {
         parseDuration(options.grace, "--grace"),
       );
       cli.print(options, rotated, () =>
-        [
-          `New API key for ${vendorId}: ${paint(cli.io, "bold", rotated.apiKey)}`,
-          paint(cli.io, "yellow", KEY_WARNING),
-          rotated.previousKeys.length === 0
-            ? "The vendor had no other valid key."
-            : `Its ${rotated.previousKeys.length} earlier key(s) stop working at: ${[
-                ...new Set(rotated.previousKeys.map((key) => key.expiresAt)),
-              ].join(", ")}.`,
-        ].join("\n"),
+        rotatedKeyReport(cli.io, rotated, {
+          heading: `New API key for ${vendorId}`,
+          owner: "vendor",
+          warning: KEY_WARNING,
+        }),
       );
     });
   withTarget(
