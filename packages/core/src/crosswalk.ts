@@ -13,6 +13,7 @@ import {
   UnmatchedIdentifierError,
   UsageError,
 } from "./errors.ts";
+import { LruMap } from "./lru.ts";
 import type { NormalizedDocument } from "./normalized.ts";
 import { DEFAULT_UNIT, MAX_TEXT_LENGTH, type StandardEventData } from "./standard-events.ts";
 
@@ -371,21 +372,17 @@ export function createCrosswalkCache(options: {
   now?: () => number;
 }): CrosswalkCache {
   const ttlMs = options.ttlMs ?? crosswalkCacheMs();
-  const maxVendors = options.maxVendors ?? MAX_CACHED_CROSSWALKS;
   const now = options.now ?? Date.now;
-  const cache = new Map<string, { table: CrosswalkTable; readAt: number }>();
+  const cache = new LruMap<string, { table: CrosswalkTable; readAt: number }>(
+    options.maxVendors ?? MAX_CACHED_CROSSWALKS,
+  );
   return {
     async get(vendorId, { fresh = false } = {}) {
       const cached = cache.get(vendorId);
-      cache.delete(vendorId);
-      if (cached && !fresh && now() - cached.readAt < ttlMs) {
-        cache.set(vendorId, cached); // most recently used last
-        return cached;
-      }
+      if (cached && !fresh && now() - cached.readAt < ttlMs) return cached;
       const readAt = now();
       const entry = { table: await options.read(vendorId), readAt };
       cache.set(vendorId, entry);
-      if (cache.size > maxVendors) cache.delete(cache.keys().next().value as string);
       return entry;
     },
   };

@@ -1,5 +1,6 @@
 import type { Envelope } from "../envelope.ts";
 import { UnknownSchemaVersionError } from "../errors.ts";
+import { cachedPromise, LruMap } from "../lru.ts";
 import {
   type CompiledMapping,
   compileMappingVersion,
@@ -45,8 +46,9 @@ export interface MappingEngine {
 export function createMappingEngine(options: MappingEngineOptions): MappingEngine {
   const { source } = options;
   const limits: MappingLimits = { ...DEFAULT_MAPPING_LIMITS, ...options.limits };
-  const cache = new Map<string, Promise<CompiledMapping>>();
-  const maxCompiled = options.maxCompiledVersions ?? MAX_COMPILED_VERSIONS;
+  const cache = new LruMap<string, Promise<CompiledMapping>>(
+    options.maxCompiledVersions ?? MAX_COMPILED_VERSIONS,
+  );
 
   async function load(vendorId: string, eventType: string, version: string): Promise<CompiledMapping> {
     const definition = await source.loadMappingVersion(vendorId, eventType, version);
@@ -75,24 +77,11 @@ export function createMappingEngine(options: MappingEngineOptions): MappingEngin
     },
 
     compiled(vendorId, eventType, version) {
-      const key = mappingId(vendorId, eventType, version);
-      let compiled = cache.get(key);
-      if (compiled) {
-        // Most recently used last: the first entry is the one to drop.
-        cache.delete(key);
-        cache.set(key, compiled);
-      } else {
-        // The promise is cached so concurrent events compile once; a failure is not kept, so a
-        // fixed definition (or a source that was briefly unavailable) is picked up next time.
-        compiled = load(vendorId, eventType, version);
-        cache.set(key, compiled);
-        if (cache.size > maxCompiled) cache.delete(cache.keys().next().value as string);
-        const pending = compiled;
-        pending.catch(() => {
-          if (cache.get(key) === pending) cache.delete(key);
-        });
-      }
-      return compiled;
+      // Concurrent events compile once; a failure is not kept, so a fixed definition (or a source
+      // that was briefly unavailable) is picked up next time.
+      return cachedPromise(cache, mappingId(vendorId, eventType, version), () =>
+        load(vendorId, eventType, version),
+      );
     },
 
     async validatePayload(envelope) {

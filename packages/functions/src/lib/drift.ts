@@ -6,6 +6,7 @@ import { createDriftRecorder, type DriftRecorder, writeFinding } from "@dvss/cor
 import type { Entities } from "@dvss/core/entities/index";
 import type { Envelope } from "@dvss/core/envelope";
 import { DvssError } from "@dvss/core/errors";
+import { cachedPromise, LruMap } from "@dvss/core/lru";
 import { mappingId } from "@dvss/core/mapping/definitions";
 import type { MappingEngine } from "@dvss/core/mapping/engine";
 import { EXAMPLES_DIR } from "@dvss/core/mapping/fs-source";
@@ -21,7 +22,7 @@ import { emitMetric } from "./metrics.ts";
  */
 
 const MAX_PROFILES = 256;
-let profiles = new Map<string, Promise<DriftProfile | undefined>>();
+let profiles = new LruMap<string, Promise<DriftProfile | undefined>>(MAX_PROFILES);
 let profilesEngine: MappingEngine | undefined;
 let recorder: { entities: Entities; recorder: DriftRecorder } | undefined;
 
@@ -64,21 +65,12 @@ async function loadProfile(vendorId: string, eventType: string, version: string)
 function profileOf(vendorId: string, eventType: string, version: string): Promise<DriftProfile | undefined> {
   const engine = mappingEngine();
   if (engine !== profilesEngine) {
-    profiles = new Map();
+    profiles = new LruMap(MAX_PROFILES);
     profilesEngine = engine;
   }
-  const key = mappingId(vendorId, eventType, version);
-  let profile = profiles.get(key);
-  if (!profile) {
-    profile = loadProfile(vendorId, eventType, version);
-    profiles.set(key, profile);
-    if (profiles.size > MAX_PROFILES) profiles.delete(profiles.keys().next().value as string);
-    const pending = profile;
-    pending.catch(() => {
-      if (profiles.get(key) === pending) profiles.delete(key);
-    });
-  }
-  return profile;
+  return cachedPromise(profiles, mappingId(vendorId, eventType, version), () =>
+    loadProfile(vendorId, eventType, version),
+  );
 }
 
 /** This process's recorder, over the current stores (a local runtime restarted in-process gets a new one). */

@@ -1,9 +1,10 @@
+import { LruMap } from "@dvss/core/lru";
 import { getEntities } from "./aws.ts";
 
 const TTL_MS = 30_000;
 /** Vendors whose priority a container keeps; past it the least recently read is dropped. */
 export const MAX_CACHED_VENDORS = 1_000;
-const priorities = new Map<string, { priority: number; expiresAt: number }>();
+const priorities = new LruMap<string, { priority: number; expiresAt: number }>(MAX_CACHED_VENDORS);
 
 /**
  * A vendor's priority (docs/spec/canonical-state.md tie-break), cached for 30 s: it changes rarely
@@ -11,17 +12,10 @@ const priorities = new Map<string, { priority: number; expiresAt: number }>();
  */
 export async function vendorPriority(vendorId: string, now = Date.now()): Promise<number> {
   const cached = priorities.get(vendorId);
-  if (cached && cached.expiresAt > now) {
-    // Most recently used last: the first entry is the one to drop.
-    priorities.delete(vendorId);
-    priorities.set(vendorId, cached);
-    return cached.priority;
-  }
+  if (cached && cached.expiresAt > now) return cached.priority;
   const { data } = await getEntities().vendors.get({ vendorId }).go();
   // A vendor without a profile sorts after every known one rather than failing its events.
   const priority = data?.priority ?? Number.MAX_SAFE_INTEGER;
-  priorities.delete(vendorId);
   priorities.set(vendorId, { priority, expiresAt: now + TTL_MS });
-  if (priorities.size > MAX_CACHED_VENDORS) priorities.delete(priorities.keys().next().value as string);
   return priority;
 }
