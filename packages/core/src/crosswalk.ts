@@ -15,6 +15,7 @@ import {
 } from "./errors.ts";
 import { LruMap } from "./lru.ts";
 import type { NormalizedDocument } from "./normalized.ts";
+import { millisecondsSetting } from "./settings.ts";
 import { DEFAULT_UNIT, MAX_TEXT_LENGTH, type StandardEventData } from "./standard-events.ts";
 
 export const MATCH_KINDS = ["location", "product", "order"] as const;
@@ -343,9 +344,7 @@ export const DEFAULT_CROSSWALK_CACHE_MS = 30_000;
 export const MAX_CACHED_CROSSWALKS = 1_000;
 
 export function crosswalkCacheMs(env: Record<string, string | undefined> = process.env): number {
-  const text = env.DVSS_CROSSWALK_CACHE_MS?.trim();
-  const configured = Number(text);
-  return text && Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_CROSSWALK_CACHE_MS;
+  return millisecondsSetting(env, "DVSS_CROSSWALK_CACHE_MS", DEFAULT_CROSSWALK_CACHE_MS);
 }
 
 /** A vendor's crosswalk as read: entries by entryKey, removed ones without a canonical id. */
