@@ -2,6 +2,7 @@ import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { type Envelope, parseEnvelope } from "@dvss/core/envelope";
 import { MissingRecordError } from "@dvss/core/errors";
 import type { ObjectRef } from "@dvss/core/keys";
+import type { NormalizedDocument } from "@dvss/core/normalized";
 import { s3Client } from "./aws.ts";
 
 /**
@@ -29,4 +30,9 @@ export async function readObject(ref: ObjectRef): Promise<Buffer> {
 /** The vendor's envelope, from the raw archive. */
 export async function readRawEnvelope(rawRef: ObjectRef): Promise<Envelope> {
   return parseEnvelope(await readObject(rawRef));
+}
+
+/** A normalized document, from the normalized archive (written by Map, so already valid). */
+export async function readNormalizedDocument(normalizedRef: ObjectRef): Promise<NormalizedDocument> {
+  return JSON.parse((await readObject(normalizedRef)).toString()) as NormalizedDocument;
 }

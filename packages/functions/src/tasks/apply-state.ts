@@ -1,11 +1,10 @@
 import { assertMatchCurrent, canonicalDocument } from "@dvss/core/crosswalk";
-import type { NormalizedDocument } from "@dvss/core/normalized";
 import { applyStateChange } from "@dvss/core/state/apply";
 import { entityOf } from "@dvss/core/state/rules";
 import { getEntities, logger } from "../lib/aws.ts";
 import { crosswalkCache } from "../lib/crosswalk.ts";
 import { emitMetric } from "../lib/metrics.ts";
-import { readObject } from "../lib/objects.ts";
+import { readNormalizedDocument } from "../lib/objects.ts";
 import { taskHandler } from "../lib/task.ts";
 import { inTurn } from "../lib/turns.ts";
 import { vendorPriority } from "../lib/vendors.ts";
@@ -18,7 +17,7 @@ import { vendorPriority } from "../lib/vendors.ts";
  */
 export const handler = taskHandler("ApplyState", async (state) => {
   const { normalizedRef, mappingVersion } = state.normalized;
-  const said = JSON.parse((await readObject(normalizedRef)).toString()) as NormalizedDocument;
+  const said = await readNormalizedDocument(normalizedRef);
   // An execution started before the Match stage existed carries no match: every id is its own.
   const match = state.match ?? { matched: [] };
   if (match.matched.length > 0) {

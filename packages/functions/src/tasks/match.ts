@@ -1,8 +1,7 @@
 import { lookupIn, matchEvent, requiresMatching } from "@dvss/core/crosswalk";
 import { UnmatchedIdentifierError } from "@dvss/core/errors";
-import type { NormalizedDocument } from "@dvss/core/normalized";
 import { crosswalkCache, matchPolicy } from "../lib/crosswalk.ts";
-import { readObject } from "../lib/objects.ts";
+import { readNormalizedDocument } from "../lib/objects.ts";
 import { taskHandler } from "../lib/task.ts";
 
 /**
@@ -16,9 +15,7 @@ export const handler = taskHandler("Match", async (state) => {
   const policy = await matchPolicy(state.vendorId);
   const cached = await crosswalkCache().get(state.vendorId);
   if (cached.table.size === 0 && !requiresMatching(policy)) return { matched: [] };
-  const document = JSON.parse(
-    (await readObject(state.normalized.normalizedRef)).toString(),
-  ) as NormalizedDocument;
+  const document = await readNormalizedDocument(state.normalized.normalizedRef);
   try {
     return matchEvent(document, policy, lookupIn(cached.table));
   } catch (error) {
