@@ -87,16 +87,16 @@ describe("one runtime per data directory", () => {
   });
 
   it("takes over the lock of a killed runtime its parent has not reaped yet (a zombie)", async () => {
-    // The shell's background child exits at once, and the shell (now `sleep`) never reaps it.
-    const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 10"], {
+    // The shell's background child exits only after the shell has become `sleep`, which never
+    // reaps it: had it exited first, the shell could have reaped it before its exec.
+    const parent = spawn("sh", ["-c", "sleep 0.5 & echo $!; exec sleep 20"], {
       stdio: ["ignore", "pipe", "ignore"],
     });
     children.push(parent);
     const zombie = Number(
       await new Promise<string>((resolve) => parent.stdout.once("data", (chunk) => resolve(String(chunk)))),
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(readFileSync(`/proc/${zombie}/stat`, "utf8")).toMatch(/\) Z /);
+    await expect.poll(() => readFileSync(`/proc/${zombie}/stat`, "utf8"), { timeout: 5000 }).toMatch(/\) Z /);
     const dataDir = tempDir("dvss-zombie-lock-");
     writeFileSync(
       join(dataDir, LOCK_FILE),
