@@ -138,11 +138,10 @@ export const CALLS_PER_EVENT: Readonly<Record<string, StoreCall>> = {
     units: 1,
     by: "ApplyState: the entity's item, consistent (state/store.ts)",
   },
-  "DynamoDB GetItem Outbox": {
-    calls: 2,
-    units: 1,
-    by: "ApplyState: the previous change's feed entry and the new feed position, consistent (state/feed.ts)",
-  },
+  // No GetItem of the Outbox: the new feed entry is a conditional put without a read of its
+  // position, and the entity's previous change is not read again by the process that published it
+  // (state/feed.ts, publishChange). On AWS an event whose entity's previous change another
+  // container published reads that entry: 1 consistent read unit more.
   "DynamoDB UpdateItem Outbox": { calls: 1, units: 1, by: "ApplyState: the outbox sequence (state/feed.ts)" },
   "DynamoDB PutItem CanonicalState": {
     calls: 2,

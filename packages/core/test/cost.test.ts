@@ -64,7 +64,7 @@ describe("the cost model", () => {
     expect(perEvent.lambdaInvocations).toBe(5);
     expect(perEvent.apiRequests).toBe(1);
     expect(perEvent.expressRequests).toBe(1);
-    expect(perEvent.dynamodbReadUnits).toBe(3.5);
+    expect(perEvent.dynamodbReadUnits).toBe(1.5);
     expect(perEvent.dynamodbWriteUnits).toBe(15);
     expect(perEvent.s3Puts).toBe(2);
     expect(perEvent.s3Gets).toBe(2);
@@ -101,7 +101,7 @@ describe("the cost model", () => {
       6,
     );
     expect(line(model, "DynamoDB", "write").monthlyUsd).toBeCloseTo((events * 15 * 0.625) / 1e6, 6);
-    expect(line(model, "DynamoDB", "read").monthlyUsd).toBeCloseTo((events * 3.5 * 0.125) / 1e6, 6);
+    expect(line(model, "DynamoDB", "read").monthlyUsd).toBeCloseTo((events * 1.5 * 0.125) / 1e6, 6);
     expect(line(model, "S3", "PUT").monthlyUsd).toBeCloseTo((events * 2 * 0.005) / 1000, 6);
     expect(line(model, "S3", "GET").monthlyUsd).toBeCloseTo((events * 2 * 0.0004) / 1000, 6);
     expect(model.totalMonthlyUsd).toBeCloseTo(

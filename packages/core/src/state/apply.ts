@@ -88,9 +88,11 @@ function latestKey(state: EntityState | undefined): FoldPosition | undefined {
 /**
  * Applies one normalized event to canonical state (docs/spec/canonical-state.md).
  *
- * Read the item; finish publishing its previous change if a crash left it unpublished; read the
- * entity's log if the event sorts into the item's base (a late event); apply the rules; take a feed position; write the item with a compare-and-swap on `version`; publish
- * (divergences, then the feed entry). A lost compare-and-swap closes its position as a gap,
+ * Read the item; finish publishing its previous change if a crash left it unpublished (its feed
+ * entry is read unless this process published it or saw it published); read the entity's log if
+ * the event sorts into the item's base (a late event); apply the rules; take a feed position;
+ * write the item with a compare-and-swap on `version`; publish (the log item and divergences, then
+ * the feed entry, written without reading the position just taken). A lost compare-and-swap closes its position as a gap,
  * waits (full-jitter backoff), re-reads and re-applies, at most `maxAttempts` times, then throws
  * WriteContentionError, which the workflow retries (never a reason to quarantine). Every
  * step is idempotent, so running the same event again after a crash anywhere completes what is
@@ -150,7 +152,8 @@ export async function applyStateChange(
       if (attempt < maxAttempts) await backoff(attempt);
       continue;
     }
-    const cursor = await publishChange(entities, next, now);
+    // Its position was taken just now, so the entry is written without reading the position first.
+    const cursor = await publishChange(entities, next, now, { reserved: true });
     const latest = latestKey(stored?.state);
     return {
       entity,
