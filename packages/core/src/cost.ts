@@ -128,10 +128,9 @@ export const CALLS_PER_EVENT: Readonly<Record<string, StoreCall>> = {
   "S3 PutObject RawBucket": { calls: 1, by: "Ingest: the raw body (core/ingest.ts)" },
   "StepFunctions StartExecution": { calls: 1, by: "Ingest: one Express execution per event" },
   "S3 GetObject RawBucket": { calls: 1, by: "Map: the raw body, read once (tasks/map.ts)" },
-  "S3 PutObject NormalizedBucket": { calls: 1, by: "Map: the normalized document" },
-  "S3 GetObject NormalizedBucket": {
+  "S3 PutObject NormalizedBucket": {
     calls: 1,
-    by: "ApplyState: the normalized document (a reference in the state)",
+    by: "Map: the normalized document, which its result also carries up to CARRIED_DOCUMENT_MAX_BYTES (workflow.ts): Match and ApplyState do not read it back",
   },
   "DynamoDB GetItem CanonicalState": {
     calls: 1,
@@ -218,19 +217,29 @@ export interface WorkflowCounts {
   stateTransitions: number;
   /** Execution-history events, each one CloudWatch Logs record at logging level ALL. */
   historyEvents: number;
+  /**
+   * Of those, the ones whose execution data holds Map's result, and so the normalized document it
+   * carries (CARRIED_DOCUMENT_MAX_BYTES): from Map's TaskSucceeded on, every record with state
+   * data (a Task state's Entered, Scheduled and Exited, its TaskSucceeded only for Map; a Pass or
+   * Succeed state's Entered and Exited; ExecutionSucceeded), not TaskStarted.
+   */
+  historyEventsWithDocument: number;
 }
 
 /**
  * Follows the definition from StartAt to its Succeed state along Next (no failure), counting
  * Lambda invocations, states and history events as Step Functions records them: a Task state
  * logs Entered, Scheduled, Started, Succeeded and Exited; other states Entered and Exited; the
- * execution itself Started and Succeeded.
+ * execution itself Started and Succeeded. Counts too the records that carry Map's document.
  */
 export function workflowCounts(definition: AslDefinition): WorkflowCounts {
   const functionOf = new Map<string, TaskName>(TASK_NAMES.map((task) => [`cost:${task}`, task]));
   const taskInvocations: TaskName[] = [];
   let stateTransitions = 0;
   let historyEvents = 2;
+  // Whether the state holds Map's result yet, and the records that then carry it.
+  let carrying = false;
+  let historyEventsWithDocument = 0;
   let name: string | undefined = definition.StartAt;
   while (name !== undefined) {
     const state: AslDefinition["States"][string] | undefined = definition.States[name];
@@ -241,13 +250,20 @@ export function workflowCounts(definition: AslDefinition): WorkflowCounts {
       if (!task) throw new Error(`State ${name} calls an unknown resource ${state.Resource}`);
       taskInvocations.push(task);
       historyEvents += 5;
+      // Entered and Scheduled carry the state as it comes in, Succeeded the task's result, Exited both.
+      if (carrying) historyEventsWithDocument += 2;
+      if (task === "Map") carrying = true;
+      if (carrying) historyEventsWithDocument += task === "Map" ? 2 : 1;
     } else {
       historyEvents += 2;
+      if (carrying) historyEventsWithDocument += 2;
     }
     name = "Next" in state ? state.Next : undefined;
     if (stateTransitions > 100) throw new Error("The definition's happy path does not end");
   }
-  return { taskInvocations, stateTransitions, historyEvents };
+  // ExecutionSucceeded's output is the last state.
+  if (carrying) historyEventsWithDocument += 1;
+  return { taskInvocations, stateTransitions, historyEvents, historyEventsWithDocument };
 }
 
 /** The Normalize definition as deployed, with placeholder ARNs that name each task. */
@@ -262,16 +278,24 @@ export interface CostInputs {
   architecture?: "arm64" | "x86_64";
   /** Step Functions' own time between states (Lambda invoke round trips), per Task state. */
   stateOverheadMs?: number;
-  /** Memory an Express execution is billed for (64 MB chunks; DVSS states carry references only). */
+  /** Memory an Express execution is billed for (64 MB chunks; DVSS states carry references and documents of at most 8 KiB). */
   expressMemoryMb?: number;
   /** The state machine's logging level (default: production's, PRODUCTION_EXPRESS_LOG_LEVEL). */
   expressLogLevel?: ExpressLogLevel;
   /**
-   * Bytes of one execution-history log record with execution data (level ALL). The bench measures ~820 bytes
-   * per local history event (state input/output included); CloudWatch records add the execution
-   * ARN, timestamps and ids.
+   * Bytes of one execution-history log record with execution data (level ALL), without the
+   * normalized document Map's result carries (carriedDocumentBytes). The bench measured ~820 bytes
+   * per local history event (state input/output included) while the state carried references
+   * only; CloudWatch records add the execution ARN, timestamps and ids.
    */
   bytesPerHistoryEvent?: number;
+  /**
+   * Bytes the carried normalized document adds to each history record that holds it
+   * (historyEventsWithDocument), at level ALL; taken as 450. The seed event's is 391 bytes as JSON
+   * escaped in a record's input or output string (its local history grew 9,244 → 14,080 bytes,
+   * 12 records × 403); ids longer than the seed's make it larger.
+   */
+  carriedDocumentBytes?: number;
   /** Bytes Lambda logs per invocation: START, END and REPORT platform records. */
   lambdaPlatformLogBytes?: number;
   /**
@@ -358,6 +382,7 @@ export function costModel(options: CostInputs): CostModel {
     expressMemoryMb: options.expressMemoryMb ?? 64,
     expressLogLevel: options.expressLogLevel ?? PRODUCTION_EXPRESS_LOG_LEVEL,
     bytesPerHistoryEvent: options.bytesPerHistoryEvent ?? 1_000,
+    carriedDocumentBytes: options.carriedDocumentBytes ?? 450,
     lambdaPlatformLogBytes: options.lambdaPlatformLogBytes ?? 450,
     applicationLogBytesPerEvent: options.applicationLogBytesPerEvent ?? 4_800,
     rawObjectBytes: options.rawObjectBytes ?? 250,
@@ -374,6 +399,7 @@ export function costModel(options: CostInputs): CostModel {
   const expressBilledMs = Math.ceil(taskMs / durationStepMs) * durationStepMs;
   const expressGb = (Math.ceil(inputs.expressMemoryMb / memoryChunkMb) * memoryChunkMb) / 1024;
   const expressLogRecords = inputs.expressLogLevel === "ALL" ? workflow.historyEvents : 0;
+  const expressLogDocuments = inputs.expressLogLevel === "ALL" ? workflow.historyEventsWithDocument : 0;
 
   const perEvent: PerEventCounts = {
     apiRequests: 1,
@@ -387,6 +413,7 @@ export function costModel(options: CostInputs): CostModel {
     expressLogRecords,
     logBytes:
       expressLogRecords * inputs.bytesPerHistoryEvent +
+      expressLogDocuments * inputs.carriedDocumentBytes +
       functions.length * inputs.lambdaPlatformLogBytes +
       inputs.applicationLogBytesPerEvent,
     dynamodbReadUnits: callTotals("DynamoDB").reads,

@@ -5,11 +5,13 @@
  * the deployed function ARNs; the local Step Functions endpoint runs exactly this JSON with ARNs
  * it maps back to the same handlers in-process.
  *
- * State shape (references only: Express input and output are capped at 256 KiB):
+ * State shape (references, and the normalized document when it is small: Express input and
+ * output are capped at 256 KiB):
  *
  *   input          { ingestId, vendorId, externalEventId, rawRef: { bucket, key } }
  *   Map            reads the raw object once, validates the payload, maps it and writes the
- *                  normalized document; its result (MapResult) is added at      $.normalized
+ *                  normalized document; its result (MapResult: the document's reference, and
+ *                  the document itself up to CARRIED_DOCUMENT_MAX_BYTES) is added at $.normalized
  *   Match          resolves the event's identifiers through the crosswalk (MatchResult:
  *                  canonical ids, unit, conversion), its result is added at      $.match
  *   ApplyState     receives the state, its result is added at                   $.applied
@@ -27,7 +29,9 @@
  * WriteNormalized), and Quarantine records that.
  *
  * Every task receives the whole state object and returns a small JSON value (ids, keys, flags),
- * never a payload. Every task is idempotent: an execution may run twice for one event.
+ * never a vendor's payload; Map's result carries the normalized document it wrote when that is
+ * small, so Match and ApplyState do not read back from S3 what Map has just written. Every task is
+ * idempotent: an execution may run twice for one event.
  *
  * Outcomes: a quarantined event is a handled outcome, so that path ends in Succeed. An execution
  * FAILS only when no outcome could be recorded: Quarantine or MarkFailed itself failed after its
@@ -40,6 +44,7 @@
 import type { MatchResult as CrosswalkMatch } from "./crosswalk.ts";
 import { TRANSIENT_ERROR_NAMES, WRITE_CONTENTION_ERROR } from "./errors.ts";
 import type { ObjectRef } from "./keys.ts";
+import type { NormalizedDocument } from "./normalized.ts";
 import type { NormalizedOutcome } from "./outcomes.ts";
 import type { ApplyStateResult as StateChange } from "./state/types.ts";
 
@@ -107,8 +112,28 @@ export interface CaughtError {
   Cause: string;
 }
 
-/** Map's result: where the normalized document was written, its standard event type, the mapping version. */
-export type MapResult = NormalizedOutcome;
+/**
+ * The largest normalized document (its JSON, in UTF-8 bytes) Map's result carries beside its
+ * reference. Step Functions caps a state's input and output at 256 KiB, and the state holds more
+ * than the document: the input's references (~300 bytes), Match's result (an entry per identifier
+ * the crosswalk maps, ids of at most 256 characters), ApplyState's and UpdateStatus's small
+ * results, and on a failure the caught error with its field details. 8 KiB keeps all of it under a
+ * tenth of the cap. It carries every inventory event (~350 bytes) and any order of short skus (100
+ * lines of 12-character skus are ~4 KiB), while the largest document the standard events allow
+ * (100 lines of 256-character skus, ~29 KiB) goes by reference only. It also bounds what the
+ * document adds to the logs where the state machine logs execution data (level ALL: it is on
+ * every history record from Map's result on, core/cost.ts) and to the local runtime's history
+ * item of an execution.
+ */
+export const CARRIED_DOCUMENT_MAX_BYTES = 8 * 1024;
+
+/**
+ * Map's result: where the normalized document was written, its standard event type, the mapping
+ * version, and the document itself when its JSON is at most CARRIED_DOCUMENT_MAX_BYTES. Absent
+ * for a larger document, and in the state of an execution that code before it started: the
+ * reference is what there always is.
+ */
+export type MapResult = NormalizedOutcome & { document?: NormalizedDocument };
 
 /**
  * Match's result: the identifiers the crosswalk maps to canonical ids (with the entry version
@@ -342,7 +367,8 @@ export function buildNormalizeDefinition(functionArn: (task: TaskName) => string
   );
 
   return {
-    Comment: "DVSS normalize: one execution per accepted event; states pass references, never payloads.",
+    Comment:
+      "DVSS normalize: one execution per accepted event; states pass references, and the normalized document when it is small, never a vendor's payload.",
     QueryLanguage: "JSONPath",
     StartAt: "Map",
     States: {

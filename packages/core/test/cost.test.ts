@@ -29,6 +29,10 @@ describe("workflow counts", () => {
     expect(counts.stateTransitions).toBe(6);
     // 2 for the execution, 5 per Task state, 2 per other state.
     expect(counts.historyEvents).toBe(2 + 4 * 5 + 2 + 2);
+    // Map's result carries the normalized document: its TaskSucceeded and Exited, then Entered,
+    // Scheduled and Exited of Match, ApplyState and UpdateStatus, both records of the Pass and
+    // Succeed states, and ExecutionSucceeded.
+    expect(counts.historyEventsWithDocument).toBe(2 + 3 * 3 + 2 + 2 + 1);
   });
 
   it("follows Next from StartAt to Succeed in any definition", () => {
@@ -53,7 +57,12 @@ describe("workflow counts", () => {
 
     const counts = workflowCounts(definition);
 
-    expect(counts).toEqual({ taskInvocations: ["Map"], stateTransitions: 3, historyEvents: 11 });
+    expect(counts).toEqual({
+      taskInvocations: ["Map"],
+      stateTransitions: 3,
+      historyEvents: 11,
+      historyEventsWithDocument: 2 + 2 + 2 + 1,
+    });
   });
 });
 
@@ -67,7 +76,8 @@ describe("the cost model", () => {
     expect(perEvent.dynamodbReadUnits).toBe(1.5);
     expect(perEvent.dynamodbWriteUnits).toBe(15);
     expect(perEvent.s3Puts).toBe(2);
-    expect(perEvent.s3Gets).toBe(2);
+    // The raw body, by Map; the normalized document travels in the state.
+    expect(perEvent.s3Gets).toBe(1);
   });
 
   it("bills Express per request and per GB-second of 64 MB rounded up to 100 ms, not per transition", () => {
@@ -103,7 +113,7 @@ describe("the cost model", () => {
     expect(line(model, "DynamoDB", "write").monthlyUsd).toBeCloseTo((events * 15 * 0.625) / 1e6, 6);
     expect(line(model, "DynamoDB", "read").monthlyUsd).toBeCloseTo((events * 1.5 * 0.125) / 1e6, 6);
     expect(line(model, "S3", "PUT").monthlyUsd).toBeCloseTo((events * 2 * 0.005) / 1000, 6);
-    expect(line(model, "S3", "GET").monthlyUsd).toBeCloseTo((events * 2 * 0.0004) / 1000, 6);
+    expect(line(model, "S3", "GET").monthlyUsd).toBeCloseTo((events * 1 * 0.0004) / 1000, 6);
     expect(model.totalMonthlyUsd).toBeCloseTo(
       model.lines.reduce((total, l) => total + l.monthlyUsd, 0),
       6,
@@ -144,7 +154,8 @@ describe("the cost model", () => {
     expect(production.perEvent.logBytes).toBe(lambdaLogBytes);
     expect(off.perEvent.logBytes).toBe(lambdaLogBytes);
     expect(dev.perEvent.expressLogRecords).toBe(normalizeWorkflowCounts().historyEvents);
-    expect(dev.perEvent.logBytes).toBe(26 * 1_000 + lambdaLogBytes);
+    // Every record at ~1,000 bytes, and the document Map's result carries (~450) on 16 of them.
+    expect(dev.perEvent.logBytes).toBe(26 * 1_000 + 16 * 450 + lambdaLogBytes);
     expect(line(dev, "CloudWatch Logs", "ingestion").monthlyUsd).toBeCloseTo(
       tiered((events * dev.perEvent.logBytes) / 1024 ** 3, PRICES.cloudWatchLogs.ingestionTiers),
       6,

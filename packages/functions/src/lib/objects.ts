@@ -3,11 +3,12 @@ import { type Envelope, parseEnvelope } from "@dvss/core/envelope";
 import { MissingRecordError } from "@dvss/core/errors";
 import type { ObjectRef } from "@dvss/core/keys";
 import type { NormalizedDocument } from "@dvss/core/normalized";
+import type { MapResult } from "@dvss/core/workflow";
 import { s3Client } from "./aws.ts";
 
 /**
  * Reads of the archives in S3: a raw body or a normalized document, by reference (tasks pass
- * references, each reads what it needs).
+ * references, each reads what it needs; Map's result also carries a small normalized document).
  */
 
 /** An object of the raw or normalized archive, as bytes; MissingRecordError when it is not there. */
@@ -32,7 +33,12 @@ export async function readRawEnvelope(rawRef: ObjectRef): Promise<Envelope> {
   return parseEnvelope(await readObject(rawRef));
 }
 
-/** A normalized document, from the normalized archive (written by Map, so already valid). */
-export async function readNormalizedDocument(normalizedRef: ObjectRef): Promise<NormalizedDocument> {
-  return JSON.parse((await readObject(normalizedRef)).toString()) as NormalizedDocument;
+/**
+ * The normalized document of this state (written by Map, so already valid): the one Map's result
+ * carries when it is small (CARRIED_DOCUMENT_MAX_BYTES), else read from the normalized archive by
+ * its reference (a larger document, or the state of an execution older code started).
+ */
+export async function normalizedDocumentOf(normalized: MapResult): Promise<NormalizedDocument> {
+  if (normalized.document) return normalized.document;
+  return JSON.parse((await readObject(normalized.normalizedRef)).toString()) as NormalizedDocument;
 }

@@ -52,8 +52,8 @@ function taskErrors(task: TaskName): MiddlewareObj<NormalizeInput, unknown> {
     before: (request) => {
       const { ingestId, vendorId, externalEventId } = request.event;
       logger.appendKeys({ ingestId, vendorId, externalEventId, receivedAt: receivedAtOf(ingestId) });
-      // Which task started with which event, compact at INFO; the state it was handed (references
-      // only, never a payload) at DEBUG.
+      // Which task started with which event, compact at INFO; the state it was handed (references,
+      // and a small normalized document once Map carried it; never a vendor's payload) at DEBUG.
       logger.info("task input", taskInputLine(task, request.event));
       logger.debug("task state", { input: request.event });
     },

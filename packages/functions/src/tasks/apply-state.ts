@@ -4,20 +4,21 @@ import { entityOf } from "@dvss/core/state/rules";
 import { getEntities, logger } from "../lib/aws.ts";
 import { crosswalkCache } from "../lib/crosswalk.ts";
 import { emitMetric } from "../lib/metrics.ts";
-import { readNormalizedDocument } from "../lib/objects.ts";
+import { normalizedDocumentOf } from "../lib/objects.ts";
 import { taskHandler } from "../lib/task.ts";
 import { inTurn } from "../lib/turns.ts";
 import { vendorPriority } from "../lib/vendors.ts";
 
 /**
  * Folds the normalized event, under the canonical ids Match resolved, into canonical state,
- * records its divergences and appends the change to the outbox. Reads the document it folds from
- * the normalized bucket (a reference, like every state); a rerun or replay of the same ingestId
- * changes nothing. An entry Match used that has changed since is AMBIGUOUS_MATCH.
+ * records its divergences and appends the change to the outbox. Folds the document Map's result
+ * carries, or reads it from the normalized bucket when the state has only its reference
+ * (lib/objects.ts normalizedDocumentOf); a rerun or replay of the same ingestId changes nothing.
+ * An entry Match used that has changed since is AMBIGUOUS_MATCH.
  */
 export const handler = taskHandler("ApplyState", async (state) => {
-  const { normalizedRef, mappingVersion } = state.normalized;
-  const said = await readNormalizedDocument(normalizedRef);
+  const { mappingVersion } = state.normalized;
+  const said = await normalizedDocumentOf(state.normalized);
   // An execution started before the Match stage existed carries no match: every id is its own.
   const match = state.match ?? { matched: [] };
   if (match.matched.length > 0) {

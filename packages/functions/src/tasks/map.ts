@@ -1,8 +1,8 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { normalizedKey } from "@dvss/core/keys";
 import { sharedMappingPool } from "@dvss/core/mapping/isolation";
-import { buildNormalizedDocument, normalizedBody } from "@dvss/core/normalized";
-import type { TaskInputs, TaskResults } from "@dvss/core/workflow";
+import { buildNormalizedDocument, type NormalizedDocument, normalizedBody } from "@dvss/core/normalized";
+import { CARRIED_DOCUMENT_MAX_BYTES, type TaskInputs, type TaskResults } from "@dvss/core/workflow";
 import { resourceName, s3Client } from "../lib/aws.ts";
 import { type DriftWatch, withDrift } from "../lib/drift.ts";
 import { mappingEngine } from "../lib/mapping.ts";
@@ -16,9 +16,11 @@ sharedMappingPool().prestart();
  * Reads the raw object once, checks the payload against the vendor's schema for its version
  * (picking the version), maps it to a standard event and writes the normalized document at its
  * contract key. The key and the bytes derive from the ingestId and the raw body only, so a rerun
- * or a replay writes the same object. A failure names the step that failed (Validate, Map,
- * WriteNormalized) for the quarantine. Whichever way it ends, the payload is checked for drift
- * (lib/drift.ts), which never fails the event.
+ * or a replay writes the same object. The result also carries the document itself when it is small
+ * (CARRIED_DOCUMENT_MAX_BYTES), so Match and ApplyState need not read back what was just written;
+ * the object is written all the same (it is the archive a replay compares with). A failure names
+ * the step that failed (Validate, Map, WriteNormalized) for the quarantine. Whichever way it ends,
+ * the payload is checked for drift (lib/drift.ts), which never fails the event.
  */
 export const handler = taskHandler("Map", withDrift(map));
 
@@ -54,5 +56,14 @@ async function map(state: TaskInputs["Map"], drift: DriftWatch): Promise<TaskRes
     );
     return ref;
   });
-  return { normalizedRef, standardEventType: document.eventType, mappingVersion };
+  return {
+    normalizedRef,
+    standardEventType: document.eventType,
+    mappingVersion,
+    ...(carried(document) && { document }),
+  };
 }
+
+/** Whether the result carries the document itself: its JSON, as the state holds it, within the bound. */
+const carried = (document: NormalizedDocument) =>
+  Buffer.byteLength(JSON.stringify(document)) <= CARRIED_DOCUMENT_MAX_BYTES;

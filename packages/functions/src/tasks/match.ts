@@ -1,7 +1,7 @@
 import { lookupIn, matchEvent, requiresMatching } from "@dvss/core/crosswalk";
 import { UnmatchedIdentifierError } from "@dvss/core/errors";
 import { crosswalkCache, matchPolicy } from "../lib/crosswalk.ts";
-import { readNormalizedDocument } from "../lib/objects.ts";
+import { normalizedDocumentOf } from "../lib/objects.ts";
 import { taskHandler } from "../lib/task.ts";
 
 /**
@@ -15,7 +15,7 @@ export const handler = taskHandler("Match", async (state) => {
   const policy = await matchPolicy(state.vendorId);
   const cached = await crosswalkCache().get(state.vendorId);
   if (cached.table.size === 0 && !requiresMatching(policy)) return { matched: [] };
-  const document = await readNormalizedDocument(state.normalized.normalizedRef);
+  const document = await normalizedDocumentOf(state.normalized);
   try {
     return matchEvent(document, policy, lookupIn(cached.table));
   } catch (error) {
