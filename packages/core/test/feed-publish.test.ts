@@ -256,4 +256,18 @@ describe("the memory of published changes", () => {
     await expect(publishChange(stub, otherVersion, now)).rejects.toMatchObject({ code: "FEED_INCONSISTENT" });
     expect(reads).toEqual([oldest.changePosition, kept.changePosition]);
   });
+
+  it("does not take another store's change at the same position and version for one it published", async () => {
+    forgetPublishedChanges();
+    const first = memoryEntities();
+    const published = pendingOf(7);
+    await publishChange(first.entities, published, new Date(), { reserved: true });
+
+    // A fresh store in the same process: its entity's first change sits at the same position.
+    const second = memoryEntities();
+    const unpublished = { ...published, change: { ...published.change, ingestId: "01ANOTHERSTORESEVENT000000" } };
+    expect(await publishChange(second.entities, unpublished, new Date())).toBe(unpublished.changePosition);
+
+    expect(second.reads).toEqual([unpublished.changePosition]);
+  });
 });

@@ -136,8 +136,10 @@ const isEntryOf = (entry: OutboxEntryItem, change: PendingChange) =>
  * because a position written with a change keeps it for ever: entries are written once, never
  * changed (every attribute is readOnly), and the Outbox table has no TTL and nothing deletes from
  * it. Keyed by entity, as only an entity's latest change is ever asked about (it is the one on its
- * item), holding that change's shard, position and version: a hit needs all four to be equal, so a
- * different change at the same position, or the same change moved elsewhere, never matches.
+ * item), holding that change's shard, position, version and event: a hit needs all of them to be
+ * equal, so a different change at the same position, the same change moved elsewhere, or another
+ * store's change that happens to sit at the same position (a process that opens a fresh store,
+ * as tests do) never matches.
  * Bounded, as a warm container applies events for any number of entities: 10,000 entities of
  * ~150 bytes each, about 1.5 MB. What it does not hold is read, as before.
  */
@@ -146,7 +148,7 @@ const published = new LruMap<string, string>(PUBLISHED_CHANGES_KEPT);
 const entityKey = (change: PendingChange) => `${change.entity.type}#${change.entity.key}`;
 const changeAt = (change: PendingChange, position: string) => {
   const slot = parseSlot(position);
-  return `${slot.shard}:${slot.position}:v${change.version}`;
+  return `${slot.shard}:${slot.position}:v${change.version}:${change.ingestId}`;
 };
 const remember = (change: PendingChange, position: string) =>
   published.set(entityKey(change), changeAt(change, position));
