@@ -265,7 +265,10 @@ describe("the memory of published changes", () => {
 
     // A fresh store in the same process: its entity's first change sits at the same position.
     const second = memoryEntities();
-    const unpublished = { ...published, change: { ...published.change, ingestId: "01ANOTHERSTORESEVENT000000" } };
+    const unpublished = {
+      ...published,
+      change: { ...published.change, ingestId: "01ANOTHERSTORESEVENT000000" },
+    };
     expect(await publishChange(second.entities, unpublished, new Date())).toBe(unpublished.changePosition);
 
     expect(second.reads).toEqual([unpublished.changePosition]);
