@@ -62,6 +62,14 @@ export interface StageSettings {
    * succeeds leaves no history (its outcome is the ingest record's status).
    */
   workflowLogging: { level: "ALL" | "ERROR" | "OFF"; includeExecutionData: boolean };
+  /**
+   * Lambda's system log level for every function (advanced logging controls, with the functions'
+   * JSON log format: infra/function.ts). INFO logs START, END and REPORT for every invocation, ~450
+   * bytes each, ~2,250 per event over its 5 invocations (docs/performance.md, "Cost on AWS"); WARN
+   * logs none of them, only Lambda's own warnings. The functions' application lines are not
+   * affected. What REPORT told and where to read it instead: docs/operations/observability.md.
+   */
+  functionSystemLogLevel: "INFO" | "WARN";
   /** API stage throttling: steady requests per second and burst. */
   apiThrottling: { rateLimit: number; burstLimit: number };
   /** Retention of function, API access and state machine logs. */
@@ -95,6 +103,7 @@ const development: StageSettings = {
   protect: false,
   workflowType: "EXPRESS",
   workflowLogging: { level: "ALL", includeExecutionData: true },
+  functionSystemLogLevel: "INFO",
   apiThrottling: { rateLimit: 50, burstLimit: 100 },
   logRetention: "1 week",
   alarms: false,
@@ -126,6 +135,7 @@ export const STAGES = {
     protect: true,
     workflowType: "EXPRESS",
     workflowLogging: { level: "ERROR", includeExecutionData: false },
+    functionSystemLogLevel: "WARN",
     // What the feed's one shard sustains (FEED_PARTITION: 333 events/s), rounded down. A burst
     // of 600 is spread over the seconds an event takes through the workflow before it reaches the
     // feed, and a write DynamoDB throttles meanwhile is retried by the task.
@@ -144,6 +154,7 @@ export const STAGES = {
     protect: false,
     workflowType: "EXPRESS",
     workflowLogging: { level: "ERROR", includeExecutionData: false },
+    functionSystemLogLevel: "WARN",
     apiThrottling: { rateLimit: 200, burstLimit: 400 },
     logRetention: "1 month",
     alarms: { ...productionAlarms, failedExecutions: 5 },

@@ -25,6 +25,7 @@ import {
   stageSettings,
 } from "../../stacks/settings.ts";
 import { SIGNING_PARTITIONS } from "../access.ts";
+import { FUNCTION_ENVIRONMENT, functionLogLevels } from "../function.ts";
 import { deployedVendorIds } from "../monitoring.ts";
 import { WAIT_PROVIDER } from "../wait.ts";
 import { FakeSst } from "./sst-fake.ts";
@@ -721,6 +722,37 @@ describe("API, schedule and alarms", () => {
     expect(shardsOf(evaluate("dev").sst)).toEqual(new Set(["1"]));
     expect(shardsOf(evaluate("dev", sharded).sst)).toEqual(new Set(["4"]));
     expect(stageSettings("production").feedShards).toBe(1);
+  });
+
+  it("sets every function's Lambda system log level by stage, and its application level to its logger's", () => {
+    // prepare: the logging configuration SST builds from `logging` (format and group, no levels)
+    const built = { logFormat: "JSON", logGroup: "FunctionLogs.name" };
+    const loggingConfigOf = (fn: FakeSst["resources"][number]) => {
+      const args = { loggingConfig: { ...built } };
+      fn.args.transform.function(args);
+      return args.loggingConfig;
+    };
+    const levelsOf = (stage: string) =>
+      new Set(
+        [...functionsOf(evaluate(stage).sst).values()].map((fn) => {
+          expect(fn.args.logging.format).toBe("json");
+          return JSON.stringify(loggingConfigOf(fn));
+        }),
+      );
+    const levels = (systemLogLevel: string) =>
+      new Set([JSON.stringify({ ...built, logFormat: "JSON", systemLogLevel, applicationLogLevel: "INFO" })]);
+
+    // act, assess: no START, END and REPORT lines where the stage says WARN
+    expect(levelsOf("production")).toEqual(levels("WARN"));
+    expect(levelsOf("staging")).toEqual(levels("WARN"));
+    expect(levelsOf("pr-123")).toEqual(levels("INFO"));
+    expect(FUNCTION_ENVIRONMENT.POWERTOOLS_LOG_LEVEL).toBe("INFO");
+  });
+
+  it("refuses an application log level at which Lambda would drop the metric lines", () => {
+    // act, assess: EMF lines carry no level, and Lambda counts them as INFO
+    expect(() => functionLogLevels("WARN", "WARN")).toThrow(/would have Lambda drop the metric lines/);
+    expect(() => functionLogLevels("WARN", "DEBUG")).not.toThrow();
   });
 
   it("has the reconciler wait out the longest execution of the stage's workflow before restarting an event", () => {
