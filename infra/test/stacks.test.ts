@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PRODUCTION_EXPRESS_LOG_LEVEL } from "@dvss/core/cost";
+import { PRODUCTION_EXPRESS_LOG_LEVEL, PRODUCTION_LAMBDA_SYSTEM_LOG_LEVEL } from "@dvss/core/cost";
 import { apiKeyEntity, vendorEntity, vendorSigningEntity } from "@dvss/core/entities/vendor";
 import { OUTBOX_BUS_EVENT, OUTBOX_PIPE_FILTER, outboxBusTemplate } from "@dvss/core/outbox-bus";
 import { ROUTES } from "@dvss/core/routes";
@@ -746,6 +746,8 @@ describe("API, schedule and alarms", () => {
     expect(levelsOf("production")).toEqual(levels("WARN"));
     expect(levelsOf("staging")).toEqual(levels("WARN"));
     expect(levelsOf("pr-123")).toEqual(levels("INFO"));
+    // The level the cost model prices by default.
+    expect(STAGES.production.functionSystemLogLevel).toBe(PRODUCTION_LAMBDA_SYSTEM_LOG_LEVEL);
     expect(FUNCTION_ENVIRONMENT.POWERTOOLS_LOG_LEVEL).toBe("INFO");
   });
 

@@ -40,6 +40,29 @@ describe("dvss cost", () => {
     expect(dev.stdout()).toContain("Express level ALL: 26 records per execution");
   });
 
+  it("prices at production's Lambda system log level by default, START/END/REPORT included with --system-logs INFO", async () => {
+    const production = bufferIo();
+    const dev = bufferIo();
+
+    await runCli(["cost", "--rate", "50", "--json"], production);
+    await runCli(["cost", "--rate", "50", "--system-logs", "info", "--json"], dev);
+
+    const model = JSON.parse(production.stdout());
+    const devModel = JSON.parse(dev.stdout());
+    expect(model.inputs.lambdaSystemLogLevel).toBe("WARN");
+    expect(devModel.inputs.lambdaSystemLogLevel).toBe("INFO");
+    expect(devModel.perEvent.logBytes - model.perEvent.logBytes).toBe(5 * 450);
+  });
+
+  it("refuses a system log level other than INFO or WARN (exit 2)", async () => {
+    const io = bufferIo();
+
+    const code = await runCli(["cost", "--rate", "50", "--system-logs", "DEBUG"], io);
+
+    expect(code).toBe(2);
+    expect(io.stderr()).toContain("--system-logs must be one of INFO, WARN");
+  });
+
   it("refuses a logging level other than ALL, ERROR or OFF (exit 2)", async () => {
     const io = bufferIo();
 

@@ -76,6 +76,20 @@ export const EXPRESS_LOG_LEVELS: readonly ExpressLogLevel[] = ["ALL", "ERROR", "
 export const PRODUCTION_EXPRESS_LOG_LEVEL: ExpressLogLevel = "ERROR";
 
 /**
+ * The functions' Lambda system log level, as the cost model takes it: INFO logs START, END and
+ * REPORT for every invocation (lambdaPlatformLogBytes), as development stages deploy it; WARN logs
+ * none of them (only Lambda's warnings, none on the happy path), as staging and production do.
+ */
+export type LambdaSystemLogLevel = "INFO" | "WARN";
+export const LAMBDA_SYSTEM_LOG_LEVELS: readonly LambdaSystemLogLevel[] = ["INFO", "WARN"];
+
+/**
+ * The production stage's level (stacks/settings.ts `functionSystemLogLevel`;
+ * infra/test/stacks.test.ts fails unless the two agree): the model's default.
+ */
+export const PRODUCTION_LAMBDA_SYSTEM_LOG_LEVEL: LambdaSystemLogLevel = "WARN";
+
+/**
  * A handler an event's cost counts: the ingest handler and each workflow task, by task name (not
  * the deployed function's name, infra/access.ts FunctionName).
  */
@@ -296,7 +310,9 @@ export interface CostInputs {
    * 12 records × 403); ids longer than the seed's make it larger.
    */
   carriedDocumentBytes?: number;
-  /** Bytes Lambda logs per invocation: START, END and REPORT platform records. */
+  /** The functions' system log level (default: production's, PRODUCTION_LAMBDA_SYSTEM_LOG_LEVEL). */
+  lambdaSystemLogLevel?: LambdaSystemLogLevel;
+  /** Bytes Lambda logs per invocation at system log level INFO: START, END and REPORT platform records. */
   lambdaPlatformLogBytes?: number;
   /**
    * Application log bytes per accepted event, measured at INFO with `npm start`: the ingest
@@ -383,6 +399,7 @@ export function costModel(options: CostInputs): CostModel {
     expressLogLevel: options.expressLogLevel ?? PRODUCTION_EXPRESS_LOG_LEVEL,
     bytesPerHistoryEvent: options.bytesPerHistoryEvent ?? 1_000,
     carriedDocumentBytes: options.carriedDocumentBytes ?? 450,
+    lambdaSystemLogLevel: options.lambdaSystemLogLevel ?? PRODUCTION_LAMBDA_SYSTEM_LOG_LEVEL,
     lambdaPlatformLogBytes: options.lambdaPlatformLogBytes ?? 450,
     applicationLogBytesPerEvent: options.applicationLogBytesPerEvent ?? 4_800,
     rawObjectBytes: options.rawObjectBytes ?? 250,
@@ -400,6 +417,7 @@ export function costModel(options: CostInputs): CostModel {
   const expressGb = (Math.ceil(inputs.expressMemoryMb / memoryChunkMb) * memoryChunkMb) / 1024;
   const expressLogRecords = inputs.expressLogLevel === "ALL" ? workflow.historyEvents : 0;
   const expressLogDocuments = inputs.expressLogLevel === "ALL" ? workflow.historyEventsWithDocument : 0;
+  const lambdaPlatformLogBytes = inputs.lambdaSystemLogLevel === "INFO" ? inputs.lambdaPlatformLogBytes : 0;
 
   const perEvent: PerEventCounts = {
     apiRequests: 1,
@@ -414,7 +432,7 @@ export function costModel(options: CostInputs): CostModel {
     logBytes:
       expressLogRecords * inputs.bytesPerHistoryEvent +
       expressLogDocuments * inputs.carriedDocumentBytes +
-      functions.length * inputs.lambdaPlatformLogBytes +
+      functions.length * lambdaPlatformLogBytes +
       inputs.applicationLogBytesPerEvent,
     dynamodbReadUnits: callTotals("DynamoDB").reads,
     dynamodbWriteUnits: callTotals("DynamoDB").writes,
@@ -506,7 +524,7 @@ export function costModel(options: CostInputs): CostModel {
       },
       {
         service: "CloudWatch Logs",
-        item: `ingestion (Express level ${inputs.expressLogLevel}: ${perEvent.expressLogRecords} records per execution; Lambda)`,
+        item: `ingestion (Express level ${inputs.expressLogLevel}: ${perEvent.expressLogRecords} records per execution; Lambda system level ${inputs.lambdaSystemLogLevel})`,
         quantity: logGb,
         unit: "GB",
         monthlyUsd: tiered(logGb, PRICES.cloudWatchLogs.ingestionTiers),

@@ -8,6 +8,7 @@ import {
   normalizeWorkflowCounts,
   PRICES,
   PRODUCTION_EXPRESS_LOG_LEVEL,
+  PRODUCTION_LAMBDA_SYSTEM_LOG_LEVEL,
   SECONDS_PER_MONTH,
   tiered,
   workflowCounts,
@@ -141,7 +142,8 @@ describe("the cost model", () => {
 
   it("takes the Express logging level: production's by default, every history record with its data at ALL", () => {
     const events = 50 * SECONDS_PER_MONTH;
-    const lambdaLogBytes = 5 * 450 + 4_800;
+    // The functions' application lines: at production's system level, no START/END/REPORT.
+    const lambdaLogBytes = 4_800;
 
     const production = costModel({ eventsPerSecond: 50 });
     const dev = costModel({ eventsPerSecond: 50, expressLogLevel: "ALL" });
@@ -169,6 +171,26 @@ describe("the cost model", () => {
       6,
     );
     expect(dev.floor.monthlyUsd).toBe(production.floor.monthlyUsd);
+  });
+
+  it("takes the functions' system log level: production's WARN by default, START/END/REPORT of every invocation at INFO", () => {
+    const production = costModel({ eventsPerSecond: 50 });
+    const info = costModel({ eventsPerSecond: 50, lambdaSystemLogLevel: "INFO" });
+
+    expect(PRODUCTION_LAMBDA_SYSTEM_LOG_LEVEL).toBe("WARN");
+    expect(production.inputs.lambdaSystemLogLevel).toBe("WARN");
+    // The application lines only, at WARN; 450 bytes more for each of the 5 invocations at INFO.
+    expect(production.perEvent.logBytes).toBe(4_800);
+    expect(info.perEvent.logBytes).toBe(5 * 450 + 4_800);
+    expect(line(production, "CloudWatch Logs", "ingestion").item).toContain("Lambda system level WARN");
+    expect(line(info, "CloudWatch Logs", "ingestion").item).toContain("Lambda system level INFO");
+    // The level moves the logs line only.
+    expect(info.totalMonthlyUsd - production.totalMonthlyUsd).toBeCloseTo(
+      line(info, "CloudWatch Logs", "ingestion").monthlyUsd -
+        line(production, "CloudWatch Logs", "ingestion").monthlyUsd,
+      6,
+    );
+    expect(info.totalMonthlyUsd).toBeGreaterThan(production.totalMonthlyUsd);
   });
 
   it("prices the floor: the eight requests an accepted event cannot avoid, from the same prices", () => {

@@ -3,7 +3,10 @@ import {
   EXPRESS_LOG_LEVELS,
   type ExpressLogLevel,
   formatCost,
+  LAMBDA_SYSTEM_LOG_LEVELS,
+  type LambdaSystemLogLevel,
   PRODUCTION_EXPRESS_LOG_LEVEL,
+  PRODUCTION_LAMBDA_SYSTEM_LOG_LEVEL,
 } from "@dvss/core/cost";
 import { UsageError } from "@dvss/core/errors";
 import type { Command } from "commander";
@@ -23,6 +26,15 @@ function logLevel(text: string): ExpressLogLevel {
   return level;
 }
 
+function systemLogLevel(text: string): LambdaSystemLogLevel {
+  const level = LAMBDA_SYSTEM_LOG_LEVELS.find((candidate) => candidate === text.toUpperCase());
+  if (!level)
+    throw new UsageError(
+      `--system-logs must be one of ${LAMBDA_SYSTEM_LOG_LEVELS.join(", ")}, not "${text}"`,
+    );
+  return level;
+}
+
 /** `dvss cost --rate N`: the AWS cost model (core/cost.ts) at a sustained rate of accepted events. */
 export const registerCost: RegisterCommand = (program: Command, cli: Cli) => {
   withJson(
@@ -35,18 +47,26 @@ export const registerCost: RegisterCommand = (program: Command, cli: Cli) => {
         "--logging <level>",
         "the state machine's logging level: ALL (with execution data, as development stages), ERROR (as production) or OFF",
         PRODUCTION_EXPRESS_LOG_LEVEL,
+      )
+      .option(
+        "--system-logs <level>",
+        "the functions' Lambda system log level: INFO (START, END and REPORT per invocation, as development stages) or WARN (none, as staging and production)",
+        PRODUCTION_LAMBDA_SYSTEM_LOG_LEVEL,
       ),
   )
     .addHelpText(
       "after",
       "\nNeeds no running DVSS. Prices are us-east-1 list prices quoted in core/cost.ts with their date:\ncheck them before relying on a figure. Method: docs/performance.md.",
     )
-    .action((options: { rate: string; memory: string; logging: string; json?: boolean }) => {
-      const model = costModel({
-        eventsPerSecond: positiveNumber(options.rate),
-        lambdaMemoryMb: positiveNumber(options.memory),
-        expressLogLevel: logLevel(options.logging),
-      });
-      cli.print(options, model, () => formatCost(model));
-    });
+    .action(
+      (options: { rate: string; memory: string; logging: string; systemLogs: string; json?: boolean }) => {
+        const model = costModel({
+          eventsPerSecond: positiveNumber(options.rate),
+          lambdaMemoryMb: positiveNumber(options.memory),
+          expressLogLevel: logLevel(options.logging),
+          lambdaSystemLogLevel: systemLogLevel(options.systemLogs),
+        });
+        cli.print(options, model, () => formatCost(model));
+      },
+    );
 };
