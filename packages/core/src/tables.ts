@@ -65,10 +65,12 @@ export const TABLES: Record<TableName, TableDefinition> = {
     primaryIndex,
     globalIndexes: { gsi1: gsi(1) },
   },
+  // The feed: shard → positions. No index: an event's entry is found at the position its entity's
+  // log item records (state/feed.ts readLoggedEntry), not by ingestId.
   Outbox: {
-    fields: { ...keys, ...gsiFields(1) },
+    fields: { ...keys },
     primaryIndex,
-    globalIndexes: { gsi1: gsi(1) },
+    globalIndexes: {},
     stream: "new-image",
   },
   // One item of counters per (vendor, UTC day): the vendor scorecard (docs/spec/scorecard.md).

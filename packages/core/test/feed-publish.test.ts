@@ -6,11 +6,19 @@ import {
   forgetPublishedChanges,
   PUBLISHED_CHANGES_KEPT,
   publishChange,
+  readLoggedEntry,
   writeGap,
 } from "../src/state/feed.ts";
+import { type LoggedEvent, readLoggedEvent } from "../src/state/log.ts";
 import { readFeed } from "../src/state/read.ts";
-import type { EntityState } from "../src/state/rules.ts";
-import type { PendingChange, StateEntities } from "../src/state/store.ts";
+import { type EntityState, entityOf } from "../src/state/rules.ts";
+import {
+  type PendingChange,
+  readState,
+  type StateEntities,
+  type StoredState,
+  stateKeyOf,
+} from "../src/state/store.ts";
 import { at, inventoryAdjusted, inventoryUpdated } from "./state-events.ts";
 import { startTestStores } from "./stores.ts";
 
@@ -157,7 +165,55 @@ describe("publishing a change", () => {
     expect(Number(moved)).toBeGreaterThan(Number(closed));
     // One read, of the closed position, after its write was refused; none of the new one.
     expect(calls).toEqual([`change ${closed} refused`, `read ${closed}`, `change ${moved}`]);
-    expect(logPuts()).toBe(1);
+    // Logged at the reserved position, then again at the new one before its entry was written there.
+    expect(logPuts()).toBe(2);
+    expect(await changesAfter(start)).toEqual([`${event.ingestId} v1`]);
+    const logged = await readLoggedEvent(entities, entityOf(event), event.occurredAt, event.ingestId);
+    expect(logged?.feedPosition).toBe(moved);
+    expect(await readLoggedEntry(entities, logged as LoggedEvent)).toMatchObject({
+      position: moved,
+      kind: "change",
+      ingestId: event.ingestId,
+      version: 1,
+    });
+  });
+
+  it("logs the position another writer published the change at, over the closed one it logged", async () => {
+    const warehouseId = freshWarehouse();
+    const start = await feedEnd();
+    const event = inventoryUpdated(3, { occurredAt: at(0) }, warehouseId);
+    const logged: string[] = [];
+    let other: string | undefined;
+    // Before this writer's first log put (at its reserved position) lands, a reader closes that
+    // position and another process publishes the change at a new one, logging it there: this
+    // writer's put then overwrites that log item with the closed position.
+    const entityEvents = new Proxy(entities.entityEvents, {
+      get(target, property, receiver) {
+        if (property !== "put") return Reflect.get(target, property, receiver);
+        return (item: Parameters<typeof target.put>[0]) => ({
+          go: async () => {
+            const { feedPosition } = item as unknown as { feedPosition: string };
+            if (other === undefined) {
+              other = "";
+              expect(await writeGap(entities, feedPosition, new Date())).toBe(true);
+              const stored = await readState(entities, stateKeyOf(event));
+              other = await publishChange(entities, stored as StoredState, new Date());
+            }
+            logged.push(feedPosition);
+            return target.put(item).go();
+          },
+        });
+      },
+    });
+
+    const result = await applyStateChange({ ...entities, entityEvents } as StateEntities, event, OPTIONS);
+
+    expect(result.cursor).toBe(other);
+    expect(logged).toHaveLength(2);
+    expect(logged[0]).not.toBe(other);
+    expect(logged[1]).toBe(other);
+    const read = await readLoggedEvent(entities, entityOf(event), event.occurredAt, event.ingestId);
+    expect(read?.feedPosition).toBe(other);
     expect(await changesAfter(start)).toEqual([`${event.ingestId} v1`]);
   });
 

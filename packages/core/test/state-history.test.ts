@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Entities } from "../src/entities/index.ts";
 import type { NormalizedDocument } from "../src/normalized.ts";
 import { applyStateChange } from "../src/state/apply.ts";
+import { readLoggedEntry } from "../src/state/feed.ts";
 import { instantOf } from "../src/state/fold-position.ts";
 import {
   explainInventory,
@@ -9,7 +10,7 @@ import {
   getInventoryStateAsOf,
   getOrderStateAsOf,
 } from "../src/state/history.ts";
-import { readLog, writeLoggedEvent } from "../src/state/log.ts";
+import { type LoggedEvent, readLog, writeLoggedEvent } from "../src/state/log.ts";
 import { getInventoryState } from "../src/state/read.ts";
 import { at, inventoryAdjusted, inventoryUpdated, orderCreated, orderStatusChanged } from "./state-events.ts";
 import { startTestStores } from "./stores.ts";
@@ -77,7 +78,7 @@ describe("late events, folded in place", () => {
 });
 
 describe("the event log", () => {
-  it("holds one item per event applied, with its fold position, mapping version, raw key and data, a replay adding none", async () => {
+  it("holds one item per event applied, with its fold position, mapping version, raw key, data and feed position, a replay adding none", async () => {
     const warehouseId = freshWarehouse();
     const { history, dayTwo } = threeDays(warehouseId);
     await applyAll([...history, dayTwo]);
@@ -105,6 +106,14 @@ describe("the event log", () => {
       rawKey: dayTwo.rawRef.key,
       version: 6,
       appliedAt: expect.any(String),
+      feedPosition: expect.stringMatching(/^\d{16}$/),
+    });
+    // The position its change is published at: the feed entry there is this event's.
+    expect(await readLoggedEntry(entities, log[2] as LoggedEvent)).toMatchObject({
+      kind: "change",
+      position: log[2]?.feedPosition,
+      ingestId: dayTwo.ingestId,
+      version: 6,
     });
   });
 

@@ -148,8 +148,20 @@ describe("an entity page's chain", () => {
   });
 
   it("links to the earlier steps and back, by the entity's encoded path", () => {
-    const latest = inventoryEntityPage({ explanation, from: 50, to: 150, feed: new Map() });
-    const earlier = inventoryEntityPage({ explanation, from: 0, to: 50, feed: new Map() });
+    const latest = inventoryEntityPage({
+      explanation,
+      from: 50,
+      to: 150,
+      feed: new Map(),
+      unknownPositions: new Set<string>(),
+    });
+    const earlier = inventoryEntityPage({
+      explanation,
+      from: 0,
+      to: 50,
+      feed: new Map(),
+      unknownPositions: new Set<string>(),
+    });
 
     expect(latest).toContain('<a id="earlier" href="/console/inventory/ROA/A%2F1?before=50">');
     expect(latest).toContain("Chain (150 events, 51 to 150 shown)");
@@ -159,12 +171,30 @@ describe("an entity page's chain", () => {
     expect(earlier).toContain('<a href="/console/inventory/ROA/A%2F1">latest steps</a>');
   });
 
+  it("says a step's feed position is not known when its log item records none (logged before positions were)", () => {
+    const older = new Set(steps.slice(0, 2).map((step) => step.ingestId));
+    const page = inventoryEntityPage({
+      explanation: { ...explanation, steps: steps.slice(0, 3) },
+      from: 0,
+      to: 3,
+      feed: new Map(),
+      unknownPositions: older,
+    });
+
+    expect(page.match(/<td class="mono"><span class="muted">not known<\/span><\/td>/g)).toHaveLength(2);
+    expect(page).toContain("<b>1</b> of the events shown are not in the feed yet");
+    expect(page).toContain(
+      '<b id="unknown-positions">2</b> of the events shown were logged before the log recorded feed positions',
+    );
+  });
+
   it("warns when the chain does not end at the stored value", () => {
     const page = inventoryEntityPage({
       explanation: { ...explanation, steps: steps.slice(0, 3), consistent: false },
       from: 0,
       to: 3,
       feed: new Map(),
+      unknownPositions: new Set<string>(),
     });
 
     expect(page).toContain("The chain does not end at the stored value");

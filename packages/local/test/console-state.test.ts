@@ -99,6 +99,23 @@ afterAll(async () => {
 });
 
 const url = (path: string) => `${dvss.endpoints.api}${path}`;
+/** Each change's position in the feed (one shard: its cursor), by ingestId, as GET /v1/feed gives it. */
+async function feedPositions(): Promise<Map<string, string>> {
+  const positions = new Map<string, string>();
+  let after = "";
+  for (;;) {
+    const response = await dvss.request("GET", `/v1/feed?limit=500${after && `&after=${after}`}`, {
+      headers: { authorization: "Bearer local-consumer-key" },
+    });
+    const { items, next } = response.body as {
+      items: { cursor: string; event: { ingestId: string } }[];
+      next: string;
+    };
+    for (const item of items) positions.set(item.event.ingestId, item.cursor);
+    if (items.length === 0) return positions;
+    after = next;
+  }
+}
 const shot = (name: string) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 const rows = (selector: string) =>
   page
@@ -199,7 +216,11 @@ describe("inventory pages", () => {
       ["1", ids.first, "12"],
       ["2", ids.negative, "-8"],
     ]);
+    // Each change at the position the feed gives it, in the chain and in the feed changes alike.
+    const positions = await feedPositions();
+    expect(feed.map((cells) => cells[0])).toEqual([positions.get(ids.first), positions.get(ids.negative)]);
     expect(feed[0]?.[0]).toMatch(/^\d{16}$/);
+    expect(chain.map((cells) => cells[8])).toEqual(feed.map((cells) => cells[0]));
     expect((await rows("#entity-divergences")).map((cells) => cells[0])).toEqual([
       "NEGATIVE_QUANTITY_RESULT",
     ]);
@@ -220,13 +241,46 @@ describe("inventory pages", () => {
   it("is linked from the events that changed it, and from their divergences", async () => {
     await page.goto(url(`/console/events/${ids.negative}`));
 
-    expect(await page.locator("#changed").textContent()).toMatch(
-      /^inventory ROA#ABC-001 to version 2 \(-8\), feed position \d{16}$/,
+    expect(await page.locator("#changed").textContent()).toBe(
+      `inventory ROA#ABC-001 to version 2 (-8), feed position ${(await feedPositions()).get(ids.negative)}`,
     );
     await Promise.all([page.waitForURL(/\/console\/inventory\/ROA\/ABC-001$/), page.click("#changed a")]);
     await page.goto(url(`/console/events/${ids.negative}`));
     await Promise.all([page.waitForURL(/\/console\/inventory\/ROA\/ABC-001$/), page.click("#divergences a")]);
     expect(await page.locator("#quantity").textContent()).toBe("-8");
+  });
+
+  it("says the feed position is not known for events logged before the log recorded positions", async () => {
+    const older = [
+      await dvss.postAndSettle(
+        inventory("st-old-1", { sku: "OLD-1", qty: 4, warehouse: "ROA" }, "2026-01-30T20:00:00Z"),
+      ),
+      await dvss.postAndSettle({
+        ...inventory("st-old-2", { sku: "OLD-1", qtyChange: 1, warehouse: "ROA" }, "2026-01-30T20:01:00Z"),
+        eventType: "inventory_adjust",
+      }),
+    ];
+    // Their log items as written before positions were recorded: without one.
+    const { data: logged } = await dvss.entities.entityEvents.query
+      .byEntity({ entityType: "inventory", entityKey: "ROA#OLD-1" })
+      .go();
+    const positions = await feedPositions();
+    expect(logged.map((item) => item.feedPosition)).toEqual(older.map((ingestId) => positions.get(ingestId)));
+    for (const { feedPosition: _position, ...item } of logged)
+      await dvss.entities.entityEvents.put(item).go();
+
+    await page.goto(url(`/console/events/${older[0]}`));
+    expect(await page.locator("#changed").textContent()).toBe(
+      "inventory ROA#OLD-1 to version 1, feed position not known (logged before the log recorded feed positions)",
+    );
+    await page.goto(url("/console/inventory/ROA/OLD-1"));
+    expect(await page.locator("#quantity").textContent()).toBe("5");
+    expect((await rows("#chain")).map((cells) => [cells[2]?.split(" ")[0], cells[8]])).toEqual([
+      [older[0], "not known"],
+      [older[1], "not known"],
+    ]);
+    expect(await rows("#feed")).toEqual([["None."]]);
+    expect(await page.locator("#unknown-positions").textContent()).toBe("2");
   });
 
   it("answers 404 for an entity never seen", async () => {

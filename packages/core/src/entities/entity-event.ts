@@ -31,6 +31,13 @@ export const entityEventEntity = (config: EntityConfiguration) =>
         /** The entity's version when the event joined its history. */
         version: { type: "number", required: true },
         appliedAt: { type: "string", required: true },
+        /**
+         * The feed position its change is published at (state/feed.ts formatSlot), written with the
+         * item just before the feed entry, and again if the change moves to a new position: how the
+         * feed entry of an event is found (the Outbox has no index by ingestId). Absent on items
+         * logged before positions were recorded.
+         */
+        feedPosition: { type: "string" },
       },
       indexes: {
         byEntity: {

@@ -13,7 +13,9 @@ export function formatPosition(position: number): string {
 /**
  * One position of the feed: either an applied change (entity, its new version, the normalized
  * event) or a gap, a position that was taken but will never hold a change. Written once, never
- * changed; readers page by position (docs/spec/canonical-state.md, "The feed").
+ * changed; readers page by position (docs/spec/canonical-state.md, "The feed"). No index: the
+ * entry of an event is read at the position its entity's log item records (state/feed.ts
+ * readLoggedEntry).
  */
 export const outboxEntryEntity = (config: EntityConfiguration) =>
   new Entity(
@@ -43,12 +45,6 @@ export const outboxEntryEntity = (config: EntityConfiguration) =>
         feed: {
           pk: { field: "pk", composite: ["shard"], casing: "none" },
           sk: { field: "sk", composite: ["position"], casing: "none" },
-        },
-        // Sparse (changes only): whether an event was ever applied, once its ingestId is forgotten.
-        byIngestId: {
-          index: "gsi1",
-          pk: { field: "gsi1pk", composite: ["ingestId"], casing: "none" },
-          sk: { field: "gsi1sk", composite: [], casing: "none" },
         },
       },
     },

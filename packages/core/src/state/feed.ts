@@ -4,7 +4,7 @@ import { sha256Hex } from "../hash.ts";
 import { LruMap } from "../lru.ts";
 import type { NormalizedDocument } from "../normalized.ts";
 import { writeDivergences } from "./divergences.ts";
-import { loggedEventOf, writeLoggedEvent } from "./log.ts";
+import { type LoggedEvent, loggedEventOf, writeLoggedEvent } from "./log.ts";
 import type { EntityState } from "./rules.ts";
 import {
   conditionalWrite,
@@ -124,6 +124,23 @@ async function readEntry(entities: Pick<StateEntities, "outboxEntries">, slot: s
   return data ?? undefined;
 }
 
+/**
+ * The feed entry of a logged event's change: one GetItem at the position its log item records.
+ * The one way to find the entry of an event: the Outbox has no index by ingestId, which would copy
+ * every entry (~1.2 KB with its event) for the local console alone; the log item, written just
+ * before the entry (and again when the change moves), knows where it is. Undefined when the item
+ * records no position (logged before positions were recorded), or when nothing but this event's
+ * change is written there yet: never another position's entry.
+ */
+export async function readLoggedEntry(
+  entities: Pick<StateEntities, "outboxEntries">,
+  logged: Pick<LoggedEvent, "feedPosition" | "ingestId">,
+): Promise<OutboxEntryItem | undefined> {
+  if (logged.feedPosition === undefined) return undefined;
+  const entry = await readEntry(entities, logged.feedPosition);
+  return entry?.kind === "change" && entry.ingestId === logged.ingestId ? entry : undefined;
+}
+
 const isEntryOf = (entry: OutboxEntryItem, change: PendingChange) =>
   entry.kind === "change" &&
   entry.entityType === change.entity.type &&
@@ -170,8 +187,9 @@ export interface PublishOptions {
 }
 
 /**
- * Finishes publishing a state item's pending change: its log item and divergences, then its feed
- * entry at the reserved position (moving it to a new position if a reader closed that one).
+ * Finishes publishing a state item's pending change: its log item (with the position) and
+ * divergences, then its feed entry at the reserved position (moving it to a new position if a
+ * reader closed that one, and logging it again with that one).
  * Idempotent: a change this process published or saw published costs nothing, another published
  * change one read. Returns the change's position, or undefined when a later version already exists
  * (its writer published this change first).
@@ -192,7 +210,9 @@ export async function publishChange(
   // A position this writer has just taken: nobody but a reader's gap can be there yet, and the
   // conditional write below finds that out as well as a read would.
   let reserved = options.reserved === true;
-  let logged = false;
+  // The position this call last wrote into the change's log item (none yet).
+  let loggedAt: string | undefined;
+  const logAt = (at: string) => writeLoggedEvent(entities, { ...loggedEventOf(change), feedPosition: at });
   for (;;) {
     const entry = reserved ? undefined : await readEntry(entities, position);
     if (entry?.kind === "change") {
@@ -202,18 +222,24 @@ export async function publishChange(
           `Feed position ${position} holds another change than ${change.entity.key} v${change.version}`,
         );
       }
+      // Another writer published it at a later position while this one logged a position since
+      // closed (and possibly after that writer logged its own): the log item says where it is.
+      if (loggedAt !== undefined && loggedAt !== position) await logAt(position);
       remember(change, position);
       return position;
     }
     if (!entry) {
-      // The log and divergences first: a change in the feed is in its entity's log and has its
-      // divergences recorded, so a published change needs nothing more. Both are idempotent (a put
-      // of what the change fixes, creates that keep the first), so they are written before knowing
-      // whether someone else already published the change.
-      if (!logged) {
-        await writeLoggedEvent(entities, loggedEventOf(change));
-        await writeDivergences(entities, await divergencesOf(entities, change), now);
-        logged = true;
+      // The log and divergences first: a change in the feed is in its entity's log, at the
+      // position its entry is written at, and has its divergences recorded, so a published change
+      // needs nothing more. Both are idempotent (a put of what the change fixes, creates that keep
+      // the first), so they are written before knowing whether someone else already published the
+      // change. A change moved to a new position is logged again, with that one, before its entry
+      // is written there.
+      if (loggedAt !== position) {
+        await logAt(position);
+        if (loggedAt === undefined)
+          await writeDivergences(entities, await divergencesOf(entities, change), now);
+        loggedAt = position;
       }
       const written = await conditionalWrite("Write a feed entry", () =>
         entities.outboxEntries

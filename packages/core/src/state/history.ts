@@ -98,7 +98,7 @@ async function stateAsOf(
 ): Promise<{ state: View; ingestIds: string[] }> {
   const through = parseAsOf(asOf);
   const stored = await readState(entities, key);
-  const events = stored ? await entityHistory(entities, entity, stored.change, through) : [];
+  const events = stored ? await entityHistory(entities, entity, stored, through) : [];
   const state = foldLog(events);
   if (!state) throw new NotFoundError(`No ${entity.type} state for ${entity.key} as of ${asOf}`);
   return { state, ingestIds: events.map((event) => event.ingestId) };
@@ -187,7 +187,7 @@ async function explain(
 ) {
   if (!stored) throw new NotFoundError(`No ${entity.type} state for ${entity.key}`);
   const [events, recorded] = await Promise.all([
-    entityHistory(entities, entity, stored.change),
+    entityHistory(entities, entity, stored),
     entities.divergences.query
       .byEntity({ entityType: entity.type, entityKey: entity.key })
       .go({ pages: "all" })
@@ -236,11 +236,28 @@ async function explain(
     previous = state;
   });
   const storedValue = "quantityOnHand" in stored.state ? stored.state.quantityOnHand : stored.state.status;
+  // Where each change is in the feed, as its log item records it (a pending change not logged yet:
+  // the position its state item reserves).
+  const feedPositions = new Map<string, string>();
+  for (const event of events) if (event.feedPosition) feedPositions.set(event.ingestId, event.feedPosition);
   return {
-    steps,
-    otherDivergences: [...byEvent.values()].flat(),
-    consistent: steps.at(-1)?.running === storedValue && steps.length === stored.state.version,
+    chain: {
+      steps,
+      otherDivergences: [...byEvent.values()].flat(),
+      consistent: steps.at(-1)?.running === storedValue && steps.length === stored.state.version,
+    },
+    feedPositions,
   };
+}
+
+/**
+ * An explanation, and the feed position of each step's change, by ingestId (state/feed.ts
+ * readLoggedEntry reads its entry): the console's entity pages. Not in the explain answer. A step
+ * logged before positions were recorded has none.
+ */
+export interface ExplanationWithFeed<V> {
+  explanation: Explanation<V>;
+  feedPositions: Map<string, string>;
 }
 
 /** GET /v1/state/inventory/{warehouseId}/{sku}/explain and `dvss explain inventory` (docs/contract). */
@@ -249,10 +266,19 @@ export async function explainInventory(
   warehouseId: string,
   sku: string,
 ): Promise<Explanation<InventoryView>> {
+  return (await explainInventoryWithFeed(entities, warehouseId, sku)).explanation;
+}
+
+export async function explainInventoryWithFeed(
+  entities: HistoryReaders,
+  warehouseId: string,
+  sku: string,
+): Promise<ExplanationWithFeed<InventoryView>> {
   const entity = { type: "inventory" as const, key: inventoryKey(warehouseId, sku) };
   const stored = await readState(entities, { type: "inventory", warehouseId, sku });
-  const chain = await explain(entities, entity, stored);
-  return { entity, state: inventoryView((stored as StoredState).state as InventoryState), ...chain };
+  const { chain, feedPositions } = await explain(entities, entity, stored);
+  const state = inventoryView((stored as StoredState).state as InventoryState);
+  return { explanation: { entity, state, ...chain }, feedPositions };
 }
 
 /** GET /v1/state/orders/{orderId}/explain and `dvss explain order` (docs/contract). */
@@ -260,8 +286,16 @@ export async function explainOrder(
   entities: HistoryReaders,
   orderId: string,
 ): Promise<Explanation<OrderView>> {
+  return (await explainOrderWithFeed(entities, orderId)).explanation;
+}
+
+export async function explainOrderWithFeed(
+  entities: HistoryReaders,
+  orderId: string,
+): Promise<ExplanationWithFeed<OrderView>> {
   const entity = { type: "order" as const, key: orderId };
   const stored = await readState(entities, { type: "order", orderId });
-  const chain = await explain(entities, entity, stored);
-  return { entity, state: orderView((stored as StoredState).state as OrderState), ...chain };
+  const { chain, feedPositions } = await explain(entities, entity, stored);
+  const state = orderView((stored as StoredState).state as OrderState);
+  return { explanation: { entity, state, ...chain }, feedPositions };
 }

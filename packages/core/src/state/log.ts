@@ -2,7 +2,7 @@ import type { EntityEventItem } from "../entities/entity-event.ts";
 import type { NormalizedDocument } from "../normalized.ts";
 import { STANDARD_SCHEMA_VERSION } from "../standard-events.ts";
 import { compareFoldPositions, type FoldPosition, instantOf } from "./fold-position.ts";
-import { type PendingChange, type StateEntities, storeCall } from "./store.ts";
+import { type PendingChange, type StateEntities, type StoredState, storeCall } from "./store.ts";
 import type { EntityRef, InventoryEntry } from "./types.ts";
 
 /*
@@ -25,6 +25,11 @@ export interface LoggedEvent {
   /** The entity's version when the event joined its history. */
   version: number;
   appliedAt: string;
+  /**
+   * The feed position its change is published at, as formatSlot writes it (state/feed.ts): absent
+   * on a change not logged yet, and on items logged before positions were recorded.
+   */
+  feedPosition?: string;
 }
 
 type LogEntities = Pick<StateEntities, "entityEvents">;
@@ -73,6 +78,7 @@ export async function writeLoggedEvent(entities: LogEntities, logged: LoggedEven
         rawKey: logged.rawKey,
         version: logged.version,
         appliedAt: logged.appliedAt,
+        ...(logged.feedPosition !== undefined && { feedPosition: logged.feedPosition }),
       })
       .go(),
   );
@@ -95,7 +101,26 @@ function fromItem(item: EntityEventItem): LoggedEvent {
     rawKey: item.rawKey,
     version: item.version,
     appliedAt: item.appliedAt,
+    ...(item.feedPosition !== undefined && { feedPosition: item.feedPosition }),
   };
+}
+
+/**
+ * The log item of one event of an entity, by its key (one GetItem): the event's occurredAt as its
+ * instant, and its ingestId. Undefined while the event is not logged.
+ */
+export async function readLoggedEvent(
+  entities: LogEntities,
+  entity: EntityRef,
+  occurredAt: string,
+  ingestId: string,
+): Promise<LoggedEvent | undefined> {
+  const { data } = await storeCall("Read the entity's event log", () =>
+    entities.entityEvents
+      .get({ entityType: entity.type, entityKey: entity.key, at: instantOf(occurredAt), ingestId })
+      .go({ consistent: true }),
+  );
+  return data ? fromItem(data) : undefined;
 }
 
 /** Fold order, then ingestId (as insertSorted). */
@@ -178,17 +203,18 @@ export function documentOf(logged: LoggedEvent): NormalizedDocument {
 /**
  * The entity's logged events up to the instant `through` (all when absent), in fold order, with
  * the state item's pending change: a crash between the state write and the log write leaves it
- * only there until the change is published.
+ * only there until the change is published (at the position the item reserves for it).
  */
 export async function entityHistory(
   entities: LogEntities,
   entity: EntityRef,
-  pending: PendingChange | undefined,
+  stored: Pick<StoredState, "change" | "changePosition"> | undefined,
   through?: string,
 ): Promise<LoggedEvent[]> {
   const events = await readLog(entities, entity, through === undefined ? {} : { through });
-  if (pending && !events.some((event) => event.ingestId === pending.ingestId)) {
-    const logged = loggedEventOf(pending);
+  const pending = stored?.change;
+  if (stored && pending && !events.some((event) => event.ingestId === pending.ingestId)) {
+    const logged = { ...loggedEventOf(pending), feedPosition: stored.changePosition };
     if (through === undefined || logged.key.at <= through) events.push(logged);
   }
   return events.sort(compareLogged);

@@ -188,7 +188,7 @@ export function consoleRoute(
             if (error instanceof NotFoundError) return { missing: error.message };
             throw error;
           }),
-          changeOf(ctx, eventPath[1]),
+          changeOf(ctx, story),
         ]);
         const refusal = redriveRefusal(story.record, story.quarantine);
         send(res, 200, storyPage(story, refusal, raw, change, flash));

@@ -1,4 +1,4 @@
-import type { IngestStatus, OutboxEntryItem, QuarantineItem } from "@dvss/core/entities/index";
+import type { IngestStatus, QuarantineItem } from "@dvss/core/entities/index";
 import type { EventOverview } from "@dvss/core/ops/events";
 import type { QuarantineListing } from "@dvss/core/ops/quarantine";
 import type { EventStory, ExecutionStep, ExecutionView, RawBody } from "@dvss/core/ops/story";
@@ -6,6 +6,7 @@ import { type AslDefinition, buildNormalizeDefinition } from "@dvss/core/workflo
 import { displayJson, rawBodyView } from "./display.ts";
 import { encode, html, SafeHtml } from "./html.ts";
 import { entityHref } from "./links.ts";
+import type { EventChange } from "./state.ts";
 
 /** Server-rendered pages of the local console: no script at all, every value escaped by `html`. */
 
@@ -289,11 +290,22 @@ ${view.text}</pre></div>`
 <pre class="hex" id="raw-body">${view.hex}</pre></div>`;
 }
 
+/** The entity an event changed, its version, and its feed position: known, not known (logged before the log recorded it), or none yet. */
+function changed({ entity, version, entry, positionUnknown }: EventChange): SafeHtml {
+  const link = entityLink(entity.type, entity.key);
+  if (entry) {
+    return html`${link} to version ${version} (${entry.stateAfter ?? ""}), feed position <span class="mono">${entry.position}</span>`;
+  }
+  return positionUnknown
+    ? html`${link} to version ${version}, feed position not known (logged before the log recorded feed positions)`
+    : html`${link} to version ${version}, not in the feed yet`;
+}
+
 export function storyPage(
   story: EventStory,
   redriveRefusal: string | undefined,
   raw: RawBody | { missing: string },
-  change?: OutboxEntryItem,
+  change?: EventChange,
   flash?: Flash,
 ): string {
   const { record } = story;
@@ -313,7 +325,7 @@ ${record.lastError ? html`<dt>last error</dt><dd><b>${record.lastError.code ?? "
     : html`<dt>record</dt><dd>none: quarantined without an ingest record</dd>`
 }
 ${story.rawRef ? html`<dt>raw</dt><dd class="mono">s3://${story.rawRef.bucket}/${story.rawRef.key}</dd>` : ""}
-${change ? html`<dt>changed</dt><dd id="changed">${entityLink(change.entityType ?? "", change.entityKey ?? "")} to version ${change.version ?? ""} (${change.stateAfter ?? ""}), feed position <span class="mono">${change.position}</span></dd>` : ""}
+${change ? html`<dt>changed</dt><dd id="changed">${changed(change)}</dd>` : ""}
 ${story.normalizedRef ? html`<dt>normalized</dt><dd class="mono">s3://${story.normalizedRef.bucket}/${story.normalizedRef.key}</dd>` : ""}
 </dl></div>
 <h2>Quarantine</h2>

@@ -97,7 +97,7 @@ function said(step: ExplainStep): string {
 
 /** The chain behind the current value, its feed entries and its divergences. */
 function historySections<V>(history: EntityHistory<V>, selfHref: string): SafeHtml {
-  const { explanation, from, to, feed } = history;
+  const { explanation, from, to, feed, unknownPositions } = history;
   const total = explanation.steps.length;
   const shown = explanation.steps.slice(from, to);
   const chainRows = shown.map((step, offset) => {
@@ -106,7 +106,7 @@ function historySections<V>(history: EntityHistory<V>, selfHref: string): SafeHt
 <td><a class="mono" href="${eventHref(step.ingestId)}">${step.ingestId}</a> <a href="${eventHref(step.ingestId)}#raw" class="muted">raw</a></td>
 <td class="nowrap">${step.vendorId} <span class="mono">${step.externalEventId}</span></td><td>${step.eventType}</td>
 <td class="nowrap">${step.effect} <b>${said(step)}</b></td><td class="num"><b>${step.running}</b></td><td class="num">${step.version}</td>
-<td class="mono">${entry?.position ?? ""}</td>
+<td class="mono">${entry?.position ?? (unknownPositions.has(step.ingestId) ? html`<span class="muted">not known</span>` : "")}</td>
 <td>${step.divergences.map((d) => badge(d.kind))}</td></tr>`;
   });
   const published = shown
@@ -115,7 +115,11 @@ function historySections<V>(history: EntityHistory<V>, selfHref: string): SafeHt
       return entry ? [{ step, entry }] : [];
     })
     .sort((a, b) => (a.entry.position < b.entry.position ? -1 : 1));
-  const unpublished = shown.length - published.length;
+  // A step logged before the log recorded feed positions is in the feed, at a position not known.
+  const unknown = shown.filter(
+    (step) => !feed.has(step.ingestId) && unknownPositions.has(step.ingestId),
+  ).length;
+  const unpublished = shown.length - published.length - unknown;
   const divergences: ExplainedDivergence[] = [
     ...explanation.steps.flatMap((step) => step.divergences),
     ...explanation.otherDivergences,
@@ -137,7 +141,7 @@ ${chainPager}
 <div class="table-wrap"><table id="chain"><thead><tr><th>#</th><th>occurred</th><th>event</th><th>vendor / external id</th><th>type</th><th>effect</th><th>after</th><th>version</th><th>feed position</th><th>divergences</th></tr></thead>
 <tbody>${chainRows.length ? chainRows : html`<tr><td colspan="10" class="muted">No events.</td></tr>`}</tbody></table></div>
 <h2>Feed changes (${published.length})</h2>
-<p class="muted">The changes consumers read from <code>GET /v1/feed</code>, in feed order: each applied event once, with the state it left${unpublished ? html`; <b>${unpublished}</b> of the events shown are not in the feed yet` : ""}.</p>
+<p class="muted">The changes consumers read from <code>GET /v1/feed</code>, in feed order: each applied event once, with the state it left${unpublished ? html`; <b>${unpublished}</b> of the events shown are not in the feed yet` : ""}${unknown ? html`; <b id="unknown-positions">${unknown}</b> of the events shown were logged before the log recorded feed positions: their changes are not listed here` : ""}.</p>
 <div class="table-wrap"><table id="feed"><thead><tr><th>position</th><th>version</th><th>event</th><th>type</th><th>state after</th><th>applied</th></tr></thead>
 <tbody>${
     published.length

@@ -1,9 +1,18 @@
 import type { InventoryStateItem, OrderStateItem, OutboxEntryItem } from "@dvss/core/entities/index";
 import { BadRequestError } from "@dvss/core/errors";
 import type { OpsContext } from "@dvss/core/ops/context";
-import { type Explanation, explainInventory, explainOrder } from "@dvss/core/state/history";
+import type { EventStory } from "@dvss/core/ops/story";
+import { readLoggedEntry } from "@dvss/core/state/feed";
+import {
+  type Explanation,
+  type ExplanationWithFeed,
+  explainInventoryWithFeed,
+  explainOrderWithFeed,
+} from "@dvss/core/state/history";
 import type { InventoryView } from "@dvss/core/state/inventory";
+import { readLoggedEvent } from "@dvss/core/state/log";
 import type { CanonicalOrderStatus, OrderView } from "@dvss/core/state/orders";
+import type { EntityRef } from "@dvss/core/state/types";
 
 /*
  * What the console's canonical state pages read. The CanonicalState table is keyed by entity only
@@ -11,8 +20,8 @@ import type { CanonicalOrderStatus, OrderView } from "@dvss/core/state/orders";
  * one request evaluates at most SCAN_BUDGET items (state items and the entities' event log alike)
  * and shows up to LIST_PAGE_ROWS that matched (sorted within the page), with a cursor to go on
  * from there. An entity page reads
- * the entity's chain (explain), and the feed entry of each change it shows through the Outbox's
- * index by ingestId.
+ * the entity's chain (explain), and the feed entry of each change it shows by key, at the position
+ * the change's log item records (the Outbox has no index by ingestId).
  */
 
 /** Items DynamoDB evaluates per scan call. */
@@ -143,6 +152,11 @@ export interface EntityHistory<V> {
   to: number;
   /** The feed entry of each shown step's change, by ingestId (absent while it is not published yet). */
   feed: Map<string, OutboxEntryItem>;
+  /**
+   * The shown steps whose feed position is not known, by ingestId: logged before the log recorded
+   * positions (their changes are in the feed, at a position this page cannot tell).
+   */
+  unknownPositions: Set<string>;
 }
 
 /** The steps [from, to) a chain page shows: the CHAIN_PAGE_STEPS before `before` (the latest by default). */
@@ -151,21 +165,28 @@ export function chainWindow(total: number, before: number | undefined): { from: 
   return { from: Math.max(0, to - CHAIN_PAGE_STEPS), to };
 }
 
-/** The feed entries of the shown steps: one Query each on the Outbox's index by ingestId. */
+/** The feed entries of the shown steps: one GetItem each, at the position its log item records. */
 async function withFeed<V>(
   context: OpsContext,
-  explanation: Explanation<V>,
+  { explanation, feedPositions }: ExplanationWithFeed<V>,
   before: number | undefined,
 ): Promise<EntityHistory<V>> {
   const { from, to } = chainWindow(explanation.steps.length, before);
   const feed = new Map<string, OutboxEntryItem>();
+  const unknownPositions = new Set<string>();
   const shown = explanation.steps.slice(from, to);
   // A few at a time: an entity page should not swamp the store.
   for (let i = 0; i < shown.length; i += 10) {
-    const found = await Promise.all(shown.slice(i, i + 10).map((step) => changeOf(context, step.ingestId)));
+    const found = await Promise.all(
+      shown.slice(i, i + 10).map(({ ingestId }) => {
+        const feedPosition = feedPositions.get(ingestId);
+        if (feedPosition === undefined) unknownPositions.add(ingestId);
+        return readLoggedEntry(context.entities, { ingestId, ...(feedPosition && { feedPosition }) });
+      }),
+    );
     for (const entry of found) if (entry?.ingestId) feed.set(entry.ingestId, entry);
   }
-  return { explanation, from, to, feed };
+  return { explanation, from, to, feed, unknownPositions };
 }
 
 export async function inventoryHistory(
@@ -174,7 +195,7 @@ export async function inventoryHistory(
   sku: string,
   before?: number,
 ): Promise<EntityHistory<InventoryView>> {
-  return withFeed(context, await explainInventory(context.entities, warehouseId, sku), before);
+  return withFeed(context, await explainInventoryWithFeed(context.entities, warehouseId, sku), before);
 }
 
 export async function orderHistory(
@@ -182,11 +203,52 @@ export async function orderHistory(
   orderId: string,
   before?: number,
 ): Promise<EntityHistory<OrderView>> {
-  return withFeed(context, await explainOrder(context.entities, orderId), before);
+  return withFeed(context, await explainOrderWithFeed(context.entities, orderId), before);
 }
 
-/** The feed entry of the change an event made, if it made one (its canonical entity and version). */
-export async function changeOf(context: OpsContext, ingestId: string): Promise<OutboxEntryItem | undefined> {
-  const { data } = await context.entities.outboxEntries.query.byIngestId({ ingestId }).go({ limit: 1 });
-  return data[0];
+/** The change an event made: its entity, the version it gave it, and where it is in the feed. */
+export interface EventChange {
+  entity: EntityRef;
+  version: number;
+  /** Its feed entry, once written. */
+  entry?: OutboxEntryItem;
+  /** Its log item records no feed position (logged before the log recorded them). */
+  positionUnknown?: true;
+}
+
+/** The entities the executions' ApplyState results name, latest first (one, unless the crosswalk changed). */
+function appliedEntitiesOf(story: EventStory): EntityRef[] {
+  const found = new Map<string, EntityRef>();
+  for (const execution of [...story.executions].reverse()) {
+    for (const step of execution.steps) {
+      if (step.state !== "ApplyState" || step.status !== "succeeded") continue;
+      const entity = (step.output as { applied?: { entity?: EntityRef } } | undefined)?.applied?.entity;
+      if (typeof entity?.type === "string" && typeof entity.key === "string") {
+        found.set(`${entity.type}#${entity.key}`, { type: entity.type, key: entity.key });
+      }
+    }
+  }
+  return [...found.values()];
+}
+
+/**
+ * The change an event made, if it made one: the entity its ApplyState named, that entity's log item
+ * of the event (a GetItem by the event's occurredAt and ingestId), and the feed entry at the
+ * position the log item records (readLoggedEntry). Undefined while the event is not logged.
+ */
+export async function changeOf(context: OpsContext, story: EventStory): Promise<EventChange | undefined> {
+  const occurredAt = story.record?.occurredAt;
+  if (occurredAt === undefined) return undefined;
+  for (const entity of appliedEntitiesOf(story)) {
+    const logged = await readLoggedEvent(context.entities, entity, occurredAt, story.ingestId);
+    if (!logged) continue;
+    const entry = await readLoggedEntry(context.entities, logged);
+    return {
+      entity,
+      version: logged.version,
+      ...(entry && { entry }),
+      ...(logged.feedPosition === undefined && { positionUnknown: true as const }),
+    };
+  }
+  return undefined;
 }
