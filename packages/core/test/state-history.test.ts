@@ -6,12 +6,14 @@ import { readLoggedEntry } from "../src/state/feed.ts";
 import { instantOf } from "../src/state/fold-position.ts";
 import {
   explainInventory,
+  explainInventoryWithFeed,
   explainOrder,
   getInventoryStateAsOf,
   getOrderStateAsOf,
 } from "../src/state/history.ts";
 import { type LoggedEvent, readLog, writeLoggedEvent } from "../src/state/log.ts";
 import { getInventoryState } from "../src/state/read.ts";
+import { readState } from "../src/state/store.ts";
 import { at, inventoryAdjusted, inventoryUpdated, orderCreated, orderStatusChanged } from "./state-events.ts";
 import { startTestStores } from "./stores.ts";
 
@@ -200,7 +202,7 @@ describe("state as of a time", () => {
     const warehouseId = freshWarehouse();
     const first = inventoryUpdated(5, { occurredAt: at(0) }, warehouseId);
     const second = inventoryAdjusted(2, { occurredAt: at(1) }, warehouseId);
-    await applyAll([first]);
+    const [applied] = await applyAll([first]);
     const crashing = {
       ...entities,
       entityEvents: new Proxy(entities.entityEvents, {
@@ -226,6 +228,17 @@ describe("state as of a time", () => {
     });
     expect(explained.steps.map((step) => step.running)).toEqual([5, 7]);
     expect(explained.consistent).toBe(true);
+    // Where each change is in the feed: the logged one's from its log item, the pending one's the
+    // position its state item reserves. The explain answer itself does not carry them.
+    const { explanation, feedPositions } = await explainInventoryWithFeed(entities, warehouseId, "ABC-001");
+    const stored = await readState(entities, { type: "inventory", warehouseId, sku: "ABC-001" });
+    expect(explanation).toEqual(explained);
+    expect(stored?.change.ingestId).toBe(second.ingestId);
+    expect(Object.fromEntries(feedPositions)).toEqual({
+      [first.ingestId]: applied?.cursor,
+      [second.ingestId]: stored?.changePosition,
+    });
+    expect(JSON.stringify(explained)).not.toContain("feedPosition");
   });
 });
 
