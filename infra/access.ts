@@ -1,4 +1,4 @@
-import type { BucketName, TableName } from "@dvss/core/tables";
+import { type BucketName, TABLES, type TableName } from "@dvss/core/tables";
 
 /**
  * Least privilege, declared once: what each function may do to which store. Links carry names
@@ -138,8 +138,8 @@ export function permissionsFor(access: Access, stores: Stores): sst.aws.Function
     const table = stores.tables[name];
     return [
       { actions: levels.flatMap((level) => TABLE_ACTIONS[level]), resources: [table.arn] },
-      // A Query on an index is authorized on the index's ARN.
-      ...(levels.includes("read")
+      // A Query on an index is authorized on the index's ARN (only tables that have indexes).
+      ...(levels.includes("read") && Object.keys(TABLES[name].globalIndexes).length > 0
         ? [{ actions: ["dynamodb:Query"], resources: [$interpolate`${table.arn}/index/*`] }]
         : []),
       ...(name === "Vendors" && !access.signingSecrets

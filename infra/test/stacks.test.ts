@@ -7,7 +7,7 @@ import { PRODUCTION_EXPRESS_LOG_LEVEL, PRODUCTION_LAMBDA_SYSTEM_LOG_LEVEL } from
 import { apiKeyEntity, vendorEntity, vendorSigningEntity } from "@dvss/core/entities/vendor";
 import { OUTBOX_BUS_EVENT, OUTBOX_PIPE_FILTER, outboxBusTemplate } from "@dvss/core/outbox-bus";
 import { ROUTES } from "@dvss/core/routes";
-import { BUCKET_NAMES, OBJECT_LOCK_BUCKETS, TABLE_NAMES, TABLES } from "@dvss/core/tables";
+import { BUCKET_NAMES, OBJECT_LOCK_BUCKETS, TABLE_NAMES, TABLES, type TableName } from "@dvss/core/tables";
 import {
   buildNormalizeDefinition,
   EXPRESS_MAX_SECONDS,
@@ -66,10 +66,12 @@ const denials = (statements: Statement[]) => statements.filter((s) => s.effect =
 
 const table = (name: string) => [`${name}.arn`];
 const objects = (bucket: string) => [`${bucket}.arn/*`];
-/** Reads: items of the table, and queries of its indexes. */
-const reads = (name: string, ...writes: string[]): Statement[] => [
+/** Reads: items of the table, and queries of its indexes (a table without indexes: none). */
+const reads = (name: TableName, ...writes: string[]): Statement[] => [
   { actions: ["dynamodb:GetItem", "dynamodb:Query", ...writes], resources: table(name) },
-  { actions: ["dynamodb:Query"], resources: [`${name}.arn/index/*`] },
+  ...(Object.keys(TABLES[name].globalIndexes).length > 0
+    ? [{ actions: ["dynamodb:Query"], resources: [`${name}.arn/index/*`] }]
+    : []),
 ];
 
 /** The least-privilege contract: what each function may do. A wider grant fails this test. */
