@@ -7,6 +7,7 @@ import { parentPort, threadId, workerData } from "node:worker_threads";
 import dynalite from "dynalite";
 import S3rver from "s3rver";
 import { createCallCounter, s3Operation } from "./call-counts.ts";
+import { closeDynaliteIterators } from "./dynalite-iterators.ts";
 import { readLevelDbThroughIterators } from "./leveldb-reads.ts";
 
 /**
@@ -218,6 +219,8 @@ async function start(): Promise<() => Promise<void>> {
   if (data.kind === "dynamodb") {
     // On disk: LevelDB 1.20's point reads can answer with an older version (leveldb-reads.ts).
     if (data.directory) readLevelDbThroughIterators();
+    // Without it every Query and Scan leaves a LevelDB iterator open (dynalite-iterators.ts).
+    closeDynaliteIterators();
     const server = dynalite({ path: data.directory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     countDynamoRequests(server);
     const endpoint = await new Promise<string>((resolve, reject) => {
