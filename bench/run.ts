@@ -73,6 +73,8 @@ function cpuPerEvent(used: ThreadCpu, events: number): Record<string, number> {
   );
 }
 
+const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
+
 const loadAverage = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).map(Number);
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
@@ -259,6 +261,7 @@ async function main() {
     ceiling.close();
   }
   const peakRssBytes = runtime.peakRssBytes();
+  const peakMemory = runtime.peakMemory();
   await runtime.stop();
 
   const result = {
@@ -275,8 +278,26 @@ async function main() {
     taskDurationsMs: taskDurations.byState,
     bytesPerHistoryEvent: round(taskDurations.bytesPerHistoryEvent),
     peakRssMiB: round(peakRssBytes / 1024 / 1024),
+    /** Highest heap used / taken / limit, and memory held outside it, by thread, MiB (each at its own moment). */
+    peakHeapMiB: Object.fromEntries(
+      Object.entries(peakMemory.threads).map(([name, heap]) => [
+        name,
+        {
+          used: mib(heap.usedBytes),
+          total: mib(heap.totalBytes),
+          limit: mib(heap.limitBytes),
+          external: mib(heap.externalBytes),
+        },
+      ]),
+    ),
   };
 
+  const heapsByThread = Object.entries(peakMemory.threads)
+    .map(
+      ([name, heap]) =>
+        `${name} ${mib(heap.usedBytes)}/${mib(heap.totalBytes)} of ${mib(heap.limitBytes)} +${mib(heap.externalBytes)}`,
+    )
+    .join(", ");
   const output = [
     "",
     `DVSS bench ${result.date}${LABEL ? ` (${LABEL})` : ""}: ${result.machine.cpus} CPUs, Node ${process.version}, ${SECONDS} s per run`,
@@ -356,6 +377,7 @@ async function main() {
     )
       .map(([name, d]) => `${name} ${round(d.mean)}`)
       .join(", ")}; ${round(taskDurations.bytesPerHistoryEvent)} bytes per history event`,
+    `peak heap by thread (MiB used/taken of limit +outside it): ${heapsByThread}`,
     `peak RSS of the runtime: ${result.peakRssMiB} MiB; load average before ${loadBefore.join(" ")}, after ${result.loadAverage.after.join(" ")}`,
     "",
   ].join("\n");

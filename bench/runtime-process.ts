@@ -3,6 +3,7 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { MEMORY_PATH, type MemoryReport, RUNTIME_NODE_FLAGS } from "@dvss/local/memory";
 import type { LocalEndpoints } from "@dvss/local/runtime";
 
 /** CPU seconds used so far, by thread name (MainThread, dynalite, s3rver, tasks, ...), process and children. */
@@ -52,9 +53,19 @@ export interface RuntimeProcess {
   endpoints: LocalEndpoints;
   /** Highest resident set seen so far (the process and any children it started), in bytes. */
   peakRssBytes(): number;
+  /** The highest of each figure the runtime reported on MEMORY_PATH so far (each at its own moment). */
+  peakMemory(): PeakMemory;
   /** CPU seconds so far by thread name (Linux /proc). */
   cpu(): ThreadCpu;
   stop(): Promise<void>;
+}
+
+/** Highest heap used and taken, and memory held outside it, by thread, in bytes (sampled once a second). */
+export interface PeakMemory {
+  threads: Record<
+    string,
+    { usedBytes: number; totalBytes: number; limitBytes: number; externalBytes: number }
+  >;
 }
 
 export function freePort(): Promise<number> {
@@ -112,7 +123,7 @@ export async function spawnRuntime(
   options: { port: number; dataDir: string; logFile: string; readyTimeoutMs?: number },
 ): Promise<{ child: ChildProcess; endpoints: LocalEndpoints }> {
   const { port, dataDir, logFile } = options;
-  const child = spawn(process.execPath, ["packages/local/src/main.ts"], {
+  const child = spawn(process.execPath, [...RUNTIME_NODE_FLAGS, "packages/local/src/main.ts"], {
     cwd: repoRoot,
     env: { ...process.env, PORT: String(port), DVSS_DATA_DIR: dataDir },
     stdio: ["ignore", "pipe", "pipe"],
@@ -173,6 +184,25 @@ export async function startRuntimeProcess(repoRoot: string): Promise<RuntimeProc
   const sampler = setInterval(sample, 200);
   sample();
 
+  const memory: PeakMemory = { threads: {} };
+  const sampleMemory = async () => {
+    try {
+      const response = await fetch(new URL(MEMORY_PATH, endpoints.api));
+      const report = (await response.json()) as MemoryReport;
+      for (const [name, heap] of Object.entries(report.threads)) {
+        const peak = memory.threads[name] ?? { usedBytes: 0, totalBytes: 0, limitBytes: 0, externalBytes: 0 };
+        memory.threads[name] = peak;
+        peak.usedBytes = Math.max(peak.usedBytes, heap.usedBytes);
+        peak.totalBytes = Math.max(peak.totalBytes, heap.totalBytes);
+        peak.externalBytes = Math.max(peak.externalBytes, heap.externalBytes);
+        peak.limitBytes = heap.limitBytes;
+      }
+    } catch {
+      // Stopping, or too busy to answer this time: the next sample will do.
+    }
+  };
+  const memorySampler = setInterval(() => void sampleMemory(), 1_000);
+
   return {
     pid,
     dataDir,
@@ -182,11 +212,15 @@ export async function startRuntimeProcess(repoRoot: string): Promise<RuntimeProc
       sample();
       return peak;
     },
+    peakMemory() {
+      return memory;
+    },
     cpu() {
       return threadCpu(processTree(pid));
     },
     async stop() {
       clearInterval(sampler);
+      clearInterval(memorySampler);
       if (child.exitCode === null) {
         const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
         child.kill("SIGTERM");

@@ -7,6 +7,7 @@ import { isConditionalCheckFailed } from "@dvss/core/entities/conditions";
 import { createEntities } from "@dvss/core/entities/index";
 import { StorageUnavailableError } from "@dvss/core/errors";
 import { encodeTaskFailure } from "@dvss/core/failures";
+import { closeSharedMappingPool } from "@dvss/core/mapping/isolation";
 import {
   buildNormalizeDefinition,
   type NormalizeInput,
@@ -19,6 +20,7 @@ import { loadCrosswalkFiles, type RefusedCrosswalk } from "./crosswalk.ts";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
 import { type ExtraRoute, serverUrl, startHttpServer } from "./http-server.ts";
 import { lambdaContext, loadHandler, REPO_ROOT } from "./lambda.ts";
+import { memoryRoute } from "./memory.ts";
 import { type ExecutionRecord, LocalStepFunctions, type TaskInvoker } from "./step-functions.ts";
 import { type RunningStores, startStores } from "./stores.ts";
 import { TaskThread } from "./task-thread.ts";
@@ -39,6 +41,8 @@ export interface LocalOptions {
   retryIntervalScale?: number;
   /** At most this many workflow executions run at once (default 8; tests of contention raise it). */
   maxConcurrentExecutions?: number;
+  /** At most this many executions wait for their turn; a start beyond them is refused (step-functions.ts). */
+  maxWaitingExecutions?: number;
   /** How often the reconciler runs; 0 = never (tests drive it). */
   reconcileIntervalMs?: number;
   /** Extra routes served before the API's. */
@@ -247,6 +251,7 @@ async function startUnlocked(options: LocalOptions, lock?: DataDirLock): Promise
     stateMachine: { name: `dvss-${STAGE}-Normalize`, arn: stateMachineArn, definition, tasks },
     ...(options.retryIntervalScale !== undefined && { retryIntervalScale: options.retryIntervalScale }),
     ...(options.maxConcurrentExecutions !== undefined && { maxConcurrent: options.maxConcurrentExecutions }),
+    ...(options.maxWaitingExecutions !== undefined && { maxWaiting: options.maxWaitingExecutions }),
   });
   // Executions a previous process left RUNNING end ABORTED; their events are restarted by the
   // reconciler, and the lost execution does not count against them.
@@ -281,10 +286,17 @@ async function startUnlocked(options: LocalOptions, lock?: DataDirLock): Promise
     stores.tables,
     options.crosswalkDir ?? join(REPO_ROOT, "schemas/crosswalk"),
   );
+  // The checks above ran each vendor's examples in this thread's mapping evaluators (~70 MB of
+  // memory each, two or more), which nothing here uses again: the tasks thread has its own.
+  await closeSharedMappingPool();
 
   // The console is served by the API's server but needs the endpoints, known once it listens.
   let endpoints: LocalEndpoints | undefined;
-  const routes = [refusedVendorRoute(refusedVendors), ...(options.extraRoutes ?? [])];
+  const routes = [
+    refusedVendorRoute(refusedVendors),
+    memoryRoute({ tasks: () => taskThread?.heap() ?? Promise.resolve(undefined), ...stores.heaps }),
+    ...(options.extraRoutes ?? []),
+  ];
   let operatorConsole: { close(): void } | undefined;
   if (options.console) {
     const { consoleRoute } = await import("./console/index.ts");

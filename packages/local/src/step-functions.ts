@@ -85,6 +85,17 @@ const WRITE_BATCH_ITEMS = 25;
 const startOrder = (record: Pick<ExecutionRecord, "startDate" | "name">) =>
   `${String(record.startDate).padStart(15, "0")}#${record.name}`;
 
+/**
+ * Executions that may wait for their turn at once. Each waiting one holds its record, input and
+ * promises in the API thread's heap (~2.4 KB measured): unbounded, a burst longer than the workflow
+ * could follow grew that heap without limit, until the heap bound (memory.ts) ended the process.
+ * 20,000 hold ~50 MB, and are several minutes of work at the workflow's 40-70 events/s. Past
+ * them StartExecution is refused with ThrottlingException, as Step Functions refuses a start
+ * beyond its rate: the SDK retries it with backoff, then ingest accepts the event all the same and
+ * leaves it RECEIVED for the reconciler.
+ */
+const MAX_WAITING_EXECUTIONS = 20_000;
+
 /** Names of ended executions remembered to refuse a reuse with another input (Express itself refuses none). */
 const REMEMBERED_ENDED_EXECUTIONS = 10_000;
 
@@ -106,6 +117,8 @@ export interface StepFunctionsOptions {
    * calls queued at the stores ahead of ingest's) for ~12% less workflow throughput.
    */
   maxConcurrent?: number;
+  /** At most this many executions wait for their turn; a start beyond them is refused (default MAX_WAITING_EXECUTIONS). */
+  maxWaiting?: number;
   /** Retry waits are scaled by this factor (tests make them short). */
   retryIntervalScale?: number;
 }
@@ -345,6 +358,10 @@ export class LocalStepFunctions {
       // Same name, same input: Step Functions answers with the existing execution.
       if (existing.input === input) return { executionArn, startDate: existing.startDate / 1000 };
       throw new SfnError("ExecutionAlreadyExists", `Execution already exists: ${executionArn}`);
+    }
+    const maxWaiting = this.#options.maxWaiting ?? MAX_WAITING_EXECUTIONS;
+    if (this.#queue.length >= maxWaiting) {
+      throw new SfnError("ThrottlingException", `Rate exceeded: ${maxWaiting} executions wait to run`);
     }
     this.#live.set(executionArn, record);
     // Written RUNNING with the next batch (no wait): the reconciler and a restart find it there.

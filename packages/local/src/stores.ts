@@ -13,6 +13,7 @@ import {
   type TableName,
 } from "@dvss/core/tables";
 import { LOCAL_CREDENTIALS } from "./clients.ts";
+import { type HeapSource, WORKER_RESOURCE_LIMITS, workerHeap } from "./memory.ts";
 import type { StoreWorkerData, StoreWorkerMessage } from "./store-worker.ts";
 
 export interface StoreOptions {
@@ -42,6 +43,8 @@ export interface RunningStores {
   buckets: Record<BucketName, string>;
   /** Ends a store's thread the way a crash would (tests, chaos); it is started again on its port. */
   crash(store: StoreKind): Promise<void>;
+  /** Each store thread's heap, by thread name (dynalite, s3rver). */
+  heaps: Record<string, HeapSource>;
   close(): Promise<void>;
 }
 
@@ -64,6 +67,7 @@ function launchStoreWorker(data: StoreWorkerData): Promise<{ worker: Worker; end
   const worker = new Worker(new URL("./store-worker.ts", import.meta.url), {
     workerData: data,
     name: data.kind === "dynamodb" ? "dynalite" : "s3rver",
+    resourceLimits: WORKER_RESOURCE_LIMITS,
   });
   return new Promise((resolve, reject) => {
     const onExit = (code: number) =>
@@ -108,6 +112,7 @@ interface SupervisedStore {
   close(): Promise<void>;
   /** Ends the store's thread the way a crash would (tests and the chaos script); it is started again. */
   crash(): Promise<void>;
+  heap: HeapSource;
 }
 
 /**
@@ -204,6 +209,7 @@ async function superviseStore(
     async crash() {
       await worker?.terminate();
     },
+    heap: workerHeap(() => worker),
   };
 }
 
@@ -290,6 +296,7 @@ export async function startStores(options: StoreOptions): Promise<RunningStores>
     tables,
     buckets,
     crash: (store) => (store === "dynamodb" ? dynamo : s3).crash(),
+    heaps: { dynalite: dynamo.heap, s3rver: s3.heap },
     async close() {
       await closeStores();
     },

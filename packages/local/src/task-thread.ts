@@ -1,4 +1,5 @@
 import { Worker } from "node:worker_threads";
+import { type HeapSource, WORKER_RESOURCE_LIMITS, workerHeap } from "./memory.ts";
 import type { TaskReply, TaskRequest } from "./task-worker.ts";
 
 /** The main thread's side of task-worker.ts: calls a handler there and answers with its output or error. */
@@ -14,7 +15,10 @@ export class TaskThread {
    * leave every later task unanswered until its timeout.
    */
   #start(): Worker {
-    const worker = new Worker(new URL("./task-worker.ts", import.meta.url), { name: "tasks" });
+    const worker = new Worker(new URL("./task-worker.ts", import.meta.url), {
+      name: "tasks",
+      resourceLimits: WORKER_RESOURCE_LIMITS,
+    });
     worker.on("message", (reply: TaskReply) => {
       const call = this.#pending.get(reply.id);
       if (!call) return;
@@ -46,6 +50,9 @@ export class TaskThread {
       worker.postMessage(request);
     });
   }
+
+  /** The thread's heap (none before the first call). */
+  readonly heap: HeapSource = workerHeap(() => this.#worker);
 
   async close(): Promise<void> {
     this.#closed = true;
