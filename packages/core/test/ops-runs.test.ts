@@ -1,11 +1,12 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   executionName,
   executionNamesUpTo,
   ingestIdOfExecution,
   isExecutionOf,
 } from "../src/ops/execution-names.ts";
-import { claimAndStart, type RunnableRecord, type RunPorts } from "../src/ops/runs.ts";
+import { claimAndStart, type RunnableRecord, type RunPorts, storeRunPorts } from "../src/ops/runs.ts";
+import { startTestStores } from "./stores.ts";
 
 const INGEST_ID = "01KRUNS0000000000000000001";
 const NOW = Date.parse("2026-01-30T12:00:00Z");
@@ -40,6 +41,9 @@ function fakeRuns(options: { attempts?: number; status?: string; rivals?: number
         if (whileReceived && stored.status !== "RECEIVED") return false;
         stored.attempts = attempt;
         return true;
+      },
+      async release(_key, attempt) {
+        if (stored.attempts === attempt) stored.attempts = attempt - 1;
       },
       attempts: async () => stored.attempts,
     },
@@ -130,13 +134,65 @@ describe("claiming an attempt and starting a run", () => {
     expect(overtaken.started).toEqual([]);
   });
 
-  it("throws when the start fails, leaving the attempt claimed", async () => {
-    const { ports, stored } = fakeRuns();
+  it("throws when the start fails, giving the attempt back, so the next run claims it again", async () => {
+    const { ports, stored, started } = fakeRuns();
+    const start = ports.startExecution;
     ports.startExecution = async () => {
       throw new Error("ExecutionLimitExceeded");
     };
 
     await expect(claimAndStart(ports, record, "redrive")).rejects.toThrow("ExecutionLimitExceeded");
-    expect(stored.attempts).toBe(2);
+    expect(stored.attempts).toBe(1);
+
+    ports.startExecution = start;
+    const run = await claimAndStart(ports, record, "redrive");
+    expect(run.attempt).toBe(2);
+    expect(started).toEqual([`${INGEST_ID}-redrive-2`]);
+  });
+});
+
+describe("an attempt given back in the store", () => {
+  let stores: Awaited<ReturnType<typeof startTestStores>>;
+  beforeAll(async () => {
+    stores = await startTestStores("ops-runs-test");
+  });
+  afterAll(() => stores?.close());
+
+  const key = { vendorId: record.vendorId, externalEventId: record.externalEventId };
+  async function storedRecord(attempts: number) {
+    await stores.entities.ingestRecords
+      .put({
+        ...record,
+        attempts,
+        eventType: "inventory_update",
+        occurredAt: "2026-01-30T11:59:00Z",
+        receivedAt: "2026-01-30T11:59:01Z",
+        payloadSha256: "0".repeat(64),
+        status: "RECEIVED",
+      })
+      .go();
+  }
+  const attemptsNow = async () => (await stores.entities.ingestRecords.get(key).go()).data?.attempts;
+
+  it("goes back to the count before the claim, and only while no later run claimed", async () => {
+    const ports = storeRunPorts({
+      entities: stores.entities,
+      sfn: {
+        send: async () => {
+          throw new Error("ThrottlingException");
+        },
+      },
+      stateMachineArn: "arn:aws:states:us-east-1:000000000000:stateMachine:dvss-test-Normalize",
+      now: () => NOW,
+    });
+    await storedRecord(1);
+
+    await expect(claimAndStart(ports, record, "reconcile")).rejects.toThrow("ThrottlingException");
+    expect(await attemptsNow()).toBe(1);
+
+    // A later run claimed attempt 3 meanwhile: giving back attempt 2 leaves it alone.
+    await storedRecord(3);
+    await ports.records.release(key, 2);
+    expect(await attemptsNow()).toBe(3);
   });
 });

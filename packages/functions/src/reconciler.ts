@@ -122,8 +122,9 @@ export async function reconcile(
       // Undefined: another run claimed it, or it finished meanwhile.
       if (await claimAndStart(ports.runs, record, "reconcile")) report.restarted.push(record.ingestId);
     } catch (error) {
-      // Left for a later run: a failed claim changed nothing; after a failed start the claim
-      // stands, and the record is due again a threshold after it.
+      // Left for a later run: a failed claim changed nothing; a failed start gave its attempt
+      // back (it is no execution, so it does not bring the event closer to STUCK), and the
+      // record is due again a threshold after the claim.
       ports.warn("restart failed", { ingestId: record.ingestId, error: String(error) });
     }
   });

@@ -69,6 +69,10 @@ function fakePorts(
         record.updatedAt = at;
         return true;
       },
+      async release(key, attempt) {
+        const record = byKey(key);
+        if (record && record.attempts === attempt) record.attempts = attempt - 1;
+      },
       async attempts(key) {
         return byKey(key)?.attempts ?? 0;
       },
@@ -229,7 +233,7 @@ describe("the reconciler", () => {
     ]);
   });
 
-  it("warns of a failed start and goes on with the others; the claim stands", async () => {
+  it("warns of a failed start and goes on with the others; the failed start gives its attempt back", async () => {
     const failing = stuckRecord({ attempts: 1 });
     const other = stuckRecord({ attempts: 1 });
     const { ports, stored, started, warnings } = fakePorts([failing, other], {
@@ -240,10 +244,28 @@ describe("the reconciler", () => {
 
     expect(started.map((run) => run.input.ingestId)).toEqual([other.ingestId]);
     expect(report.restarted).toEqual([other.ingestId]);
-    expect(stored.get(failing.ingestId)?.attempts).toBe(2);
+    expect(stored.get(failing.ingestId)?.attempts).toBe(1);
+    expect(stored.get(failing.ingestId)?.updatedAt).toBe(new Date(NOW).toISOString());
     expect(warnings).toEqual([
       { message: "restart failed", details: { ingestId: failing.ingestId, error: "Error: Rate exceeded" } },
     ]);
+  });
+
+  it("never quarantines as STUCK an event whose restarts Step Functions keeps refusing (throttled), and restarts it once it accepts", async () => {
+    const refused = stuckRecord({ attempts: 1 });
+    const throttled = fakePorts([refused], { failStart: new Set([refused.ingestId]) });
+    for (let pass = 0; pass < SETTINGS.maxAttempts + 2; pass++) {
+      const report = await reconcile(throttled.ports, SETTINGS);
+      expect(report.quarantined).toEqual([]);
+    }
+    expect(throttled.quarantined).toEqual([]);
+    expect(throttled.stored.get(refused.ingestId)?.attempts).toBe(1);
+
+    const accepting = fakePorts([{ ...refused, ...throttled.stored.get(refused.ingestId) }]);
+    const report = await reconcile(accepting.ports, SETTINGS);
+
+    expect(report.restarted).toEqual([refused.ingestId]);
+    expect(accepting.started.map((run) => run.name)).toEqual([`${refused.ingestId}-reconcile-2`]);
   });
 
   it("restarts no more records at once than its concurrency", async () => {

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -113,21 +115,52 @@ describe("the local Step Functions endpoint", () => {
 });
 
 describe("the reconciler", () => {
-  it("quarantines an event as STUCK once it has had its maximum number of executions", async () => {
+  it("quarantines an event as STUCK once it has had its maximum number of executions, never for starts Step Functions refused", async () => {
+    // A Step Functions that accepts every start and runs nothing: executions that are lost.
+    const lost = createServer((request, response) => {
+      request.resume();
+      request.on("end", () => {
+        response.setHeader("content-type", "application/x-amz-json-1.0");
+        response.end(
+          JSON.stringify({
+            executionArn: "arn:aws:states:us-east-1:000000000000:express:dvss-local-Normalize:lost:1",
+            startDate: Date.now() / 1000,
+          }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => lost.listen(0, "127.0.0.1", resolve));
     const { resetAwsClients } = await import("@dvss/functions/lib/aws");
     const sfnEndpoint = process.env.AWS_ENDPOINT_URL_SFN;
-    process.env.AWS_ENDPOINT_URL_SFN = "http://127.0.0.1:9";
+    const useStepFunctions = (endpoint: string | undefined) => {
+      if (endpoint === undefined) delete process.env.AWS_ENDPOINT_URL_SFN;
+      else process.env.AWS_ENDPOINT_URL_SFN = endpoint;
+      resetAwsClients();
+    };
     process.env.DVSS_RECONCILE_AFTER_SECONDS = "0";
     process.env.DVSS_RECONCILE_MAX_ATTEMPTS = "2";
-    resetAwsClients();
     const reconcile = await loadHandler("packages/functions/src/reconciler.handler");
     try {
+      useStepFunctions(`http://127.0.0.1:${(lost.address() as AddressInfo).port}`);
       const { body } = await dvss.post({ ...seedEnvelope, externalEventId: "stuck-forever-1" });
+      const key = { vendorId: seedEnvelope.vendorId, externalEventId: "stuck-forever-1" };
 
+      // Step Functions refuses every restart (nothing listens): no execution, so no step to STUCK.
+      useStepFunctions("http://127.0.0.1:9");
+      for (let pass = 0; pass < 3; pass++) {
+        const refused = await reconcile({}, lambdaContext("Reconciler"));
+        expect(refused).toMatchObject({ restarted: [], quarantined: [] });
+      }
+      expect((await dvss.entities.ingestRecords.get(key).go()).data).toMatchObject({
+        status: "RECEIVED",
+        attempts: 1,
+      });
+
+      useStepFunctions(`http://127.0.0.1:${(lost.address() as AddressInfo).port}`);
       const first = await reconcile({}, lambdaContext("Reconciler"));
       const second = await reconcile({}, lambdaContext("Reconciler"));
 
-      expect(first.restarted).toEqual([]); // the start failed again: the claim stays, no execution
+      expect(first.restarted).toEqual([body.ingestId]); // started, and lost like the first
       expect(second.quarantined).toContain(body.ingestId);
       const { data: entry } = await dvss.entities.quarantine.get({ ingestId: body.ingestId }).go();
       expect(entry).toMatchObject({ stage: "Reconciler", reason: "STUCK", attempts: 2, status: "open" });
@@ -138,10 +171,10 @@ describe("the reconciler", () => {
       const third = await reconcile({}, lambdaContext("Reconciler"));
       expect(third.backlog).toBe(0);
     } finally {
-      process.env.AWS_ENDPOINT_URL_SFN = sfnEndpoint;
+      useStepFunctions(sfnEndpoint);
       delete process.env.DVSS_RECONCILE_AFTER_SECONDS;
       delete process.env.DVSS_RECONCILE_MAX_ATTEMPTS;
-      resetAwsClients();
+      lost.close();
     }
   });
 });

@@ -27,6 +27,12 @@ export interface AttemptStore {
    * `attempt - 1` (and, with `whileReceived`, is still RECEIVED); false when it has not.
    */
   claim(key: RecordKey, attempt: number, at: string, whileReceived: boolean): Promise<boolean>;
+  /**
+   * Gives back an attempt whose start failed: sets `attempts` to `attempt - 1` if it still has
+   * `attempt` (no other run claimed after it). `updatedAt` stays the claim's, so the reconciler
+   * waits its threshold before trying again.
+   */
+  release(key: RecordKey, attempt: number): Promise<void>;
   /** The record's `attempts` now (0 when it has none or is gone). */
   attempts(key: RecordKey): Promise<number>;
 }
@@ -64,6 +70,18 @@ export function storeRunPorts(stores: {
         } catch (error) {
           if (isConditionalCheckFailed(error)) return false;
           throw error;
+        }
+      },
+      async release(key, attempt) {
+        try {
+          await ingestRecords
+            .patch(key)
+            .set({ attempts: attempt - 1 })
+            .where(({ attempts }, { eq }) => eq(attempts, attempt))
+            .go();
+        } catch (error) {
+          // Another run claimed after this one: the count is its now.
+          if (!isConditionalCheckFailed(error)) throw error;
         }
       },
       async attempts(key) {
@@ -115,7 +133,8 @@ const CLAIM_TRIES = 5;
  * an event only while it is RECEIVED and no other run took that attempt: otherwise it starts
  * nothing (undefined), since another run is already on it. A redrive or replay is an operator's
  * ask: when another run took the attempt first, it re-reads the count and takes the next one.
- * A failed start leaves the attempt claimed and throws.
+ * A failed start gives the attempt back and throws: a StartExecution refused (throttled, the
+ * service unavailable) is not an execution, so it never counts toward the reconciler's STUCK.
  */
 export async function claimAndStart(
   ports: RunPorts,
@@ -145,7 +164,15 @@ export async function claimAndStart(
         ...key,
         rawRef: { bucket: record.rawBucket, key: record.rawKey },
       };
-      const executionArn = await ports.startExecution(name, input);
+      let executionArn: string;
+      try {
+        executionArn = await ports.startExecution(name, input);
+      } catch (error) {
+        // Even if it was started after all (an answer lost), the run is idempotent: at worst the
+        // event gets one execution more before STUCK. A release that fails leaves the claim.
+        await ports.records.release(key, attempt).catch(() => undefined);
+        throw error;
+      }
       return { ingestId: record.ingestId, executionName: name, executionArn, attempt, claimedAt };
     }
     if (restart) return undefined;
