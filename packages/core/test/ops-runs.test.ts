@@ -149,6 +149,29 @@ describe("claiming an attempt and starting a run", () => {
     expect(run.attempt).toBe(2);
     expect(started).toEqual([`${INGEST_ID}-redrive-2`]);
   });
+
+  it("keeps the attempt of a name Step Functions says is taken, so the next restart runs under a new one", async () => {
+    // A STANDARD workflow refuses a name whose execution ended: the start of attempt 2 was answered
+    // too late (its execution ran and died), and asking again under that name is refused.
+    const { ports, stored, started } = fakeRuns({ status: "RECEIVED" });
+    const start = ports.startExecution;
+    const taken = new Set([`${INGEST_ID}-reconcile-2`]);
+    ports.startExecution = async (name, input) => {
+      if (taken.has(name)) {
+        throw Object.assign(new Error(`Execution already exists: ${name}`), {
+          name: "ExecutionAlreadyExists",
+        });
+      }
+      return start(name, input);
+    };
+
+    await expect(claimAndStart(ports, record, "reconcile")).rejects.toThrow("Execution already exists");
+    expect(stored.attempts).toBe(2);
+
+    const run = await claimAndStart(ports, { ...record, attempts: stored.attempts }, "reconcile");
+    expect(run?.executionName).toBe(`${INGEST_ID}-reconcile-3`);
+    expect(started).toEqual([`${INGEST_ID}-reconcile-3`]);
+  });
 });
 
 describe("an attempt given back in the store", () => {

@@ -135,6 +135,8 @@ const CLAIM_TRIES = 5;
  * ask: when another run took the attempt first, it re-reads the count and takes the next one.
  * A failed start gives the attempt back and throws: a StartExecution refused (throttled, the
  * service unavailable) is not an execution, so it never counts toward the reconciler's STUCK.
+ * Except ExecutionAlreadyExists: the name was used, so giving its attempt back would have every
+ * later run claim that name again and be refused for ever.
  */
 export async function claimAndStart(
   ports: RunPorts,
@@ -170,7 +172,12 @@ export async function claimAndStart(
       } catch (error) {
         // Even if it was started after all (an answer lost), the run is idempotent: at worst the
         // event gets one execution more before STUCK. A release that fails leaves the claim.
-        await ports.records.release(key, attempt).catch(() => undefined);
+        // ExecutionAlreadyExists is no refusal: an execution of this name ran (a STANDARD
+        // workflow refuses a name again once its execution ended), so the attempt stays used and
+        // the next run claims the one after it, under a name not taken yet.
+        if ((error as { name?: unknown }).name !== "ExecutionAlreadyExists") {
+          await ports.records.release(key, attempt).catch(() => undefined);
+        }
         throw error;
       }
       return { ingestId: record.ingestId, executionName: name, executionArn, attempt, claimedAt };
