@@ -1,3 +1,4 @@
+import { isConditionalCheckFailed } from "../entities/conditions.ts";
 import type { IngestRecordItem, QuarantineItem } from "../entities/index.ts";
 import { mapBounded } from "./concurrency.ts";
 import type { OpsContext } from "./context.ts";
@@ -15,8 +16,8 @@ import { findRecord } from "./story.ts";
 /**
  * Redrive: a new execution for a quarantined event (docs/architecture: Express executions cannot be
  * redriven by Step Functions, so this is our own operation). The quarantine entry is marked
- * `redriven` before the start, so a failure of the new run reopens it; a run that normalizes the
- * event resolves it (when waited for). A NORMALIZED event is refused: replay is for those.
+ * `redriven` before the start, so a failure of the new run reopens it, as does a start that fails
+ * (no run); a run that normalizes the event resolves it (when waited for). A NORMALIZED event is refused: replay is for those.
  */
 
 export type RedriveResult = "started" | "refused" | "not_found" | "failed";
@@ -106,7 +107,12 @@ export async function redriveEvents(
             .set({ status: "redriven", updatedAt: new Date(context.now()).toISOString() })
             .go();
         }
-        const run = await claimAndStart(runPortsOf(context), record, "redrive");
+        const run = await claimAndStart(runPortsOf(context), record, "redrive").catch(async (error) => {
+          // No run started (Step Functions refused the start, or other runs kept claiming): the
+          // entry is open again, so `redrive --all` and the open quarantine list still have it.
+          if (entry) await reopenEntry(context, ingestId);
+          throw error;
+        });
         item.executionName = run.executionName;
         item.attempt = run.attempt;
         if (options.wait) {
@@ -121,6 +127,19 @@ export async function redriveEvents(
       }
     },
   );
+}
+
+/** Reopens an entry marked `redriven` for a run that did not start; one a run has since reopened or resolved stays as it is. */
+async function reopenEntry(context: OpsContext, ingestId: string): Promise<void> {
+  try {
+    await context.entities.quarantine
+      .patch({ ingestId })
+      .set({ status: "open", updatedAt: new Date(context.now()).toISOString() })
+      .where(({ status }, { eq }) => eq(status, "redriven"))
+      .go();
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+  }
 }
 
 /** `redrive --all`: every open quarantine entry, optionally of one vendor or one reason. */
