@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Envelope } from "../src/envelope.ts";
@@ -12,7 +13,7 @@ import {
 import { compileMappingVersion } from "../src/mapping/compile.ts";
 import type { MappingVersionDefinition } from "../src/mapping/definitions.ts";
 import { createMappingEngine, type MappingEngine } from "../src/mapping/engine.ts";
-import { MappingPool } from "../src/mapping/isolation.ts";
+import { EVALUATOR_SEMI_SPACE_MB, MappingPool } from "../src/mapping/isolation.ts";
 import { createInMemorySource } from "../src/mapping/memory-source.ts";
 import { nestedRepetition } from "../src/mapping/regex-check.ts";
 
@@ -123,6 +124,30 @@ describe("mapping isolation", () => {
       "Mapping vendorP/inventory_update/1 produced an output of more than 1048576 characters and was stopped",
     );
     expect(error.details).toContainEqual({ path: "mappingVersion", message: "vendorP/inventory_update/1" });
+  });
+
+  it("starts its evaluators with a bounded heap: the old generation of heapMb, small semi-spaces", async () => {
+    await engineFor("vendorH", dataWith("payload.warehouse")).mapEvent(envelope("vendorH", "ROA"), "1");
+
+    // This process's children that run the evaluator, by their command lines.
+    const evaluators = readdirSync("/proc")
+      .filter((pid) => /^\d+$/.test(pid))
+      .flatMap((pid) => {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+          const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+          const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+          return parent === process.pid && args.some((arg) => arg.endsWith("evaluator.ts")) ? [args] : [];
+        } catch {
+          return []; // gone meanwhile
+        }
+      });
+
+    expect(evaluators.length).toBeGreaterThan(0);
+    for (const args of evaluators) {
+      expect(args).toContain(`--max-old-space-size=${pool.heapMb}`);
+      expect(args).toContain(`--max-semi-space-size=${EVALUATOR_SEMI_SPACE_MB}`);
+    }
   });
 
   it("stops a mapping that exhausts its evaluator's memory, replaces the evaluator, and keeps mapping", async () => {

@@ -84,6 +84,13 @@ export interface MappingPoolOptions {
 }
 
 export const DEFAULT_EVALUATOR_HEAP_MB = 128;
+/**
+ * Young generation of an evaluator (V8 semi-space, MiB). An evaluator maps one document at a time
+ * and keeps nothing between them, but V8's default 16 MiB semi-spaces let it grow to ~145 MiB of
+ * RSS after some thousands of mappings; with 4 MiB it stays ~93 MiB at the same speed (two
+ * evaluators, 40,000 mappings of the seed event: 6.1 s against 6.3 s).
+ */
+export const EVALUATOR_SEMI_SPACE_MB = 4;
 
 interface Job {
   request: EvaluationRequest;
@@ -219,7 +226,7 @@ export class MappingPool {
     if (process.env[EVALUATOR_ENV] === "1") throw new Error("An evaluator process does not start evaluators");
     const child = fork(fileURLToPath(EVALUATOR_ENTRY), [], {
       env: { ...process.env, [EVALUATOR_ENV]: "1" },
-      execArgv: [`--max-old-space-size=${this.heapMb}`],
+      execArgv: [`--max-old-space-size=${this.heapMb}`, `--max-semi-space-size=${EVALUATOR_SEMI_SPACE_MB}`],
       stdio: ["ignore", "ignore", "pipe", "ipc"],
     });
     const evaluator: Evaluator = { child, state: "starting", known: new Set(), stderrTail: "", cpuMs: 0 };
