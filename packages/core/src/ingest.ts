@@ -9,6 +9,7 @@ import { contentHash, decideIdempotency } from "./hash.ts";
 import { newIngestId } from "./ids.ts";
 import { rawKey } from "./keys.ts";
 import { executionName } from "./ops/execution-names.ts";
+import { releaseAttempt, startWasRefused } from "./ops/runs.ts";
 import type { NormalizeInput } from "./workflow.ts";
 
 /** What a workflow execution starts from: references, never the payload. */
@@ -138,7 +139,14 @@ export async function ingestEvent(
       executionName(ingestId),
     );
   } catch (error) {
-    // Accepted all the same: the record stays RECEIVED and the reconciler starts it again.
+    // Accepted all the same: the record stays RECEIVED and the reconciler starts it again. A
+    // refused start is no execution: attempt 1 goes back, so the reconciler's first run is
+    // attempt 1, under this same name, and refusals never bring the event closer to STUCK.
+    if (startWasRefused(error)) {
+      await releaseAttempt(ports.entities.ingestRecords, recordKey, 1).catch((release: unknown) => {
+        ports.log?.warn("refused start's attempt not given back", { ingestId, error: String(release) });
+      });
+    }
     const failure = explainFailure(error, "workflow start");
     ports.log?.warn("workflow start failed; left for the reconciler", {
       ingestId,

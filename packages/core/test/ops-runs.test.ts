@@ -60,6 +60,8 @@ describe("execution names", () => {
   it("names the first execution by the ingestId and each later run by its kind and attempt", () => {
     expect(executionName(INGEST_ID)).toBe(INGEST_ID);
     expect(executionName(INGEST_ID, { kind: "redrive", attempt: 3 })).toBe(`${INGEST_ID}-redrive-3`);
+    // Attempt 1 is the first execution whoever starts it (ingest's start may have been refused).
+    expect(executionName(INGEST_ID, { kind: "reconcile", attempt: 1 })).toBe(INGEST_ID);
   });
 
   it("tells whose execution a name is", () => {

@@ -344,7 +344,7 @@ describe("GET /healthz", () => {
 });
 
 describe("when a store fails", () => {
-  it("answers 202 and leaves the record RECEIVED when the workflow cannot be started", async () => {
+  it("answers 202 and leaves the record RECEIVED, its refused start not counted as an attempt, when the workflow cannot be started", async () => {
     const { resetAwsClients } = await import("@dvss/functions/lib/aws");
     const sfnEndpoint = process.env.AWS_ENDPOINT_URL_SFN;
     process.env.AWS_ENDPOINT_URL_SFN = "http://127.0.0.1:9";
@@ -359,6 +359,7 @@ describe("when a store fails", () => {
         .go();
       expect(data?.status).toBe("RECEIVED");
       expect(data?.pendingShard).toBeDefined();
+      expect(data?.attempts).toBe(0);
     } finally {
       process.env.AWS_ENDPOINT_URL_SFN = sfnEndpoint;
       resetAwsClients();

@@ -252,7 +252,12 @@ describe("the normalize workflow", () => {
     const { data: record } = await dvss.entities.ingestRecords
       .get({ vendorId: "vendorA", externalEventId: "stuck-1" })
       .go();
-    expect(record?.attempts).toBe(2);
+    // Ingest's refused start was no execution: the reconciler's run is attempt 1, under its name.
+    expect(record?.attempts).toBe(1);
     expect(record?.pendingShard).toBeUndefined();
+    const execution = await dvss.runtime.stepFunctions.describeExecution(
+      `arn:aws:states:us-east-1:000000000000:execution:dvss-local-Normalize:${ingestId}`,
+    );
+    expect(execution.status).toBe("SUCCEEDED");
   });
 });

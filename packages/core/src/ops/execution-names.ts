@@ -1,6 +1,7 @@
 /**
  * How the workflow's executions are named, so that an event's executions can be found from its
- * ingestId alone: the first, started by ingest, is `<ingestId>`; each later run is
+ * ingestId alone: the first attempt is `<ingestId>`, whoever starts it (ingest, or the run that
+ * claims it after Step Functions refused ingest's start); each later run is
  * `<ingestId>-<kind>-<attempt>`, where attempt is the record's `attempts` the run claimed (unique,
  * so Step Functions refuses a second start of the same run).
  */
@@ -9,9 +10,9 @@
 export const RUN_KINDS = ["reconcile", "redrive", "replay"] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 
-/** `<ingestId>` for the first execution, `<ingestId>-<kind>-<attempt>` for a later run. */
+/** `<ingestId>` for the first attempt, `<ingestId>-<kind>-<attempt>` for a later run. */
 export function executionName(ingestId: string, run?: { kind: RunKind; attempt: number }): string {
-  return run ? `${ingestId}-${run.kind}-${run.attempt}` : ingestId;
+  return run && run.attempt > 1 ? `${ingestId}-${run.kind}-${run.attempt}` : ingestId;
 }
 
 /** The ingestId an execution name belongs to (an ingestId, a ULID, holds no `-`). */

@@ -37,6 +37,38 @@ export interface AttemptStore {
   attempts(key: RecordKey): Promise<number>;
 }
 
+/**
+ * Whether a failed StartExecution was a refusal (throttled, unavailable, invalid), after which no
+ * execution of that name exists, rather than ExecutionAlreadyExists: an execution of the name ran
+ * (a STANDARD workflow refuses a name again once its execution ended), so its attempt is used.
+ */
+export function startWasRefused(error: unknown): boolean {
+  return (error as { name?: unknown }).name !== "ExecutionAlreadyExists";
+}
+
+/**
+ * Gives back `attempt` of a record whose start was refused: sets `attempts` to `attempt - 1` if it
+ * still has `attempt` (no run claimed after it); `updatedAt` stays, so the reconciler waits its
+ * threshold before trying again. A refused start is no execution, so it must not bring the event
+ * closer to STUCK.
+ */
+export async function releaseAttempt(
+  ingestRecords: Entities["ingestRecords"],
+  key: RecordKey,
+  attempt: number,
+): Promise<void> {
+  try {
+    await ingestRecords
+      .patch(key)
+      .set({ attempts: attempt - 1 })
+      .where(({ attempts }, { eq }) => eq(attempts, attempt))
+      .go();
+  } catch (error) {
+    // Another run claimed after this one: the count is its now.
+    if (!isConditionalCheckFailed(error)) throw error;
+  }
+}
+
 /** What starting a run needs: the records, the workflow and a clock. */
 export interface RunPorts {
   records: AttemptStore;
@@ -72,18 +104,7 @@ export function storeRunPorts(stores: {
           throw error;
         }
       },
-      async release(key, attempt) {
-        try {
-          await ingestRecords
-            .patch(key)
-            .set({ attempts: attempt - 1 })
-            .where(({ attempts }, { eq }) => eq(attempts, attempt))
-            .go();
-        } catch (error) {
-          // Another run claimed after this one: the count is its now.
-          if (!isConditionalCheckFailed(error)) throw error;
-        }
-      },
+      release: (key, attempt) => releaseAttempt(ingestRecords, key, attempt),
       async attempts(key) {
         const { data } = await ingestRecords.get(key).go();
         return data?.attempts ?? 0;
@@ -172,12 +193,9 @@ export async function claimAndStart(
       } catch (error) {
         // Even if it was started after all (an answer lost), the run is idempotent: at worst the
         // event gets one execution more before STUCK. A release that fails leaves the claim.
-        // ExecutionAlreadyExists is no refusal: an execution of this name ran (a STANDARD
-        // workflow refuses a name again once its execution ended), so the attempt stays used and
-        // the next run claims the one after it, under a name not taken yet.
-        if ((error as { name?: unknown }).name !== "ExecutionAlreadyExists") {
-          await ports.records.release(key, attempt).catch(() => undefined);
-        }
+        // After ExecutionAlreadyExists the attempt stays used, and the next run claims the one
+        // after it, under a name not taken yet.
+        if (startWasRefused(error)) await ports.records.release(key, attempt).catch(() => undefined);
         throw error;
       }
       return { ingestId: record.ingestId, executionName: name, executionArn, attempt, claimedAt };
