@@ -9,7 +9,7 @@ import {
   readLoggedEntry,
   writeGap,
 } from "../src/state/feed.ts";
-import { type LoggedEvent, readLoggedEvent } from "../src/state/log.ts";
+import { type LoggedEvent, loggedEventOf, readLoggedEvent, writeLoggedEvent } from "../src/state/log.ts";
 import { readFeed } from "../src/state/read.ts";
 import { type EntityState, entityOf } from "../src/state/rules.ts";
 import {
@@ -116,6 +116,26 @@ function recording(beforeChange?: (position: string) => Promise<void>) {
   };
 }
 
+/** A store operation (and what `.where` makes of it) that runs `before` when it goes. */
+function beforeGo<T extends object>(operation: T, before: () => Promise<void>): T {
+  return new Proxy(operation, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (property === "where") {
+        return (...args: unknown[]) =>
+          beforeGo((value as (...a: unknown[]) => object).apply(target, args), before);
+      }
+      if (property === "go") {
+        return async (...args: unknown[]) => {
+          await before();
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return value;
+    },
+  });
+}
+
 /** Entities whose change entry writes fail once, as if the process died right before them. */
 function crashingBeforeFeedEntry(): StateEntities {
   let crashed = false;
@@ -190,8 +210,8 @@ describe("publishing a change", () => {
     const entityEvents = new Proxy(entities.entityEvents, {
       get(target, property, receiver) {
         if (property !== "put") return Reflect.get(target, property, receiver);
-        return (item: Parameters<typeof target.put>[0]) => ({
-          go: async () => {
+        return (item: Parameters<typeof target.put>[0]) =>
+          beforeGo(target.put(item), async () => {
             const { feedPosition } = item as unknown as { feedPosition: string };
             if (other === undefined) {
               other = "";
@@ -200,9 +220,7 @@ describe("publishing a change", () => {
               other = await publishChange(entities, stored as StoredState, new Date());
             }
             logged.push(feedPosition);
-            return target.put(item).go();
-          },
-        });
+          });
       },
     });
 
@@ -215,6 +233,25 @@ describe("publishing a change", () => {
     const read = await readLoggedEvent(entities, entityOf(event), event.occurredAt, event.ingestId);
     expect(read?.feedPosition).toBe(other);
     expect(await changesAfter(start)).toEqual([`${event.ingestId} v1`]);
+  });
+
+  it("keeps in the log the latest position of a change: a late write of a closed, earlier one changes nothing", async () => {
+    const warehouseId = freshWarehouse();
+    const event = inventoryUpdated(4, { occurredAt: at(0) }, warehouseId);
+    const { cursor } = await applyStateChange(entities, event, OPTIONS);
+    const published = cursor as string;
+    const earlier = formatPosition(Number(published) - 1);
+    const later = formatPosition(Number(published) + 1);
+    const logged = async () =>
+      (await readLoggedEvent(entities, entityOf(event), event.occurredAt, event.ingestId))?.feedPosition;
+    const change = (await readState(entities, stateKeyOf(event)))?.change as PendingChange;
+
+    // A writer whose put of a position since closed lands after the change moved on.
+    await writeLoggedEvent(entities, { ...loggedEventOf(change), feedPosition: earlier });
+    expect(await logged()).toBe(published);
+
+    await writeLoggedEvent(entities, { ...loggedEventOf(change), feedPosition: later });
+    expect(await logged()).toBe(later);
   });
 
   it("finds a change another process left unpublished (it crashed) and publishes it before its own", async () => {
@@ -271,7 +308,7 @@ describe("the memory of published changes", () => {
           },
         }),
       },
-      entityEvents: { put: () => ({ go: done }) },
+      entityEvents: { put: () => ({ go: done, where: () => ({ go: done }) }) },
     };
     return { entities: stub as unknown as StateEntities, reads };
   }

@@ -208,11 +208,12 @@ describe("state as of a time", () => {
       entityEvents: new Proxy(entities.entityEvents, {
         get(target, property, receiver) {
           if (property !== "put") return Reflect.get(target, property, receiver);
-          return () => ({
+          const died = {
             go: async () => {
               throw new Error("process died");
             },
-          });
+          };
+          return () => ({ ...died, where: () => died });
         },
       }),
     };

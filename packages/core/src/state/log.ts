@@ -2,7 +2,13 @@ import type { EntityEventItem } from "../entities/entity-event.ts";
 import type { NormalizedDocument } from "../normalized.ts";
 import { STANDARD_SCHEMA_VERSION } from "../standard-events.ts";
 import { compareFoldPositions, type FoldPosition, instantOf } from "./fold-position.ts";
-import { type PendingChange, type StateEntities, type StoredState, storeCall } from "./store.ts";
+import {
+  conditionalWrite,
+  type PendingChange,
+  type StateEntities,
+  type StoredState,
+  storeCall,
+} from "./store.ts";
 import type { EntityRef, InventoryEntry } from "./types.ts";
 
 /*
@@ -57,29 +63,43 @@ export function loggedEventOf(change: PendingChange): LoggedEvent {
 }
 
 /**
- * Writes a change's log item. A plain put of a key the change fixes: a rerun (after a crash, or by
- * whoever publishes the change) writes the same item again.
+ * Writes a change's log item. A put of a key the change fixes: a rerun (after a crash, or by
+ * whoever publishes the change) writes the same item again, but never with an earlier feed
+ * position than the item holds.
  */
 export async function writeLoggedEvent(entities: LogEntities, logged: LoggedEvent): Promise<void> {
-  await storeCall("Write the entity's event log", () =>
-    entities.entityEvents
-      .put({
-        entityType: logged.entity.type,
-        entityKey: logged.entity.key,
-        at: logged.key.at,
-        ingestId: logged.ingestId,
-        vendorId: logged.key.vendorId,
-        externalEventId: logged.key.externalEventId,
-        occurredAt: logged.occurredAt,
-        priority: logged.key.priority,
-        eventType: logged.eventType,
-        data: logged.data,
-        mappingVersion: logged.mappingVersion,
-        rawKey: logged.rawKey,
-        version: logged.version,
-        appliedAt: logged.appliedAt,
-        ...(logged.feedPosition !== undefined && { feedPosition: logged.feedPosition }),
-      })
+  const { feedPosition } = logged;
+  const put = () =>
+    entities.entityEvents.put({
+      entityType: logged.entity.type,
+      entityKey: logged.entity.key,
+      at: logged.key.at,
+      ingestId: logged.ingestId,
+      vendorId: logged.key.vendorId,
+      externalEventId: logged.key.externalEventId,
+      occurredAt: logged.occurredAt,
+      priority: logged.key.priority,
+      eventType: logged.eventType,
+      data: logged.data,
+      mappingVersion: logged.mappingVersion,
+      rawKey: logged.rawKey,
+      version: logged.version,
+      appliedAt: logged.appliedAt,
+      ...(feedPosition !== undefined && { feedPosition }),
+    });
+  if (feedPosition === undefined) {
+    await storeCall("Write the entity's event log", () => put().go());
+    return;
+  }
+  // A change only moves forward in its shard (a closed position is replaced by a newly taken, later
+  // one), so the log keeps the latest position written: a writer's late put of a position since
+  // closed must not overwrite the one its change moved to. Same-shard positions compare as text.
+  await conditionalWrite("Write the entity's event log", () =>
+    put()
+      .where(
+        (attributes, { notExists, lte }) =>
+          `${notExists(attributes.feedPosition)} OR ${lte(attributes.feedPosition, feedPosition)}`,
+      )
       .go(),
   );
 }
