@@ -1,5 +1,3 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { newIngestId } from "@dvss/core/ids";
 import { normalizedKey } from "@dvss/core/keys";
@@ -8,7 +6,7 @@ import { CARRIED_DOCUMENT_MAX_BYTES, type NormalizeState, type TaskInputs } from
 import { readCallCounts } from "@dvss/local/call-counts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lambdaContext, loadHandler } from "../src/lambda.ts";
-import { type Harness, seedEnvelope, startHarness, tempDir, vendorsWith } from "./harness.ts";
+import { crosswalkWith, type Harness, seedEnvelope, startHarness, vendorsWith } from "./harness.ts";
 
 /**
  * Map's result carries the normalized document when its JSON is at most
@@ -20,8 +18,8 @@ import { type Harness, seedEnvelope, startHarness, tempDir, vendorsWith } from "
 const consumer = { authorization: "Bearer local-consumer-key" };
 
 /** vendorC names its products its own way and requires a crosswalk entry: Match reads the document. */
-function vendorsWithVendorC(): string {
-  const vendorsDir = vendorsWith({
+const vendorsWithVendorC = () =>
+  vendorsWith({
     vendorId: "vendorC",
     name: "Vendor C (own keys)",
     mapping: `{"eventType": "InventoryUpdated", "data": {"warehouseId": payload.site, "sku": payload.item, "quantityOnHand": payload.units}}`,
@@ -29,25 +27,11 @@ function vendorsWithVendorC(): string {
       payload: { site: "ROA", item: "C-ABC", units: 5 },
       data: { warehouseId: "ROA", sku: "C-ABC", quantityOnHand: 5 },
     },
+    match: { product: "required" },
   });
-  const profile = join(vendorsDir, "vendorC/vendor.json");
-  const vendor = JSON.parse(readFileSync(profile, "utf8"));
-  writeFileSync(profile, JSON.stringify({ ...vendor, match: { product: "required" } }));
-  return vendorsDir;
-}
 
-function crosswalkDir(): string {
-  const dir = tempDir("dvss-crosswalk-");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, "vendorC.json"),
-    JSON.stringify({
-      vendorId: "vendorC",
-      entries: [{ kind: "product", vendorKey: "C-ABC", canonicalId: "CARRIED-C" }],
-    }),
-  );
-  return dir;
-}
+const crosswalkDir = () =>
+  crosswalkWith("vendorC", [{ kind: "product", vendorKey: "C-ABC", canonicalId: "CARRIED-C" }]);
 
 let dvss: Harness;
 beforeAll(async () => {

@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliHarness, startCliHarness } from "../../cli/test/harness.ts";
-import { tempDir, vendorsWith, writeInventoryVersion } from "./harness.ts";
+import { crosswalkWith, tempDir, vendorsWith, writeInventoryVersion } from "./harness.ts";
 
 /**
  * vendorC names sites and products its own way and requires a crosswalk entry for both. Its
@@ -10,8 +10,8 @@ import { tempDir, vendorsWith, writeInventoryVersion } from "./harness.ts";
  */
 const consumer = { "x-api-key": "local-consumer-key" };
 
-function vendorsWithVendorC(): string {
-  const vendorsDir = vendorsWith({
+const vendorsWithVendorC = () =>
+  vendorsWith({
     vendorId: "vendorC",
     name: "Vendor C (own keys)",
     mapping: `{"eventType": "InventoryUpdated", "data": {"warehouseId": payload.site, "sku": payload.item, "quantityOnHand": payload.units, "unit": payload.unit}}`,
@@ -19,36 +19,22 @@ function vendorsWithVendorC(): string {
       payload: { site: "C-ROA", item: "C-ABC", units: 5 },
       data: { warehouseId: "C-ROA", sku: "C-ABC", quantityOnHand: 5 },
     },
+    match: { location: "required", product: "required" },
   });
-  const profile = join(vendorsDir, "vendorC/vendor.json");
-  const vendor = JSON.parse(readFileSync(profile, "utf8"));
-  writeFileSync(profile, JSON.stringify({ ...vendor, match: { location: "required", product: "required" } }));
-  return vendorsDir;
-}
 
-function crosswalkDir(): string {
-  const dir = tempDir("dvss-crosswalk-");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, "vendorC.json"),
-    JSON.stringify({
-      vendorId: "vendorC",
-      entries: [
-        { kind: "location", vendorKey: "C-ROA", canonicalId: "ROA" },
-        { kind: "product", vendorKey: "C-ABC", canonicalId: "ABC-001" },
-        {
-          kind: "product",
-          vendorKey: "C-ABC-CS",
-          canonicalId: "ABC-001",
-          unit: "EA",
-          vendorUnit: "CS",
-          factor: 12,
-        },
-      ],
-    }),
-  );
-  return dir;
-}
+const crosswalkDir = () =>
+  crosswalkWith("vendorC", [
+    { kind: "location", vendorKey: "C-ROA", canonicalId: "ROA" },
+    { kind: "product", vendorKey: "C-ABC", canonicalId: "ABC-001" },
+    {
+      kind: "product",
+      vendorKey: "C-ABC-CS",
+      canonicalId: "ABC-001",
+      unit: "EA",
+      vendorUnit: "CS",
+      factor: 12,
+    },
+  ]);
 
 const stock = (externalEventId: string, occurredAt: string, payload: Record<string, unknown>) => ({
   vendorId: "vendorC",

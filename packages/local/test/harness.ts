@@ -72,22 +72,37 @@ export function writeInventoryVersion(
 
 /**
  * The tested bundled vendors (bundledVendors) plus one test vendor whose inventory_update version 1
- * maps with `mapping`, which must pass `example`: the folder to start a harness with.
+ * maps with `mapping`, which must pass `example` (and, with `match`, whose identifiers of those
+ * kinds must be in the crosswalk): the folder to start a harness with.
  */
 export function vendorsWith(vendor: {
   vendorId: string;
   name: string;
   mapping: string;
   example: { payload: Record<string, unknown>; data: Record<string, unknown> };
+  match?: Partial<Record<"location" | "product" | "order", "identity" | "required">>;
 }): string {
   const vendorsDir = bundledVendors();
   mkdirSync(join(vendorsDir, vendor.vendorId));
   writeFileSync(
     join(vendorsDir, vendor.vendorId, "vendor.json"),
-    JSON.stringify({ vendorId: vendor.vendorId, name: vendor.name, priority: 50, rateLimitPerSecond: 100 }),
+    JSON.stringify({
+      vendorId: vendor.vendorId,
+      name: vendor.name,
+      priority: 50,
+      rateLimitPerSecond: 100,
+      ...(vendor.match && { match: vendor.match }),
+    }),
   );
   writeInventoryVersion(vendorsDir, vendor.vendorId, "1", vendor.mapping, vendor.example);
   return vendorsDir;
+}
+
+/** A crosswalk folder holding one vendor's entries, as `npm start` loads schemas/crosswalk. */
+export function crosswalkWith(vendorId: string, entries: Record<string, unknown>[]): string {
+  const dir = tempDir("dvss-crosswalk-");
+  writeFileSync(join(dir, `${vendorId}.json`), JSON.stringify({ vendorId, entries }));
+  return dir;
 }
 
 /** One embedded DVSS for a test file, with the clients a test needs to look inside its stores. */
