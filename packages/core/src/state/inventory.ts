@@ -56,7 +56,7 @@ export function inventoryKey(warehouseId: string, sku: string): string {
   return composeKey(warehouseId, sku);
 }
 
-export function inventoryView(state: InventoryState): InventoryView {
+export function inventoryView(state: InventoryView): InventoryView {
   const { warehouseId, sku, quantityOnHand, asOf, version, lastIngestId, sourceVendorId, unit, vendorKeys } =
     state;
   return {

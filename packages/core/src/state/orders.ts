@@ -61,7 +61,7 @@ export interface OrderState extends OrderView {
   fold: OrderFold;
 }
 
-export function orderView(state: OrderState): OrderView {
+export function orderView(state: OrderView): OrderView {
   const { orderId, status, lines, warehouseId, asOf, version, lastIngestId, sourceVendorId, vendorKeys } =
     state;
   return {

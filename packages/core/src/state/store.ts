@@ -4,9 +4,9 @@ import type { Entities } from "../entities/index.ts";
 import { DvssError, EntityTooLargeError } from "../errors.ts";
 import { explainFailure } from "../failures.ts";
 import type { NormalizedDocument } from "../normalized.ts";
-import type { InventoryFold, InventoryState } from "./inventory.ts";
+import { type InventoryFold, type InventoryState, inventoryView } from "./inventory.ts";
 import { DYNAMODB_ITEM_LIMIT_BYTES, itemBytes, valueBytes } from "./item-size.ts";
-import type { OrderFold, OrderState } from "./orders.ts";
+import { type OrderFold, type OrderState, orderView } from "./orders.ts";
 import { type EntityState, isInventoryDocument } from "./rules.ts";
 import type { Divergence, EntityRef } from "./types.ts";
 import type { VendorKeyRef } from "./vendor-keys.ts";
@@ -117,19 +117,10 @@ export async function readState(
       entities.inventoryStates.get(inventoryStateKey(key.warehouseId, key.sku)).go({ consistent: true }),
     );
     if (!data) return undefined;
-    const { warehouseId, sku, quantityOnHand, asOf, version, lastIngestId, sourceVendorId, fold } = data;
-    const { unit, vendorKeys } = data;
+    // The item holds the view's attributes and the fold, beside the write's own (change, position).
     const state: InventoryState = {
-      warehouseId,
-      sku,
-      quantityOnHand,
-      asOf,
-      version,
-      lastIngestId,
-      sourceVendorId,
-      ...(unit !== undefined && { unit }),
-      ...(vendorKeys !== undefined && { vendorKeys: vendorKeys as VendorKeyRef[] }),
-      fold: fold as InventoryFold,
+      ...inventoryView({ ...data, vendorKeys: data.vendorKeys as VendorKeyRef[] | undefined }),
+      fold: data.fold as InventoryFold,
     };
     return toStored(data, state);
   }
@@ -137,18 +128,13 @@ export async function readState(
     entities.orderStates.get({ orderId: key.orderId }).go({ consistent: true }),
   );
   if (!data) return undefined;
-  const { orderId, status, lines, warehouseId, asOf, version, lastIngestId, sourceVendorId, fold } = data;
   const state: OrderState = {
-    orderId,
-    status,
-    lines: lines.map(({ sku, quantity }) => ({ sku, quantity })),
-    ...(warehouseId !== undefined && { warehouseId }),
-    asOf,
-    version,
-    lastIngestId,
-    sourceVendorId,
-    ...(data.vendorKeys !== undefined && { vendorKeys: data.vendorKeys as VendorKeyRef[] }),
-    fold: fold as OrderFold,
+    ...orderView({
+      ...data,
+      lines: data.lines.map(({ sku, quantity }) => ({ sku, quantity })),
+      vendorKeys: data.vendorKeys as VendorKeyRef[] | undefined,
+    }),
+    fold: data.fold as OrderFold,
   };
   return toStored(data, state);
 }
