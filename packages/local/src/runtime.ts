@@ -23,6 +23,7 @@ import { lambdaContext, loadHandler, REPO_ROOT } from "./lambda.ts";
 import { memoryRoute } from "./memory.ts";
 import { type ExecutionRecord, LocalStepFunctions, type TaskInvoker } from "./step-functions.ts";
 import { type RunningStores, startStores } from "./stores.ts";
+import type { LocalEndpointsFile } from "./target.ts";
 import { TaskThread } from "./task-thread.ts";
 import { loadVendorFolders, type RefusedVendor, type RefusedVersion, refusedVendorRoute } from "./vendors.ts";
 
@@ -61,15 +62,8 @@ export interface LocalOptions {
   transientFaults?: Partial<Record<TaskName, number>>;
 }
 
-export interface LocalEndpoints {
-  api: string;
-  dynamodb: string;
-  s3: string;
-  sfn: string;
-  region: string;
-  stateMachineArn: string;
-  tables: RunningStores["tables"];
-  buckets: RunningStores["buckets"];
+/** What the runtime tells of itself: endpoints.json's part (target.ts), and its executions table. */
+export interface LocalEndpoints extends LocalEndpointsFile {
   executionsTable: string;
   /**
    * The bundled vendor definitions the workflow reads: a copy of the vendors folder taken and checked
