@@ -63,17 +63,14 @@ describe("a failed task's log", () => {
     const logs = await logsOf(() => handler(state, context));
 
     expect(logs).toEqual([
-      // The stage and its input's keys, with when the event was received: the time its ingestId (a
-      // ULID) carries. The whole state is a DEBUG line ("task state"), not written at INFO.
+      // At INFO the failure only: which task started with what is a DEBUG line ("task input"). The
+      // line has the event's ids and when it was received: the time its ingestId (a ULID) carries.
       expect.objectContaining({
-        level: "INFO",
-        message: "task input",
-        task: "Map",
-        rawKey: state.rawRef.key,
-        receivedAt: "2025-05-03T10:03:34.233Z",
-      }),
-      expect.objectContaining({
+        level: "ERROR",
         message: "task failed",
+        function_name: "dvss-test-Task",
+        ingestId: state.ingestId,
+        receivedAt: "2025-05-03T10:03:34.233Z",
         errorCode: "SCHEMA_VALIDATION_FAILED",
         errorMessage: "The payload breaks 1 rule(s): payload.qty",
         details: [{ path: "payload.qty", message: "must be integer" }],

@@ -34,10 +34,11 @@ interface DataPoint {
 }
 
 const output: string[] = [];
+const errors: string[] = [];
 
-/** Every JSON line printed so far. */
-function jsonLines(): Record<string, unknown>[] {
-  return output
+/** Every JSON line printed so far (to stdout; `errors` for stderr). */
+function jsonLines(printed: string[] = output): Record<string, unknown>[] {
+  return printed
     .join("")
     .split("\n")
     .filter((line) => line.startsWith("{"))
@@ -87,8 +88,11 @@ beforeAll(async () => {
     output.push(String(chunk));
     return true;
   });
-  // The quarantined events' "task failed" lines: expected, not shown.
-  vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+  // The quarantined events' "task failed" lines (ERROR, on stderr): read, not shown.
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk: unknown) => {
+    errors.push(String(chunk));
+    return true;
+  });
   dvss = await startHarness();
 });
 
@@ -241,7 +245,7 @@ describe("the metrics a running pipeline writes (EMF lines on stdout)", () => {
     });
   });
 
-  it("logs the accepted event with its raw key, status and answer time; quarantines, divergences and task inputs with receivedAt", async () => {
+  it("logs the accepted event with its raw key, status and answer time; quarantines, divergences and outcomes with receivedAt", async () => {
     const lines = jsonLines();
     const record = (await dvss.records()).find(
       (item) => item.externalEventId === seedEnvelope.externalEventId,
@@ -257,25 +261,77 @@ describe("the metrics a running pipeline writes (EMF lines on stdout)", () => {
       }),
     );
     const receivedAt = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    for (const message of ["quarantined", "divergence", "task input"]) {
+    for (const message of ["quarantined", "divergence", "event outcome"]) {
       const logged = lines.filter((line) => line.message === message);
       expect(logged.length, message).toBeGreaterThan(0);
       for (const line of logged) expect(line, message).toMatchObject({ receivedAt });
     }
-    const input = lines.find((line) => line.message === "task input" && line.ingestId === record?.ingestId);
-    expect(input?.receivedAt).toBe(record?.receivedAt);
+    const outcome = lines.find(
+      (line) => line.message === "event outcome" && line.ingestId === record?.ingestId,
+    );
+    expect(outcome?.receivedAt).toBe(record?.receivedAt);
   });
 
-  it("logs a task's input at INFO as its stage and the keys of its references only, the whole state at DEBUG", () => {
-    const inputs = jsonLines().filter((line) => line.message === "task input");
-    expect(inputs.length).toBeGreaterThan(0);
-    for (const line of inputs) {
-      expect(line).not.toHaveProperty("input");
-      expect(line).toMatchObject({ task: expect.any(String), rawKey: expect.stringMatching(/^raw\//) });
-      // With the whole state they were 650-1,520 bytes; now Powertools' own fields are most of a line.
-      expect(Buffer.byteLength(JSON.stringify(line))).toBeLessThan(700);
+  it("logs an accepted event at INFO as two lines, its acceptance and its outcome; no task's input", async () => {
+    // An item of its own: no divergence line with it.
+    const payload = { sku: "LOG-001", qty: 3, warehouse: "ROA" };
+    const response = await post({ ...seedEnvelope, externalEventId: "logged-1", payload });
+    const ofEvent = () => jsonLines().filter((line) => line.ingestId === response.body.ingestId);
+    await expect.poll(() => ofEvent().length).toBe(2);
+    const record = (await dvss.records()).find((item) => item.externalEventId === "logged-1");
+    const lines = ofEvent();
+
+    expect(lines).toEqual([
+      expect.objectContaining({ level: "INFO", message: "event accepted" }),
+      {
+        level: "INFO",
+        message: "event outcome",
+        timestamp: expect.any(String),
+        service: "dvss",
+        ...(lines[1]?.cold_start === true && { cold_start: true }),
+        function_name: "UpdateStatusTask",
+        function_request_id: expect.any(String),
+        ingestId: record?.ingestId,
+        vendorId: "vendorA",
+        externalEventId: "logged-1",
+        receivedAt: record?.receivedAt,
+        status: "NORMALIZED",
+        eventType: "inventory_update",
+        latencyMs: expect.any(Number),
+      },
+    ]);
+    // The tasks' input and state are DEBUG lines; Powertools' per-function constants are not written.
+    const all = jsonLines();
+    expect(all.filter((line) => line.message === "task input" || line.message === "task state")).toEqual([]);
+    for (const line of all.filter((line) => "level" in line)) {
+      expect(line).not.toHaveProperty("function_arn");
+      expect(line).not.toHaveProperty("function_memory_size");
+      expect(line).not.toHaveProperty("sampling_rate");
     }
-    expect(jsonLines().filter((line) => line.message === "task state")).toEqual([]);
+  });
+
+  it("logs a quarantined event's failure, its quarantine and its FAILED_NORMALIZE outcome with the reason", () => {
+    const broken = (message: string) =>
+      [...jsonLines(), ...jsonLines(errors)].filter(
+        (line) => line.externalEventId === "broken-1" && line.message === message,
+      );
+
+    expect(broken("task failed")).toEqual([
+      expect.objectContaining({ level: "ERROR", errorCode: "SCHEMA_VALIDATION_FAILED" }),
+    ]);
+    expect(broken("quarantined")).toEqual([
+      expect.objectContaining({ level: "INFO", reason: "SCHEMA_VALIDATION_FAILED" }),
+    ]);
+    expect(broken("event outcome")).toEqual([
+      expect.objectContaining({
+        level: "INFO",
+        function_name: "UpdateStatusTask",
+        status: "FAILED_NORMALIZE",
+        eventType: "inventory_update",
+        reason: "SCHEMA_VALIDATION_FAILED",
+        latencyMs: expect.any(Number),
+      }),
+    ]);
   });
 
   it("never names an event in a dimension, and names only metrics of the vocabulary", () => {

@@ -6,6 +6,7 @@ import { SFNClient } from "@aws-sdk/client-sfn";
 import { createEntities, type Entities } from "@dvss/core/entities/index";
 import { TABLE_NAMES, type TableName } from "@dvss/core/tables";
 import { Resource } from "sst/resource";
+import { DvssLogFormatter } from "./log-format.ts";
 
 /**
  * What every handler of this container shares: one client per service (keep-alive is the SDK v3
@@ -14,7 +15,7 @@ import { Resource } from "sst/resource";
  * environment (AWS_ENDPOINT_URL_*, AWS_REGION), never from a "local" switch.
  */
 
-export const logger = new Logger({ serviceName: "dvss" });
+export const logger = new Logger({ serviceName: "dvss", logFormatter: new DvssLogFormatter() });
 export const metrics = new Metrics({ namespace: "dvss", serviceName: "dvss" });
 
 const resource = Resource as unknown as Record<string, { name: string }>;

@@ -29,9 +29,10 @@ export async function inStage<T>(stage: FailureStage, step: () => Promise<T> | T
 }
 
 /**
- * The "task input" line: which task started, and the keys of the objects it was handed (the raw
- * body; the normalized document once Map wrote it) and, for UpdateStatus, the outcome it records.
- * The event's ids are the line's appended keys already; the whole state is logged at DEBUG.
+ * The "task input" line (DEBUG): which task started, and the keys of the objects it was handed (the
+ * raw body; the normalized document once Map wrote it) and, for UpdateStatus, the outcome it
+ * records. The event's ids are the line's appended keys already; the "task state" line beside it
+ * has the whole state.
  */
 export function taskInputLine(task: TaskName, state: NormalizeState): Record<string, string> {
   return {
@@ -52,9 +53,10 @@ function taskErrors(task: TaskName): MiddlewareObj<NormalizeInput, unknown> {
     before: (request) => {
       const { ingestId, vendorId, externalEventId } = request.event;
       logger.appendKeys({ ingestId, vendorId, externalEventId, receivedAt: receivedAtOf(ingestId) });
-      // Which task started with which event, compact at INFO; the state it was handed (references,
-      // and a small normalized document once Map carried it; never a vendor's payload) at DEBUG.
-      logger.info("task input", taskInputLine(task, request.event));
+      // Which task started with which event, and the state it was handed (references, and a small
+      // normalized document once Map carried it; never a vendor's payload): DEBUG only. At INFO an
+      // event logs its acceptance and its outcome (UpdateStatus), and a task's failure below.
+      logger.debug("task input", taskInputLine(task, request.event));
       logger.debug("task state", { input: request.event });
     },
     onError: (request) => {

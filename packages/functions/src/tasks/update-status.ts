@@ -31,6 +31,27 @@ async function countOutcome(
 }
 
 /**
+ * The event's one INFO line at its end, NORMALIZED or FAILED_NORMALIZE (its ids and receivedAt are
+ * the logger's appended keys): the status the record has now, the vendor's event type, the time
+ * since the event was received, and for a failure its reason (the "quarantined" and "task failed"
+ * lines before it tell the rest). `changed: false`: the record kept the status it had (a failed run
+ * of an event another run normalized).
+ */
+function logOutcome(
+  record: Pick<IngestRecordItem, "eventType" | "receivedAt">,
+  status: string,
+  extra: { reason?: string; changed?: boolean } = {},
+): void {
+  logger.info("event outcome", {
+    status,
+    eventType: record.eventType,
+    latencyMs: Date.now() - Date.parse(record.receivedAt),
+    ...(extra.reason !== undefined && { reason: extra.reason }),
+    ...(extra.changed === false && { changed: false }),
+  });
+}
+
+/**
  * Moves the record to its final status (state.outcome) with a conditional write. Leaving RECEIVED
  * also takes the record out of the reconciler's pending index.
  */
@@ -61,6 +82,7 @@ export const handler = taskHandler("UpdateStatus", async (state) => {
       const latency = Date.now() - Date.parse(before.receivedAt);
       emitMetric("pipelineLatency", { stage: LATENCY_STAGES.normalize }, latency);
     }
+    logOutcome(before, state.outcome);
     return { status: state.outcome, changed: true };
   }
   const { data: record } = await entities.ingestRecords.get(key).go();
@@ -72,5 +94,7 @@ export const handler = taskHandler("UpdateStatus", async (state) => {
     const eventType = eventTypeDimension(record.eventType, reason);
     emitMetric("normalizeFailed", { vendorId: state.vendorId, eventType, reason: reasonDimension(reason) });
   }
-  return { status: changed ? state.outcome : record.status, changed };
+  const status = changed ? state.outcome : record.status;
+  logOutcome(record, status, { reason, changed });
+  return { status, changed };
 });
