@@ -11,14 +11,23 @@ import { round } from "./stats.ts";
 /** Calls counted so far, keyed `<service> <operation> <table or bucket>`. */
 export type CallSnapshot = Record<string, number>;
 
-/** Calls per event: each kind, each service's operation, and the total. */
+/** Calls per event: each kind, each service's operation, and the total; DynamoDB's capacity units apart. */
 export interface CallsPerEvent {
   total: number;
   /** `DynamoDB GetItem`, `S3 GetObject`, `StepFunctions StartExecution`, ... */
   byOperation: Record<string, number>;
   /** `DynamoDB GetItem IngestRecords`, `S3 PutObject RawBucket`, ... */
   byKind: Record<string, number>;
+  /**
+   * What DynamoDB would bill for those calls (packages/local/src/capacity-units.ts), per event:
+   * `DynamoDB WriteUnits CanonicalState`, `DynamoDB ReadUnits IngestRecords`, ..., and the totals
+   * `DynamoDB WriteUnits` and `DynamoDB ReadUnits`.
+   */
+  capacityUnits: Record<string, number>;
 }
+
+/** The kinds that are capacity units, not calls. */
+const UNIT_KINDS = /^DynamoDB (Write|Read)Units\b/;
 
 interface MiddlewareClient {
   middlewareStack: {
@@ -76,15 +85,21 @@ export async function callSnapshot(endpoints: LocalEndpoints): Promise<CallSnaps
 export function callsPerEvent(before: CallSnapshot, after: CallSnapshot, events: number): CallsPerEvent {
   const byKind: Record<string, number> = {};
   const byOperation: Record<string, number> = {};
+  const capacityUnits: Record<string, number> = {};
   let total = 0;
   for (const [kind, count] of Object.entries(after).sort(([a], [b]) => a.localeCompare(b))) {
     const calls = count - (before[kind] ?? 0);
     if (calls <= 0) continue;
     const perEvent = calls / Math.max(1, events);
-    byKind[kind] = round(perEvent, 3);
     const operation = kind.split(" ").slice(0, 2).join(" ");
+    if (UNIT_KINDS.test(kind)) {
+      capacityUnits[kind] = round(perEvent, 3);
+      capacityUnits[operation] = round((capacityUnits[operation] ?? 0) + perEvent, 3);
+      continue;
+    }
+    byKind[kind] = round(perEvent, 3);
     byOperation[operation] = round((byOperation[operation] ?? 0) + perEvent, 3);
     total += perEvent;
   }
-  return { total: round(total, 2), byOperation, byKind };
+  return { total: round(total, 2), byOperation, byKind, capacityUnits };
 }

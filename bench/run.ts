@@ -119,6 +119,17 @@ function callsTable(levels: LevelResult[]): string {
   );
 }
 
+/** DynamoDB's capacity units per event, by table then in all, one column per concurrency. */
+function unitsTable(levels: LevelResult[]): string {
+  const kinds = [...new Set(levels.flatMap((l) => Object.keys(l.callsPerEvent.capacityUnits)))].sort(
+    (a, b) => a.split(" ").length - b.split(" ").length || a.localeCompare(b),
+  );
+  return table(
+    ["capacity units per event", ...levels.map((l) => `conc ${l.concurrency}`)],
+    kinds.map((kind) => [kind, ...levels.map((l) => l.callsPerEvent.capacityUnits[kind] ?? 0)]),
+  );
+}
+
 async function main() {
   const occurredAt = new Date().toISOString().replace(/\.\d+Z$/, "Z");
   const runId = Date.now().toString(36);
@@ -366,6 +377,9 @@ async function main() {
     "",
     "Store calls per accepted event, ingest until the workflow drained (counted at dynalite, s3rver and the Step Functions endpoint)",
     callsTable(levels),
+    "",
+    "DynamoDB capacity units per accepted event, as on-demand bills them, from the items written and read (counted at dynalite)",
+    unitsTable(levels),
     "",
     ...hotEntities.map(
       (hot) =>

@@ -120,7 +120,9 @@ export interface StoreCall {
   /**
    * DynamoDB only, per call (the mean when the calls of one kind write items of different sizes):
    * read units (0.5 eventually consistent, 1 consistent, items under 4 KB) or write units (1 per
-   * KB, rounded up, plus 1 per GSI the item is in).
+   * KB of the larger of the item before and after, rounded up, plus what the write does to each
+   * index entry: 1 per KB to put or delete one, both when its key changes, 1 per KB to update one
+   * when a projected attribute changes, none otherwise).
    */
   units?: number;
 }
@@ -129,8 +131,10 @@ export interface StoreCall {
  * Store calls per accepted event in steady state (the entity exists), by kind as the local stores
  * count them: `<service> <operation> <table or bucket>` (packages/local/src/call-counts.ts,
  * `npm run bench`). packages/local/test/calls-per-event.test.ts runs events through the local
- * runtime and fails unless the code makes exactly these calls: change one, change the other.
- * Item sizes behind the write units are estimates (docs/performance.md).
+ * runtime and fails unless the code makes exactly these calls, and unless their items cost exactly
+ * these units as the local DynamoDB measures them (packages/local/src/capacity-units.ts): change
+ * one, change the other. The units are those of the test's inventory updates; larger documents
+ * (an order with many lines) make larger state and feed items.
  */
 export const CALLS_PER_EVENT: Readonly<Record<string, StoreCall>> = {
   "DynamoDB GetItem IngestRecords": { calls: 1, units: 0.5, by: "Ingest: duplicate check (core/ingest.ts)" },
@@ -163,8 +167,8 @@ export const CALLS_PER_EVENT: Readonly<Record<string, StoreCall>> = {
   },
   "DynamoDB PutItem Outbox": {
     calls: 1,
-    units: 2,
-    by: "ApplyState: conditional put of the feed entry with the event, ~1.2 KB, in no index (core/tables.ts)",
+    units: 1,
+    by: "ApplyState: conditional put of the feed entry with the event, ~0.6 KB for an inventory update, in no index (core/tables.ts)",
   },
   "DynamoDB UpdateItem IngestRecords": {
     calls: 1,
@@ -206,7 +210,14 @@ export const FLOOR_REQUESTS: readonly FloorRequest[] = [
   { what: "feed write", counts: "dynamodbWriteUnits", amount: 1 },
 ];
 
-const DYNAMODB_READS = new Set(["GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"]);
+/** DynamoDB operations that read (billed in read units); the others write. */
+export const DYNAMODB_READS: ReadonlySet<string> = new Set([
+  "GetItem",
+  "Query",
+  "Scan",
+  "BatchGetItem",
+  "TransactGetItems",
+]);
 const S3_GETS = new Set(["GetObject", "HeadObject"]);
 
 /** The model's calls of one service, by whether they read: units for DynamoDB, requests for the others. */

@@ -4,7 +4,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
  * How many requests of each kind a local endpoint (dynalite, s3rver, Step Functions) answered, so
  * `npm run bench` can say what one event costs in store calls, counted where they arrive, not
  * assumed. Each endpoint answers `GET CALL_COUNTS_PATH` with its counts since it started: an
- * object `{"<operation> <table or bucket>": n}`. Not an AWS path (a bucket name cannot start
+ * object `{"<operation> <table or bucket>": n}`, and dynalite's capacity units as
+ * `{"WriteUnits <table>": n, "ReadUnits <table>": n}` (capacity-units.ts). Not an AWS path (a bucket name cannot start
  * with `_`). Requests that carry CALL_COUNTS_IGNORE_HEADER (the bench's own reads) are not counted.
  */
 export const CALL_COUNTS_PATH = "/_dvss/calls";
@@ -13,7 +14,8 @@ export const CALL_COUNTS_IGNORE_HEADER = "x-dvss-uncounted";
 export type CallCounts = Record<string, number>;
 
 export interface CallCounter {
-  count(kind: string): void;
+  /** Adds `amount` (default 1: one call) to a kind's count. */
+  count(kind: string, amount?: number): void;
   /** Answers a request for the counts and returns true; false for every other request. */
   answer(req: IncomingMessage, res: ServerResponse): boolean;
   /** Whether a request is to be counted. */
@@ -23,8 +25,8 @@ export interface CallCounter {
 export function createCallCounter(): CallCounter {
   const calls = new Map<string, number>();
   return {
-    count(kind) {
-      calls.set(kind, (calls.get(kind) ?? 0) + 1);
+    count(kind, amount = 1) {
+      calls.set(kind, (calls.get(kind) ?? 0) + amount);
     },
     answer(req, res) {
       if (req.method !== "GET" || req.url !== CALL_COUNTS_PATH) return false;

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
 import crypto, { createHash } from "node:crypto";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
@@ -7,6 +8,7 @@ import { parentPort, threadId, workerData } from "node:worker_threads";
 import dynalite from "dynalite";
 import S3rver from "s3rver";
 import { createCallCounter, s3Operation } from "./call-counts.ts";
+import { countDynaliteCapacity } from "./capacity-units.ts";
 import { closeDynaliteIterators } from "./dynalite-iterators.ts";
 import { readLevelDbThroughIterators } from "./leveldb-reads.ts";
 
@@ -148,10 +150,33 @@ function objectLockChecksums(lockedBuckets: Set<string>) {
 }
 
 const calls = createCallCounter();
+/** Set while dynalite handles a request that is not counted, so its capacity units are not either. */
+const uncounted = new AsyncLocalStorage<true>();
+
+/**
+ * Has dynalite handle a request in the uncounted context: its body listeners are bound to it, as
+ * an emitter's listeners otherwise run in the context of the request's socket.
+ */
+function handleUncounted(
+  req: IncomingMessage,
+  res: ServerResponse,
+  handlers: ((req: IncomingMessage, res: ServerResponse) => void)[],
+): void {
+  const on = req.on;
+  req.on = function bound(this: IncomingMessage, event: string, listener: (...args: unknown[]) => void) {
+    return on.call(this, event, AsyncResource.bind(listener));
+  } as typeof req.on;
+  try {
+    for (const handler of handlers) handler(req, res);
+  } finally {
+    req.on = on;
+  }
+}
 
 /**
  * Counts dynalite's requests as `<operation> <table>` (the table from the body's first
- * TableName, or a batch's first RequestItems key) before dynalite handles them.
+ * TableName, or a batch's first RequestItems key) before dynalite handles them, and the capacity
+ * units of the counted ones (capacity-units.ts).
  */
 function countDynamoRequests(server: Server): void {
   const handlers = server.listeners("request") as ((req: IncomingMessage, res: ServerResponse) => void)[];
@@ -175,7 +200,11 @@ function countDynamoRequests(server: Server): void {
       req.on("data", collect);
       req.on("end", unnamed);
     }
-    for (const handler of handlers) handler(req, res);
+    if (calls.counts(req)) for (const handler of handlers) handler(req, res);
+    else uncounted.run(true, () => handleUncounted(req, res, handlers));
+  });
+  countDynaliteCapacity((kind, units) => {
+    if (!uncounted.getStore()) calls.count(kind, units);
   });
 }
 

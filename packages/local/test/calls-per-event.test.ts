@@ -1,13 +1,16 @@
-import { CALLS_PER_EVENT } from "@dvss/core/cost";
-import { type CallCounts, readCallCounts } from "@dvss/local/call-counts";
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { CALLS_PER_EVENT, DYNAMODB_READS } from "@dvss/core/cost";
+import { CALL_COUNTS_IGNORE_HEADER, type CallCounts, readCallCounts } from "@dvss/local/call-counts";
+import { localClients } from "@dvss/local/clients";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, seedEnvelope, startHarness } from "./harness.ts";
 
 /**
  * The cost model's store calls per event (core/cost.ts CALLS_PER_EVENT) are what the code does:
  * events run through the local runtime, and the calls the stores counted (call-counts.ts) must be
- * exactly the model's. A change of the calls without the model, or of the model without the
- * code, fails here.
+ * exactly the model's, and so must the DynamoDB capacity units their items cost (capacity-units.ts:
+ * item sizes and index entries as DynamoDB bills them). A change of the calls or of an item's size
+ * without the model, or of the model without the code, fails here.
  */
 
 const EVENTS = 6;
@@ -23,6 +26,9 @@ const NOT_PER_EVENT = [
   / LocalExecutions$/,
   /^StepFunctions ListExecutions$/,
 ];
+
+/** DynamoDB's capacity units, counted beside the calls (packages/local/src/capacity-units.ts). */
+const UNITS = /^DynamoDB (Write|Read)Units /;
 
 let dvss: Harness;
 const definitionsCacheMs = process.env.DVSS_DEFINITIONS_CACHE_MS;
@@ -62,6 +68,18 @@ async function snapshot(): Promise<CallCounts> {
   return counts;
 }
 
+/** The model's DynamoDB capacity units per event, keyed as the stores count them: `DynamoDB WriteUnits <table>`. */
+function modelledUnits(): Record<string, number> {
+  const units: Record<string, number> = {};
+  for (const [kind, call] of Object.entries(CALLS_PER_EVENT)) {
+    const [service, operation = "", table] = kind.split(" ");
+    if (service !== "DynamoDB" || call.units === undefined) continue;
+    const key = `DynamoDB ${DYNAMODB_READS.has(operation) ? "ReadUnits" : "WriteUnits"} ${table}`;
+    units[key] = (units[key] ?? 0) + call.calls * call.units;
+  }
+  return units;
+}
+
 /** Posts one inventory update of the one entity, later than the one before, and waits for its outcome. */
 async function normalize(n: number) {
   const response = await dvss.post({
@@ -82,15 +100,21 @@ describe("store calls per accepted event", () => {
     const after = await snapshot();
 
     const perEvent: Record<string, number> = {};
+    const unitsPerEvent: Record<string, number> = {};
     for (const [kind, count] of Object.entries(after)) {
       const calls = (count - (before[kind] ?? 0)) / EVENTS;
-      if (calls > 0 && !NOT_PER_EVENT.some((pattern) => pattern.test(kind))) perEvent[kind] = calls;
+      if (calls <= 0 || NOT_PER_EVENT.some((pattern) => pattern.test(kind))) continue;
+      if (UNITS.test(kind)) unitsPerEvent[kind] = calls;
+      else perEvent[kind] = calls;
     }
+
     const modelled = Object.fromEntries(
       Object.entries(CALLS_PER_EVENT).map(([kind, call]) => [kind, call.calls]),
     );
 
     expect(perEvent).toEqual(modelled);
+    // The capacity units the model prices are what these events' items cost, table by table.
+    expect(unitsPerEvent).toEqual(modelledUnits());
     // Vendor record, API key and mapping definitions: read once, then from the caches.
     const vendorCalls = Object.keys(after).filter((kind) => kind.endsWith(" Vendors"));
     expect(vendorCalls.map((kind) => [kind, (after[kind] ?? 0) - (before[kind] ?? 0)])).toEqual(
@@ -100,5 +124,39 @@ describe("store calls per accepted event", () => {
     expect(
       records.filter((record) => record.externalEventId.startsWith("calls-")).map((r) => r.status),
     ).toEqual(Array(EVENTS + 1).fill("NORMALIZED"));
+  });
+
+  it("leave out a request marked as not to be counted, its capacity units too", async () => {
+    const read = async (counted: boolean) => {
+      const { dynamodb } = localClients(dvss.endpoints);
+      if (!counted)
+        dynamodb.middlewareStack.add(
+          (next) => (args) => {
+            const { request } = args as { request?: { headers?: Record<string, string> } };
+            if (request?.headers) request.headers[CALL_COUNTS_IGNORE_HEADER] = "1";
+            return next(args);
+          },
+          { step: "build" },
+        );
+      const before = await snapshot();
+      await dynamodb.send(
+        new GetItemCommand({
+          TableName: dvss.endpoints.tables.Scorecards,
+          Key: { pk: { S: "x" }, sk: { S: "y" } },
+        }),
+      );
+      dynamodb.destroy();
+      const after = await snapshot();
+      return Object.fromEntries(
+        Object.entries(after)
+          .filter(([kind, count]) => kind.endsWith(" Scorecards") && count !== (before[kind] ?? 0))
+          .map(([kind, count]) => [kind, count - (before[kind] ?? 0)]),
+      );
+    };
+    expect(await read(true)).toEqual({
+      "DynamoDB GetItem Scorecards": 1,
+      "DynamoDB ReadUnits Scorecards": 0.5,
+    });
+    expect(await read(false)).toEqual({});
   });
 });
