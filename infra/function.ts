@@ -1,11 +1,13 @@
 import type { StageSettings } from "../stacks/settings.ts";
 import { ACCESS, type Access, type FunctionName, linksFor, permissionsFor, type Stores } from "./access.ts";
 
-/** Powertools reads these; metrics land in the "dvss" namespace the alarms watch. */
+/**
+ * Powertools reads these; metrics land in the "dvss" namespace the alarms watch. The log level
+ * (POWERTOOLS_LOG_LEVEL) is the stage's: StageSettings.functionApplicationLogLevel.
+ */
 export const FUNCTION_ENVIRONMENT = {
   POWERTOOLS_SERVICE_NAME: "dvss",
   POWERTOOLS_METRICS_NAMESPACE: "dvss",
-  POWERTOOLS_LOG_LEVEL: "INFO",
   NODE_OPTIONS: "--enable-source-maps",
 };
 
@@ -20,9 +22,10 @@ const APPLICATION_LOG_LEVELS = ["TRACE", "DEBUG", "INFO"] as const;
  * SST's `logging` args name the function's log format and group, not its log levels: this adds
  * them to the logging configuration SST builds (`transform.function`). The system level is the
  * stage's (StageSettings.functionSystemLogLevel: WARN drops START, END and REPORT); the application
- * level is the one the function's logger is given (POWERTOOLS_LOG_LEVEL), so Lambda filters
- * nothing the logger writes. Lambda hands it to the function as AWS_LAMBDA_LOG_LEVEL, which
- * Powertools Logger takes over POWERTOOLS_LOG_LEVEL: the two must agree.
+ * level is the stage's too (StageSettings.functionApplicationLogLevel: DEBUG in development, INFO
+ * in staging and production), the one the function's logger is given (POWERTOOLS_LOG_LEVEL), so
+ * Lambda filters nothing the logger writes. Lambda hands it to the function as
+ * AWS_LAMBDA_LOG_LEVEL, which Powertools Logger takes over POWERTOOLS_LOG_LEVEL: the two must agree.
  */
 export function functionLogLevels(
   systemLogLevel: StageSettings["functionSystemLogLevel"],
@@ -57,6 +60,7 @@ export function dvssFunction(
   if (!access) throw new Error(`No access declared for function ${name} in infra/access.ts`);
   const environment: Record<string, string> = {
     ...FUNCTION_ENVIRONMENT,
+    POWERTOOLS_LOG_LEVEL: settings.functionApplicationLogLevel,
     // The feed's shard count: the state task writes to them, the feed route reads them.
     DVSS_FEED_SHARDS: String(settings.feedShards),
     ...overrides.environment,
@@ -72,7 +76,7 @@ export function dvssFunction(
     transform: {
       function: functionLogLevels(
         settings.functionSystemLogLevel,
-        environment.POWERTOOLS_LOG_LEVEL ?? FUNCTION_ENVIRONMENT.POWERTOOLS_LOG_LEVEL,
+        environment.POWERTOOLS_LOG_LEVEL ?? settings.functionApplicationLogLevel,
       ),
     },
     environment,

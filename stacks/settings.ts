@@ -70,6 +70,14 @@ export interface StageSettings {
    * affected. What REPORT told and where to read it instead: docs/operations/observability.md.
    */
   functionSystemLogLevel: "INFO" | "WARN";
+  /**
+   * The functions' application log level: their logger's (POWERTOOLS_LOG_LEVEL) and the one Lambda
+   * filters their lines at (infra/function.ts). INFO writes two lines per event, its acceptance and
+   * its outcome, with failures and the EMF metric lines (~2.4 KB per event, docs/performance.md);
+   * DEBUG adds each task's input and state (~2.5 KB more). Never above INFO: Lambda counts the EMF
+   * lines, which have no level, as INFO, and would drop them and the metrics the alarms watch.
+   */
+  functionApplicationLogLevel: "TRACE" | "DEBUG" | "INFO";
   /** API stage throttling: steady requests per second and burst. */
   apiThrottling: { rateLimit: number; burstLimit: number };
   /** Retention of function, API access and state machine logs. */
@@ -104,6 +112,7 @@ const development: StageSettings = {
   workflowType: "EXPRESS",
   workflowLogging: { level: "ALL", includeExecutionData: true },
   functionSystemLogLevel: "INFO",
+  functionApplicationLogLevel: "DEBUG",
   apiThrottling: { rateLimit: 50, burstLimit: 100 },
   logRetention: "1 week",
   alarms: false,
@@ -136,6 +145,7 @@ export const STAGES = {
     workflowType: "EXPRESS",
     workflowLogging: { level: "ERROR", includeExecutionData: false },
     functionSystemLogLevel: "WARN",
+    functionApplicationLogLevel: "INFO",
     // What the feed's one shard sustains (FEED_PARTITION: 333 events/s), rounded down. A burst
     // of 600 is spread over the seconds an event takes through the workflow before it reaches the
     // feed, and a write DynamoDB throttles meanwhile is retried by the task.
@@ -155,6 +165,7 @@ export const STAGES = {
     workflowType: "EXPRESS",
     workflowLogging: { level: "ERROR", includeExecutionData: false },
     functionSystemLogLevel: "WARN",
+    functionApplicationLogLevel: "INFO",
     apiThrottling: { rateLimit: 200, burstLimit: 400 },
     logRetention: "1 month",
     alarms: { ...productionAlarms, failedExecutions: 5 },

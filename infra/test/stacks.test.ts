@@ -726,7 +726,7 @@ describe("API, schedule and alarms", () => {
     expect(stageSettings("production").feedShards).toBe(1);
   });
 
-  it("sets every function's Lambda system log level by stage, and its application level to its logger's", () => {
+  it("sets every function's Lambda system and application log levels by stage, the application level its logger's", () => {
     // prepare: the logging configuration SST builds from `logging` (format and group, no levels)
     const built = { logFormat: "JSON", logGroup: "FunctionLogs.name" };
     const loggingConfigOf = (fn: FakeSst["resources"][number]) => {
@@ -741,16 +741,36 @@ describe("API, schedule and alarms", () => {
           return JSON.stringify(loggingConfigOf(fn));
         }),
       );
-    const levels = (systemLogLevel: string) =>
-      new Set([JSON.stringify({ ...built, logFormat: "JSON", systemLogLevel, applicationLogLevel: "INFO" })]);
+    const levels = (systemLogLevel: string, applicationLogLevel: string) =>
+      new Set([JSON.stringify({ ...built, logFormat: "JSON", systemLogLevel, applicationLogLevel })]);
+    const loggerLevelsOf = (stage: string) =>
+      new Set(
+        [...functionsOf(evaluate(stage).sst).values()].map((fn) => fn.args.environment.POWERTOOLS_LOG_LEVEL),
+      );
 
-    // act, assess: no START, END and REPORT lines where the stage says WARN
-    expect(levelsOf("production")).toEqual(levels("WARN"));
-    expect(levelsOf("staging")).toEqual(levels("WARN"));
-    expect(levelsOf("pr-123")).toEqual(levels("INFO"));
-    // The level the cost model prices by default.
+    // act, assess: no START, END and REPORT lines where the stage says WARN; the tasks' input and
+    // state lines (DEBUG) only in development
+    expect(levelsOf("production")).toEqual(levels("WARN", "INFO"));
+    expect(levelsOf("staging")).toEqual(levels("WARN", "INFO"));
+    expect(levelsOf("pr-123")).toEqual(levels("INFO", "DEBUG"));
+    expect(loggerLevelsOf("production")).toEqual(new Set(["INFO"]));
+    expect(loggerLevelsOf("staging")).toEqual(new Set(["INFO"]));
+    expect(loggerLevelsOf("pr-123")).toEqual(new Set(["DEBUG"]));
+    expect(FUNCTION_ENVIRONMENT).not.toHaveProperty("POWERTOOLS_LOG_LEVEL");
+    // The levels the cost model prices by default (its application log bytes are measured at INFO).
     expect(STAGES.production.functionSystemLogLevel).toBe(PRODUCTION_LAMBDA_SYSTEM_LOG_LEVEL);
-    expect(FUNCTION_ENVIRONMENT.POWERTOOLS_LOG_LEVEL).toBe("INFO");
+    expect(STAGES.production.functionApplicationLogLevel).toBe("INFO");
+  });
+
+  it("refuses a stage whose application log level is above INFO", () => {
+    // prepare: a stage set to WARN, which the type allows no more than a cast does
+    const quiet = {
+      ...stageSettings("production"),
+      functionApplicationLogLevel: "WARN",
+    } as unknown as StageSettings;
+
+    // act, assess
+    expect(() => evaluate("production", quiet)).toThrow(/would have Lambda drop the metric lines/);
   });
 
   it("refuses an application log level at which Lambda would drop the metric lines", () => {
