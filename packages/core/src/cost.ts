@@ -326,11 +326,13 @@ export interface CostInputs {
   /** Bytes Lambda logs per invocation at system log level INFO: START, END and REPORT platform records. */
   lambdaPlatformLogBytes?: number;
   /**
-   * Application log bytes per accepted event, measured at INFO with `npm start`: the ingest
-   * handler's "event accepted" line (~570), the four tasks' "task input" lines (Map, Match,
-   * ApplyState, UpdateStatus: ~2,470, ~530-670 each, mostly the logger's own context fields; they
-   * were ~3,470 while they echoed the whole state) and the seven EMF metric lines (~1,700;
-   * docs/operations/observability.md). ~4,740, taken as 4,800.
+   * Application log bytes per accepted event, measured at INFO (production's and staging's
+   * application level) with the local runtime: the ingest handler's "event accepted" line (~440),
+   * UpdateStatus's "event outcome" line (~310) and the seven EMF metric lines (~1,690;
+   * docs/operations/observability.md). ~2,440, taken as 2,500 (function names on AWS are longer
+   * than local ones). It was ~4,760 while the four tasks logged a "task input" line each at INFO
+   * (~2,490) and every line carried the function's ARN, memory size and sampling rate; those lines
+   * are DEBUG now, which development stages log (~5,950 bytes more per event).
    */
   applicationLogBytesPerEvent?: number;
   rawObjectBytes?: number;
@@ -412,7 +414,7 @@ export function costModel(options: CostInputs): CostModel {
     carriedDocumentBytes: options.carriedDocumentBytes ?? 450,
     lambdaSystemLogLevel: options.lambdaSystemLogLevel ?? PRODUCTION_LAMBDA_SYSTEM_LOG_LEVEL,
     lambdaPlatformLogBytes: options.lambdaPlatformLogBytes ?? 450,
-    applicationLogBytesPerEvent: options.applicationLogBytesPerEvent ?? 4_800,
+    applicationLogBytesPerEvent: options.applicationLogBytesPerEvent ?? 2_500,
     rawObjectBytes: options.rawObjectBytes ?? 250,
     normalizedObjectBytes: options.normalizedObjectBytes ?? 450,
   };
