@@ -74,7 +74,7 @@ export interface StageSettings {
    * The functions' application log level: their logger's (POWERTOOLS_LOG_LEVEL) and the one Lambda
    * filters their lines at (infra/function.ts). INFO writes two lines per event, its acceptance and
    * its outcome, with failures and the EMF metric lines (~2.4 KB per event, docs/performance.md);
-   * DEBUG adds each task's input and state (~2.5 KB more). Never above INFO: Lambda counts the EMF
+   * DEBUG adds each task's input and state (~6 KB more). Never above INFO: Lambda counts the EMF
    * lines, which have no level, as INFO, and would drop them and the metrics the alarms watch.
    */
   functionApplicationLogLevel: "TRACE" | "DEBUG" | "INFO";

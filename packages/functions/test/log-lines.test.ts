@@ -17,11 +17,22 @@ afterEach(() => {
 });
 
 describe("a task's log lines", () => {
-  it("writes no line for a task that succeeds at INFO", async () => {
-    const handler = taskHandler("Map", async () => ({}) as never);
+  it("writes no line for a task that succeeds at INFO, but a container's cold start", async () => {
+    vi.resetModules();
+    const fresh = await import("../src/lib/task.ts");
+    const handler = fresh.taskHandler("Map", async () => ({}) as never);
 
+    const first = await logsOf(() => handler(state, lambdaContext("request-0")));
     const logs = await logsOf(() => handler(state, lambdaContext("request-1")));
 
+    expect(first).toEqual([
+      expect.objectContaining({
+        level: "INFO",
+        message: "cold start",
+        task: "Map",
+        ingestId: state.ingestId,
+      }),
+    ]);
     expect(logs).toEqual([]);
   });
 
@@ -35,6 +46,7 @@ describe("a task's log lines", () => {
     const logs = await logsOf(() => handler(state, lambdaContext("request-2")));
 
     expect(logs).toEqual([
+      expect.objectContaining({ level: "INFO", message: "cold start" }),
       expect.objectContaining({
         level: "DEBUG",
         message: "task input",

@@ -15,6 +15,9 @@ import { logger } from "./aws.ts";
 
 const stages = new WeakMap<object, FailureStage>();
 
+/** Until this container's first task invocation: it logs its cold start (see taskErrors). */
+let coldStart = true;
+
 /**
  * Runs one step of a task's work: a failure in it is reported with `stage`, which the quarantine
  * entry names (the innermost step wins).
@@ -56,6 +59,10 @@ function taskErrors(task: TaskName): MiddlewareObj<NormalizeInput, unknown> {
       // Which task started with which event, and the state it was handed (references, and a small
       // normalized document once Map carried it; never a vendor's payload): DEBUG only. At INFO an
       // event logs its acceptance and its outcome (UpdateStatus), and a task's failure below.
+      // One INFO line per container, not per event: a task that succeeds writes no other at INFO,
+      // and production keeps no REPORT lines (docs/operations/observability.md).
+      if (coldStart) logger.info("cold start", { task });
+      coldStart = false;
       logger.debug("task input", taskInputLine(task, request.event));
       logger.debug("task state", { input: request.event });
     },
