@@ -16,6 +16,12 @@ export type TableName =
 export interface GlobalIndex {
   hashKey: string;
   rangeKey: string;
+  /**
+   * The attributes the index copies besides the keys (sst.aws.Dynamo's shape): all of them when
+   * absent, or only those named. A write that changes no attribute an index copies costs that
+   * index nothing, so an index that only finds a record's key copies only what does not change.
+   */
+  projection?: string[];
 }
 
 export interface TableDefinition {
@@ -36,13 +42,20 @@ const primaryIndex = { hashKey: "pk", rangeKey: "sk" };
 const gsi = (n: number): GlobalIndex => ({ hashKey: `gsi${n}pk`, rangeKey: `gsi${n}sk` });
 const gsiFields = (n: number) => ({ [`gsi${n}pk`]: "string", [`gsi${n}sk`]: "string" }) as const;
 
+/**
+ * What the by-ingestId index copies of an ingest record: the attributes of its key, which never
+ * change, and ElectroDB's entity name and version, without which ElectroDB disowns an item read.
+ */
+const RECORD_KEY_ATTRIBUTES = ["vendorId", "externalEventId", "ingestId", "__edb_e__", "__edb_v__"];
+
 export const TABLES: Record<TableName, TableDefinition> = {
-  // (vendorId, externalEventId) → the event's record. gsi1: by ingestId. gsi2: sparse, sharded
-  // index of records still RECEIVED, which the reconciler reads.
+  // (vendorId, externalEventId) → the event's record. gsi1: by ingestId, to the record's key only
+  // (findIngestRecord), so the status update writes nothing to it. gsi2: sparse, sharded index of
+  // records still RECEIVED, which the reconciler reads.
   IngestRecords: {
     fields: { ...keys, ...gsiFields(1), ...gsiFields(2) },
     primaryIndex,
-    globalIndexes: { gsi1: gsi(1), gsi2: gsi(2) },
+    globalIndexes: { gsi1: { ...gsi(1), projection: RECORD_KEY_ATTRIBUTES }, gsi2: gsi(2) },
   },
   // Vendor profiles, API key hashes (one item per key, looked up by hash) and mapping versions.
   Vendors: {
@@ -121,7 +134,9 @@ export function createTableInput(tableName: string, definition: TableDefinition)
           { AttributeName: index.hashKey, KeyType: "HASH" as const },
           { AttributeName: index.rangeKey, KeyType: "RANGE" as const },
         ],
-        Projection: { ProjectionType: "ALL" as const },
+        Projection: index.projection
+          ? { ProjectionType: "INCLUDE" as const, NonKeyAttributes: index.projection }
+          : { ProjectionType: "ALL" as const },
       })),
     }),
   };

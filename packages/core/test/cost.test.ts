@@ -75,7 +75,7 @@ describe("the cost model", () => {
     expect(perEvent.apiRequests).toBe(1);
     expect(perEvent.expressRequests).toBe(1);
     expect(perEvent.dynamodbReadUnits).toBe(1.5);
-    expect(perEvent.dynamodbWriteUnits).toBe(12);
+    expect(perEvent.dynamodbWriteUnits).toBe(11);
     expect(perEvent.s3Puts).toBe(2);
     // The raw body, by Map; the normalized document travels in the state.
     expect(perEvent.s3Gets).toBe(1);
@@ -111,7 +111,7 @@ describe("the cost model", () => {
       events * (lambdaMs / 1000) * 0.5 * PRICES.lambda.perGbSecondArm64,
       6,
     );
-    expect(line(model, "DynamoDB", "write").monthlyUsd).toBeCloseTo((events * 12 * 0.625) / 1e6, 6);
+    expect(line(model, "DynamoDB", "write").monthlyUsd).toBeCloseTo((events * 11 * 0.625) / 1e6, 6);
     expect(line(model, "DynamoDB", "read").monthlyUsd).toBeCloseTo((events * 1.5 * 0.125) / 1e6, 6);
     expect(line(model, "S3", "PUT").monthlyUsd).toBeCloseTo((events * 2 * 0.005) / 1000, 6);
     expect(line(model, "S3", "GET").monthlyUsd).toBeCloseTo((events * 1 * 0.0004) / 1000, 6);

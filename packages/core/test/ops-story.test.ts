@@ -23,7 +23,7 @@ function contextWith(
       executionLogGroup: "/aws/vendedlogs/states/dvss-prod-Normalize",
     } as Target,
     entities: {
-      ingestRecords: { query: { byIngestId: () => go([record]) } },
+      ingestRecords: { query: { byIngestId: () => go([record]) }, get: () => go(record) },
       quarantine: { get: () => go(null) },
       divergences: { query: { byIngestId: () => go([]) } },
     },

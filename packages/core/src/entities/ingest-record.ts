@@ -74,3 +74,21 @@ export type IngestRecordItem = EntityItem<ReturnType<typeof ingestRecordEntity>>
 export function pendingShardOf(ingestId: string): string {
   return String(ingestId.charCodeAt(ingestId.length - 1) % PENDING_SHARDS);
 }
+
+/**
+ * The ingest record of an ingestId, or undefined. The by-ingestId index holds only the record's
+ * key (core/tables.ts), so the record itself is read by that key: a status update does not have
+ * to write the index too.
+ */
+export async function findIngestRecord(
+  records: ReturnType<typeof ingestRecordEntity>,
+  ingestId: string,
+): Promise<IngestRecordItem | undefined> {
+  const { data } = await records.query
+    .byIngestId({ ingestId })
+    .go({ limit: 1, attributes: ["vendorId", "externalEventId"] });
+  const key = data[0];
+  if (!key) return undefined;
+  const { data: record } = await records.get(key).go();
+  return record ?? undefined;
+}

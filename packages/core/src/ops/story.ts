@@ -6,7 +6,12 @@ import {
   ListExecutionsCommand,
   type ListExecutionsCommandOutput,
 } from "@aws-sdk/client-sfn";
-import type { DivergenceItem, IngestRecordItem, QuarantineItem } from "../entities/index.ts";
+import {
+  type DivergenceItem,
+  findIngestRecord,
+  type IngestRecordItem,
+  type QuarantineItem,
+} from "../entities/index.ts";
 import { NotFoundError } from "../errors.ts";
 import { decodeTaskFailure } from "../failures.ts";
 import type { ObjectRef } from "../keys.ts";
@@ -257,13 +262,9 @@ async function executionsOf(
   return { executions };
 }
 
-/** The ingest record of an ingestId (its index), or undefined. */
-export async function findRecord(
-  context: OpsContext,
-  ingestId: string,
-): Promise<IngestRecordItem | undefined> {
-  const { data } = await context.entities.ingestRecords.query.byIngestId({ ingestId }).go();
-  return data[0];
+/** The ingest record of an ingestId, or undefined. */
+export function findRecord(context: OpsContext, ingestId: string): Promise<IngestRecordItem | undefined> {
+  return findIngestRecord(context.entities.ingestRecords, ingestId);
 }
 
 export async function loadEventStory(context: OpsContext, ingestId: string): Promise<EventStory> {

@@ -1,6 +1,6 @@
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { encodeTime } from "ulid";
-import type { IngestStatus } from "../entities/index.ts";
+import { findIngestRecord, type IngestStatus } from "../entities/index.ts";
 import { isIngestId } from "../ids.ts";
 import { rawDayPrefix } from "../keys.ts";
 import type { OpsContext } from "./context.ts";
@@ -176,10 +176,9 @@ export async function vendorActivity(
 ): Promise<VendorActivity> {
   const listing: Listing = { pageKeys, calls: 0, newest: [] };
   const whole = await listNewest(context, vendorId, window.from, window.to, 0, maxEvents, listing);
-  const records = await mapConcurrent(listing.newest, QUERY_CONCURRENCY, async (ingestId) => {
-    const { data } = await context.entities.ingestRecords.query.byIngestId({ ingestId }).go({ limit: 1 });
-    return data[0];
-  });
+  const records = await mapConcurrent(listing.newest, QUERY_CONCURRENCY, (ingestId) =>
+    findIngestRecord(context.entities.ingestRecords, ingestId),
+  );
   const events: ActivityEvent[] = [];
   for (const record of records) {
     if (!record || record.vendorId !== vendorId) continue;

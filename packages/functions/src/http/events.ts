@@ -1,4 +1,5 @@
 import { apiKeyFromHeaders, authenticate, requireRole } from "@dvss/core/auth";
+import { findIngestRecord } from "@dvss/core/entities/ingest-record";
 import { NotFoundError } from "@dvss/core/errors";
 import { getEntities } from "../lib/aws.ts";
 import { headersOf, httpHandler, json } from "../lib/http.ts";
@@ -29,8 +30,7 @@ export const handler = httpHandler(async (event) => {
   });
   requireRole(principal, "vendor");
   const ingestId = event.pathParameters?.ingestId ?? "";
-  const { data } = await getEntities().ingestRecords.query.byIngestId({ ingestId }).go({ limit: 1 });
-  const record = data[0];
+  const record = await findIngestRecord(getEntities().ingestRecords, ingestId);
   if (!record || record.vendorId !== principal.vendorId) {
     throw new NotFoundError(`No event ${ingestId} for vendor ${principal.vendorId}`);
   }
