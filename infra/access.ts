@@ -95,12 +95,17 @@ export const ACCESS = {
     tables: { Vendors: ["read"] },
     buckets: { NormalizedBucket: ["get", "list"] },
   },
+  // IngestRecords, Quarantine, Scorecards: it marks the record NORMALIZED (lib/outcome.ts), as
+  // UpdateStatusTask does.
   ApplyStateTask: {
     tables: {
       Vendors: ["read"],
       CanonicalState: ["read", "put", "update"],
       Divergence: ["put"],
       Outbox: ["read", "put", "update"],
+      IngestRecords: ["update"],
+      Quarantine: ["read", "update"],
+      Scorecards: ["update"],
     },
     buckets: { NormalizedBucket: ["get", "list"] },
   },

@@ -110,6 +110,11 @@ const EXPECTED_PERMISSIONS: Record<string, Statement[]> = {
     ...reads("CanonicalState", "dynamodb:PutItem", "dynamodb:UpdateItem"),
     { actions: ["dynamodb:PutItem"], resources: table("Divergence") },
     ...reads("Outbox", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+    // It marks the record NORMALIZED (one UpdateItem answering the record as it was), resolves
+    // a redriven event's quarantine entry and counts the outcome.
+    { actions: ["dynamodb:UpdateItem"], resources: table("IngestRecords") },
+    ...reads("Quarantine", "dynamodb:UpdateItem"),
+    { actions: ["dynamodb:UpdateItem"], resources: table("Scorecards") },
     { actions: ["s3:GetObject"], resources: objects("NormalizedBucket") },
     { actions: ["s3:ListBucket"], resources: ["NormalizedBucket.arn"] },
   ],

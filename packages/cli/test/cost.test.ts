@@ -21,7 +21,7 @@ describe("dvss cost", () => {
 
     const model = JSON.parse(io.stdout());
     expect(model.eventsPerMonth).toBe(129_600_000);
-    expect(model.perEvent.lambdaInvocations).toBe(5);
+    expect(model.perEvent.lambdaInvocations).toBe(3);
     expect(model.floor.perEvent.lambdaInvocations).toBe(1);
     expect(model.lines.every((line: { floorMonthlyUsd: number }) => line.floorMonthlyUsd >= 0)).toBe(true);
     expect(model.ratioToFloor).toBe(model.totalMonthlyUsd / model.floor.monthlyUsd);
@@ -37,7 +37,7 @@ describe("dvss cost", () => {
     const model = JSON.parse(production.stdout());
     expect(model.inputs.expressLogLevel).toBe("ERROR");
     expect(model.perEvent.expressLogRecords).toBe(0);
-    expect(dev.stdout()).toContain("Express level ALL: 26 records per execution");
+    expect(dev.stdout()).toContain("Express level ALL: 16 records per execution");
   });
 
   it("prices at production's Lambda system log level by default, START/END/REPORT included with --system-logs INFO", async () => {
@@ -51,7 +51,7 @@ describe("dvss cost", () => {
     const devModel = JSON.parse(dev.stdout());
     expect(model.inputs.lambdaSystemLogLevel).toBe("WARN");
     expect(devModel.inputs.lambdaSystemLogLevel).toBe("INFO");
-    expect(devModel.perEvent.logBytes - model.perEvent.logBytes).toBe(5 * 450);
+    expect(devModel.perEvent.logBytes - model.perEvent.logBytes).toBe(3 * 450);
   });
 
   it("refuses a system log level other than INFO or WARN (exit 2)", async () => {

@@ -84,10 +84,8 @@ describe("dvss status", () => {
     );
     expect(story.executions[0].steps.map((s: { state: string }) => s.state)).toEqual([
       "Map",
-      "Match",
+      "NeedsMatch",
       "ApplyState",
-      "OutcomeNormalized",
-      "UpdateStatus",
       "Normalized",
     ]);
     expect(story.quarantine).toBeUndefined();

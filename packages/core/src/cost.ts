@@ -106,9 +106,11 @@ export type CostedHandler = "Ingest" | TaskName;
 export const LOCAL_DURATIONS_MS: Readonly<Record<CostedHandler, number>> = {
   Ingest: 18,
   Map: 16,
-  // An estimate: for a vendor without crosswalk entries or required kinds it reads nothing.
+  // Off the common path: NeedsMatch skips it for a vendor without crosswalk entries or required kinds.
   Match: 3,
-  ApplyState: 19,
+  // 19 for the state, and the 6 of UpdateStatus's record and scorecard writes, its last step now.
+  ApplyState: 25,
+  // MarkFailed only: off the happy path.
   UpdateStatus: 6,
   Quarantine: 8,
 };
@@ -252,7 +254,8 @@ export interface WorkflowCounts {
 }
 
 /**
- * Follows the definition from StartAt to its Succeed state along Next (no failure), counting
+ * Follows the definition from StartAt to its Succeed state along Next (no failure; at a Choice, its
+ * first rule, the common path: NeedsMatch skips Match for a vendor without a crosswalk), counting
  * Lambda invocations, states and history events as Step Functions records them: a Task state
  * logs Entered, Scheduled, Started, Succeeded and Exited; other states Entered and Exited; the
  * execution itself Started and Succeeded. Counts too the records that carry Map's document.
@@ -283,7 +286,8 @@ export function workflowCounts(definition: AslDefinition): WorkflowCounts {
       historyEvents += 2;
       if (carrying) historyEventsWithDocument += 2;
     }
-    name = "Next" in state ? state.Next : undefined;
+    // A Choice goes on by its first rule: the definition lists the common path first.
+    name = state.Type === "Choice" ? state.Choices[0]?.Next : "Next" in state ? state.Next : undefined;
     if (stateTransitions > 100) throw new Error("The definition's happy path does not end");
   }
   // ExecutionSucceeded's output is the last state.

@@ -10,12 +10,15 @@
  *
  *   input          { ingestId, vendorId, externalEventId, rawRef: { bucket, key } }
  *   Map            reads the raw object once, validates the payload, maps it and writes the
- *                  normalized document; its result (MapResult: the document's reference, and
- *                  the document itself up to CARRIED_DOCUMENT_MAX_BYTES) is added at $.normalized
+ *                  normalized document; its result (MapResult: the document's reference, the
+ *                  document itself up to CARRIED_DOCUMENT_MAX_BYTES, and whether Match has
+ *                  anything to do) is added at                                  $.normalized
+ *   NeedsMatch     a Choice: to ApplyState when Map said the vendor's identifiers are all their
+ *                  own canonical ids (no crosswalk entries, no required kind), else to Match
  *   Match          resolves the event's identifiers through the crosswalk (MatchResult:
  *                  canonical ids, unit, conversion), its result is added at      $.match
- *   ApplyState     receives the state, its result is added at                   $.applied
- *   UpdateStatus   receives the state with $.outcome = "NORMALIZED", result at   $.statusUpdate
+ *   ApplyState     folds the event into canonical state and marks its record NORMALIZED (the
+ *                  status, the vendor's scorecard); its result is added at      $.applied
  *   on a failure   the caught error is at $.error ({ Error, Cause }) and the failing task at
  *                  $.failure ({ stage }); then
  *   Quarantine     receives the state, its result is added at                   $.quarantine
@@ -24,9 +27,11 @@
  *
  * Validating, mapping and writing are one task because each needs the raw body, and a raw body
  * may be 256 KiB on its own: it can never travel in the state to a next task. As three tasks they
- * read the raw object three times and ran the mapping twice. A failure still names its stage
- * (FAILURE_STAGES): Map reports with its error which of its steps failed (Validate, Map or
- * WriteNormalized), and Quarantine records that.
+ * read the raw object three times and ran the mapping twice. Marking the record NORMALIZED is
+ * ApplyState's last step rather than a task of its own, and Match runs only for a vendor that has
+ * something to match: each Lambda invocation is paid for, and most events need neither. A failure
+ * still names its stage (FAILURE_STAGES): a task reports with its error which of its steps failed
+ * (Map's Validate, Map or WriteNormalized; ApplyState's UpdateStatus), and Quarantine records that.
  *
  * Every task receives the whole state object and returns a small JSON value (ids, keys, flags),
  * never a vendor's payload; Map's result carries the normalized document it wrote when that is
@@ -48,7 +53,11 @@ import type { NormalizedDocument } from "./normalized.ts";
 import type { NormalizedOutcome } from "./outcomes.ts";
 import type { ApplyStateResult as StateChange } from "./state/types.ts";
 
-/** The Lambda-backed tasks, in the order of the happy path, then the failure path. */
+/**
+ * The Lambda-backed tasks, in the order of the happy path, then the failure path. UpdateStatus
+ * runs as MarkFailed; it also records NORMALIZED for an execution an earlier definition started
+ * (one that ran it after ApplyState).
+ */
 export const TASK_NAMES = ["Map", "Match", "ApplyState", "UpdateStatus", "Quarantine"] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
@@ -74,13 +83,14 @@ export const WORKFLOW_TASKS: Readonly<Record<TaskName, WorkflowTask>> = {
 export const NORMALIZE_STATE_MACHINE = "Normalize";
 
 /** The tasks whose failure is caught and quarantined, in flow order. */
-export const CAUGHT_TASKS = ["Map", "Match", "ApplyState", "UpdateStatus"] as const;
+export const CAUGHT_TASKS = ["Map", "Match", "ApplyState"] as const;
 export type CaughtTask = (typeof CAUGHT_TASKS)[number];
 
 /**
- * The stage a quarantine entry names, in flow order: the caught task, or for Map the step of its
- * work that failed (reading and checking the payload, mapping it, writing the normalized
- * document), named as operators knew them when each was a task of its own.
+ * The stage a quarantine entry names, in flow order: the caught task, or the step of its work that
+ * failed (Map's reading and checking the payload, mapping it, writing the normalized document;
+ * ApplyState's marking the record NORMALIZED), named as operators knew them when each was a task
+ * of its own.
  */
 export const FAILURE_STAGES = [
   "Validate",
@@ -133,7 +143,14 @@ export const CARRIED_DOCUMENT_MAX_BYTES = 8 * 1024;
  * for a larger document, and in the state of an execution that code before it started: the
  * reference is what there always is.
  */
-export type MapResult = NormalizedOutcome & { document?: NormalizedDocument };
+export type MapResult = NormalizedOutcome & {
+  document?: NormalizedDocument;
+  /**
+   * Whether Match has anything to do: the vendor has crosswalk entries or a kind it requires be
+   * matched. False skips Match (NeedsMatch); absent (an earlier Map) runs it.
+   */
+  needsMatch?: boolean;
+};
 
 /**
  * Match's result: the identifiers the crosswalk maps to canonical ids (with the entry version
@@ -163,7 +180,7 @@ export interface QuarantineResult {
   message: string;
 }
 
-/** Each task's result, by task. */
+/** Each task's result, by task (UpdateStatus's as MarkFailed, or for an earlier definition's execution). */
 export interface TaskResults {
   Map: MapResult;
   Match: MatchResult;
@@ -211,7 +228,9 @@ export type NormalizeState = NormalizeInput &
 export interface TaskInputs {
   Map: NormalizeInput;
   Match: NormalizeInput & Pick<Results, "normalized">;
-  ApplyState: NormalizeInput & Pick<Results, "normalized" | "match">;
+  /** Without `match` when NeedsMatch skipped Match: every identifier is its own canonical id. */
+  ApplyState: NormalizeInput & Pick<Results, "normalized"> & Partial<Pick<Results, "match">>;
+  /** FAILED_NORMALIZE as MarkFailed; NORMALIZED only from an execution an earlier definition started. */
   UpdateStatus:
     | (NormalizeInput & Pick<Results, "normalized" | "match" | "applied"> & { outcome: "NORMALIZED" })
     | (NormalizeInput &
@@ -281,6 +300,17 @@ export interface AslPassState {
   Next: string;
 }
 
+/** A Choice on one boolean of the state: only the rules this workflow uses. */
+export interface AslChoiceState {
+  Type: "Choice";
+  Comment: string;
+  Choices: {
+    And: [{ Variable: string; IsPresent: true }, { Variable: string; BooleanEquals: boolean }];
+    Next: string;
+  }[];
+  Default: string;
+}
+
 export interface AslSucceedState {
   Type: "Succeed";
   Comment: string;
@@ -293,7 +323,7 @@ export interface AslFailState {
   Cause: string;
 }
 
-export type AslState = AslTaskState | AslPassState | AslSucceedState | AslFailState;
+export type AslState = AslTaskState | AslPassState | AslChoiceState | AslSucceedState | AslFailState;
 
 export interface AslDefinition {
   Comment: string;
@@ -375,9 +405,25 @@ export function buildNormalizeDefinition(functionArn: (task: TaskName) => string
       Map: task(
         "Map",
         "Reads the raw object once: checks the payload against the vendor's schema for its version, maps it to a standard event with the mapping, writes the normalized document (key from the ingestId).",
-        "Match",
+        "NeedsMatch",
         "Map",
       ),
+      NeedsMatch: {
+        Type: "Choice",
+        // The first rule is the common path, the one the cost model follows (core/cost.ts).
+        Comment:
+          "Skips Match when Map said every identifier of the vendor is its own canonical id (no crosswalk entries, no required kind); a Map result without the flag runs Match.",
+        Choices: [
+          {
+            And: [
+              { Variable: "$.normalized.needsMatch", IsPresent: true },
+              { Variable: "$.normalized.needsMatch", BooleanEquals: false },
+            ],
+            Next: "ApplyState",
+          },
+        ],
+        Default: "Match",
+      },
       Match: task(
         "Match",
         "Resolves each identifier of the standard event to its canonical id through the vendor's crosswalk, under the vendor's match policy.",
@@ -386,8 +432,8 @@ export function buildNormalizeDefinition(functionArn: (task: TaskName) => string
       ),
       ApplyState: task(
         "ApplyState",
-        "Folds the standard event, under its canonical ids, into canonical state and the outbox.",
-        "OutcomeNormalized",
+        "Folds the standard event, under its canonical ids, into canonical state and the outbox, then marks the ingest record NORMALIZED.",
+        "Normalized",
         "ApplyState",
       ),
       [CONTENDED_STATE]: {
@@ -397,14 +443,6 @@ export function buildNormalizeDefinition(functionArn: (task: TaskName) => string
         Error: WRITE_CONTENTION_ERROR,
         Cause: "Canonical state write contended past the retries; the reconciler starts the event again.",
       },
-      OutcomeNormalized: {
-        Type: "Pass",
-        Comment: "The outcome UpdateStatus records.",
-        Result: "NORMALIZED",
-        ResultPath: "$.outcome",
-        Next: "UpdateStatus",
-      },
-      UpdateStatus: task("UpdateStatus", "Marks the ingest record NORMALIZED.", "Normalized", "UpdateStatus"),
       Normalized: { Type: "Succeed", Comment: "The event is normalized and applied." },
       ...failed,
       // No Catch on Quarantine and MarkFailed: if the outcome cannot be recorded the execution
@@ -447,9 +485,23 @@ export function taskWorstCaseSeconds(state: AslTaskState): number {
   return attempts * state.TimeoutSeconds + waits;
 }
 
+/** The states one state can go to: its Next, its Catch targets, a Choice's rules and default. */
+export function nextStates(state: AslState): string[] {
+  switch (state.Type) {
+    case "Task":
+      return [state.Next, ...(state.Catch ?? []).map((c) => c.Next)];
+    case "Choice":
+      return [...state.Choices.map((choice) => choice.Next), state.Default];
+    case "Pass":
+      return [state.Next];
+    default:
+      return [];
+  }
+}
+
 /**
  * The longest an execution of `definition` can run, in seconds: the worst path from StartAt to an
- * end, through Next and every Catch, each Task state at its worst case (Pass, Succeed and Fail
+ * end, through Next and every Catch, each Task state at its worst case (Pass, Choice, Succeed and Fail
  * states take no time). An EXPRESS execution is stopped at 5 minutes, so that bounds it.
  */
 export function maxExecutionSeconds(definition: AslDefinition, type: "EXPRESS" | "STANDARD"): number {
@@ -463,12 +515,7 @@ export function maxExecutionSeconds(definition: AslDefinition, type: "EXPRESS" |
     if (visiting.has(name)) throw new Error(`The definition loops through ${name}: no longest path`);
     visiting.add(name);
     const own = state.Type === "Task" ? taskWorstCaseSeconds(state) : 0;
-    const next =
-      state.Type === "Task"
-        ? [state.Next, ...(state.Catch ?? []).map((c) => c.Next)]
-        : "Next" in state
-          ? [state.Next]
-          : [];
+    const next = nextStates(state);
     const result = own + Math.max(0, ...next.map(from));
     visiting.delete(name);
     longest.set(name, result);

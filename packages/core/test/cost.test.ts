@@ -25,15 +25,17 @@ describe("workflow counts", () => {
   it("counts one invocation per Task state on the Normalize happy path, from the definition", () => {
     const counts = normalizeWorkflowCounts();
 
-    expect(counts.taskInvocations).toEqual(["Map", "Match", "ApplyState", "UpdateStatus"]);
-    // Four tasks, the Pass state naming the outcome and the Succeed state.
-    expect(counts.stateTransitions).toBe(6);
+    // NeedsMatch skips Match on the common path (a vendor without a crosswalk); ApplyState marks
+    // the record NORMALIZED itself.
+    expect(counts.taskInvocations).toEqual(["Map", "ApplyState"]);
+    // Two tasks, the Choice and the Succeed state.
+    expect(counts.stateTransitions).toBe(4);
     // 2 for the execution, 5 per Task state, 2 per other state.
-    expect(counts.historyEvents).toBe(2 + 4 * 5 + 2 + 2);
-    // Map's result carries the normalized document: its TaskSucceeded and Exited, then Entered,
-    // Scheduled and Exited of Match, ApplyState and UpdateStatus, both records of the Pass and
-    // Succeed states, and ExecutionSucceeded.
-    expect(counts.historyEventsWithDocument).toBe(2 + 3 * 3 + 2 + 2 + 1);
+    expect(counts.historyEvents).toBe(2 + 2 * 5 + 2 + 2);
+    // Map's result carries the normalized document: its TaskSucceeded and Exited, both records of
+    // the Choice, Entered, Scheduled and Exited of ApplyState, both records of the Succeed state,
+    // and ExecutionSucceeded.
+    expect(counts.historyEventsWithDocument).toBe(2 + 2 + 3 + 2 + 1);
   });
 
   it("follows Next from StartAt to Succeed in any definition", () => {
@@ -71,7 +73,8 @@ describe("the cost model", () => {
   it("counts per accepted event the calls the code paths make", () => {
     const { perEvent } = costModel({ eventsPerSecond: 1 });
 
-    expect(perEvent.lambdaInvocations).toBe(5);
+    // Ingest, Map and ApplyState.
+    expect(perEvent.lambdaInvocations).toBe(3);
     expect(perEvent.apiRequests).toBe(1);
     expect(perEvent.expressRequests).toBe(1);
     expect(perEvent.dynamodbReadUnits).toBe(1.5);
@@ -82,11 +85,11 @@ describe("the cost model", () => {
   });
 
   it("bills Express per request and per GB-second of 64 MB rounded up to 100 ms, not per transition", () => {
-    const durationsMs = { Map: 30, ApplyState: 40, UpdateStatus: 10 };
+    const durationsMs = { Map: 30, ApplyState: 50 };
 
     const model = costModel({ eventsPerSecond: 1, durationsMs, stateOverheadMs: 15 });
 
-    // 30 + 40 + 10 + 3 × 15 = 125 ms → 200 ms billed, at 64 MB.
+    // 30 + 50 + 2 × 15 = 110 ms → 200 ms billed, at 64 MB.
     expect(model.perEvent.expressBilledMs).toBe(200);
     expect(model.perEvent.expressGbSeconds).toBeCloseTo(0.2 * (64 / 1024), 10);
     const events = SECONDS_PER_MONTH;
@@ -103,10 +106,8 @@ describe("the cost model", () => {
 
     expect(model.eventsPerMonth).toBe(129_600_000);
     expect(line(model, "API Gateway", "HTTP API").monthlyUsd).toBeCloseTo(129.6, 6);
-    expect(line(model, "Lambda", "requests").monthlyUsd).toBeCloseTo((events * 5 * 0.2) / 1e6, 6);
-    const lambdaMs = Object.entries(LOCAL_DURATIONS_MS)
-      .filter(([name]) => name !== "Quarantine")
-      .reduce((total, [, ms]) => total + ms, 0);
+    expect(line(model, "Lambda", "requests").monthlyUsd).toBeCloseTo((events * 3 * 0.2) / 1e6, 6);
+    const lambdaMs = LOCAL_DURATIONS_MS.Ingest + LOCAL_DURATIONS_MS.Map + LOCAL_DURATIONS_MS.ApplyState;
     expect(line(model, "Lambda", "duration").monthlyUsd).toBeCloseTo(
       events * (lambdaMs / 1000) * 0.5 * PRICES.lambda.perGbSecondArm64,
       6,
@@ -156,13 +157,13 @@ describe("the cost model", () => {
     expect(production.perEvent.logBytes).toBe(lambdaLogBytes);
     expect(off.perEvent.logBytes).toBe(lambdaLogBytes);
     expect(dev.perEvent.expressLogRecords).toBe(normalizeWorkflowCounts().historyEvents);
-    // Every record at ~1,000 bytes, and the document Map's result carries (~450) on 16 of them.
-    expect(dev.perEvent.logBytes).toBe(26 * 1_000 + 16 * 450 + lambdaLogBytes);
+    // Every record at ~1,000 bytes, and the document Map's result carries (~450) on 10 of them.
+    expect(dev.perEvent.logBytes).toBe(16 * 1_000 + 10 * 450 + lambdaLogBytes);
     expect(line(dev, "CloudWatch Logs", "ingestion").monthlyUsd).toBeCloseTo(
       tiered((events * dev.perEvent.logBytes) / 1024 ** 3, PRICES.cloudWatchLogs.ingestionTiers),
       6,
     );
-    expect(line(dev, "CloudWatch Logs", "ingestion").item).toContain("level ALL: 26 records");
+    expect(line(dev, "CloudWatch Logs", "ingestion").item).toContain("level ALL: 16 records");
     expect(line(production, "CloudWatch Logs", "ingestion").item).toContain("level ERROR: 0 records");
     // The level moves the logs line only.
     expect(dev.totalMonthlyUsd - production.totalMonthlyUsd).toBeCloseTo(
@@ -179,9 +180,9 @@ describe("the cost model", () => {
 
     expect(PRODUCTION_LAMBDA_SYSTEM_LOG_LEVEL).toBe("WARN");
     expect(production.inputs.lambdaSystemLogLevel).toBe("WARN");
-    // The application lines only, at WARN; 450 bytes more for each of the 5 invocations at INFO.
+    // The application lines only, at WARN; 450 bytes more for each of the 3 invocations at INFO.
     expect(production.perEvent.logBytes).toBe(2_500);
-    expect(info.perEvent.logBytes).toBe(5 * 450 + 2_500);
+    expect(info.perEvent.logBytes).toBe(3 * 450 + 2_500);
     expect(line(production, "CloudWatch Logs", "ingestion").item).toContain("Lambda system level WARN");
     expect(line(info, "CloudWatch Logs", "ingestion").item).toContain("Lambda system level INFO");
     // The level moves the logs line only.

@@ -71,11 +71,15 @@ describe("the error policy", () => {
   it("is the workflow's Retry list, on every task", () => {
     const definition = buildNormalizeDefinition((task) => `arn:aws:lambda:::function:${task}`);
 
-    for (const task of TASK_NAMES) {
-      const state = definition.States[task] as { Retry: { ErrorEquals: string[] }[] };
+    const tasks = Object.entries(definition.States).flatMap(([name, state]) =>
+      state.Type === "Task" ? [[name, state] as const] : [],
+    );
+
+    expect(new Set(tasks.map(([, state]) => state.Resource.split(":").at(-1)))).toEqual(new Set(TASK_NAMES));
+    for (const [name, state] of tasks) {
       expect(state.Retry[0]?.ErrorEquals).toEqual([...TRANSIENT_ERROR_NAMES]);
       const contention = state.Retry.slice(1).flatMap((retrier) => retrier.ErrorEquals);
-      expect(contention).toEqual(task === "ApplyState" ? namesOf("contention") : []);
+      expect(contention).toEqual(name === "ApplyState" ? namesOf("contention") : []);
     }
   });
 });

@@ -14,6 +14,7 @@ import {
   FAILURE_STAGES,
   maxExecutionSeconds,
   type NormalizeInput,
+  nextStates,
   RECONCILE_MARGIN_SECONDS,
   reconcileAfterSeconds,
   TASK_NAMES,
@@ -44,18 +45,28 @@ function taskStates(definition: AslDefinition): [string, AslTaskState][] {
 
 function successorsOf(definition: AslDefinition, name: string): string[] {
   const state = definition.States[name];
-  if (!state || state.Type === "Succeed" || state.Type === "Fail") return [];
-  const catchers = state.Type === "Task" ? (state.Catch ?? []).map((c) => c.Next) : [];
-  return [state.Next, ...catchers];
+  return state ? nextStates(state) : [];
 }
 
-/** The states reached by following only Next from `from`, up to a terminal state. */
-function pathFrom(definition: AslDefinition, from: string): string[] {
+/**
+ * The states reached by following only Next from `from`, up to a terminal state; at a Choice, the
+ * rule `choose` picks (default: its first rule), or its Default with "default".
+ */
+function pathFrom(definition: AslDefinition, from: string, choose: number | "default" = 0): string[] {
   const path = [from];
   let state = definition.States[from];
-  while (state && "Next" in state && path.length <= Object.keys(definition.States).length) {
-    path.push(state.Next);
-    state = definition.States[state.Next];
+  while (state && path.length <= Object.keys(definition.States).length) {
+    const next =
+      state.Type === "Choice"
+        ? choose === "default"
+          ? state.Default
+          : state.Choices[choose]?.Next
+        : "Next" in state
+          ? state.Next
+          : undefined;
+    if (next === undefined) break;
+    path.push(next);
+    state = definition.States[next];
   }
   return path;
 }
@@ -135,12 +146,27 @@ describe("buildNormalizeDefinition", () => {
     // act
     const path = pathFrom(definition, definition.StartAt);
 
-    // assess
-    expect(path).toEqual(["Map", "Match", "ApplyState", "OutcomeNormalized", "UpdateStatus", "Normalized"]);
-    expect(definition.States.OutcomeNormalized).toMatchObject({
-      Type: "Pass",
-      Result: "NORMALIZED",
-      ResultPath: "$.outcome",
+    // assess: Match only when Map said there is something to match (or said nothing)
+    expect(path).toEqual(["Map", "NeedsMatch", "ApplyState", "Normalized"]);
+    expect(pathFrom(definition, definition.StartAt, "default")).toEqual([
+      "Map",
+      "NeedsMatch",
+      "Match",
+      "ApplyState",
+      "Normalized",
+    ]);
+    expect(definition.States.NeedsMatch).toMatchObject({
+      Type: "Choice",
+      Choices: [
+        {
+          And: [
+            { Variable: "$.normalized.needsMatch", IsPresent: true },
+            { Variable: "$.normalized.needsMatch", BooleanEquals: false },
+          ],
+          Next: "ApplyState",
+        },
+      ],
+      Default: "Match",
     });
     expect(definition.States.Normalized?.Type).toBe("Succeed");
   });
@@ -159,7 +185,6 @@ describe("buildNormalizeDefinition", () => {
       Map: arnOf("Map"),
       Match: arnOf("Match"),
       ApplyState: arnOf("ApplyState"),
-      UpdateStatus: arnOf("UpdateStatus"),
       Quarantine: arnOf("Quarantine"),
       MarkFailed: arnOf("UpdateStatus"),
     });
@@ -179,7 +204,6 @@ describe("buildNormalizeDefinition", () => {
       Map: "$.normalized",
       Match: "$.match",
       ApplyState: "$.applied",
-      UpdateStatus: "$.statusUpdate",
       Quarantine: "$.quarantine",
       MarkFailed: "$.statusUpdate",
     });
@@ -195,7 +219,7 @@ describe("buildNormalizeDefinition", () => {
     const tasks = taskStates(definition);
 
     // assess
-    expect(tasks).toHaveLength(6);
+    expect(tasks).toHaveLength(5);
     // Pinned on purpose: a name added or dropped here changes what is retried instead of quarantined.
     expect(TRANSIENT_ERROR_NAMES).toEqual([
       "StorageUnavailableError",
@@ -270,8 +294,8 @@ describe("buildNormalizeDefinition", () => {
     });
 
     // assess
-    expect(routes.map((route) => route.stage)).toEqual(["Map", "Match", "ApplyState", "UpdateStatus"]);
-    // A stage a quarantine entry can name: the caught tasks, and the steps Map reports.
+    expect(routes.map((route) => route.stage)).toEqual(["Map", "Match", "ApplyState"]);
+    // A stage a quarantine entry can name: the caught tasks, and the steps Map and ApplyState report.
     expect(FAILURE_STAGES).toEqual([
       "Validate",
       "Map",
@@ -373,34 +397,39 @@ describe("the normalize definition, executed", () => {
       standardEventType: "InventoryUpdated",
       mappingVersion: "1",
     };
-    const handlers = {
-      Map: () => mapped,
-      UpdateStatus: (state: Record<string, unknown>) => ({ status: state.outcome }),
-    };
+    const handlers = { Map: () => mapped };
 
     // act
     const { output, calls } = await execute(handlers);
 
-    // assess
-    expect(calls.map((call) => call.state)).toEqual(["Map", "Match", "ApplyState", "UpdateStatus"]);
+    // assess: a Map result that does not say whether there is something to match runs Match
+    expect(calls.map((call) => call.state)).toEqual(["Map", "Match", "ApplyState"]);
     expect(calls[0]?.input).toEqual(input);
     expect(calls[1]?.input).toEqual({ ...input, normalized: mapped });
     expect(calls[2]?.input).toEqual({ ...input, normalized: mapped, match: { ok: "Match" } });
-    expect(calls[3]?.input).toEqual({
-      ...input,
-      normalized: mapped,
-      match: { ok: "Match" },
-      applied: { ok: "ApplyState" },
-      outcome: "NORMALIZED",
-    });
     expect(output).toEqual({
       ...input,
       normalized: mapped,
       match: { ok: "Match" },
       applied: { ok: "ApplyState" },
-      outcome: "NORMALIZED",
-      statusUpdate: { status: "NORMALIZED" },
     });
+  });
+
+  it("runs Match only when Map says there is something to match", async () => {
+    const mapped = (needsMatch: boolean) => ({
+      normalizedRef: { bucket: "normalized-bucket", key: "normalized/InventoryUpdated/x.json" },
+      standardEventType: "InventoryUpdated",
+      mappingVersion: "1",
+      needsMatch,
+    });
+
+    const skipped = await execute({ Map: () => mapped(false) });
+    const matched = await execute({ Map: () => mapped(true) });
+
+    expect(skipped.calls.map((call) => call.state)).toEqual(["Map", "ApplyState"]);
+    expect(skipped.calls[1]?.input).toEqual({ ...input, normalized: mapped(false) });
+    expect(skipped.output).toEqual({ ...input, normalized: mapped(false), applied: { ok: "ApplyState" } });
+    expect(matched.calls.map((call) => call.state)).toEqual(["Map", "Match", "ApplyState"]);
   });
 
   it("quarantines a permanent error at once, with the stage and the error", async () => {
@@ -483,7 +512,7 @@ describe("the normalize definition, executed", () => {
 
       expect(attempts).toBe(3);
       expect(calls.filter((call) => call.state === "Quarantine")).toEqual([]);
-      expect(output?.outcome).toBe("NORMALIZED");
+      expect(output?.applied).toEqual({ applied: true });
     },
   );
 
@@ -591,8 +620,8 @@ describe("how long an execution can run, from the definition", () => {
     const standard = maxExecutionSeconds(definition, "STANDARD");
     const express = maxExecutionSeconds(definition, "EXPRESS");
 
-    // assess: every stage at its worst, UpdateStatus failing into Quarantine and MarkFailed
-    const path = ["Map", "Match", "ApplyState", "UpdateStatus", "Quarantine", "MarkFailed"];
+    // assess: every stage at its worst, through Match, ApplyState failing into Quarantine and MarkFailed
+    const path = ["Map", "Match", "ApplyState", "Quarantine", "MarkFailed"];
     expect(standard).toBeCloseTo(
       path.map(task).reduce((a, b) => a + b, 0),
       6,
@@ -630,7 +659,7 @@ describe("how long an execution can run, from the definition", () => {
   it("refuses a definition that loops, which has no longest execution", () => {
     // prepare
     const looping = structuredClone(definition);
-    (looping.States.UpdateStatus as AslTaskState).Next = "Map";
+    (looping.States.ApplyState as AslTaskState).Next = "Map";
 
     // act and assess
     expect(() => maxExecutionSeconds(looping, "STANDARD")).toThrow(/loops through/);

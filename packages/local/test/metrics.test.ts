@@ -289,7 +289,7 @@ describe("the metrics a running pipeline writes (EMF lines on stdout)", () => {
         timestamp: expect.any(String),
         service: "dvss",
         ...(lines[1]?.cold_start === true && { cold_start: true }),
-        function_name: "UpdateStatusTask",
+        function_name: "ApplyStateTask",
         function_request_id: expect.any(String),
         ingestId: record?.ingestId,
         vendorId: "vendorA",

@@ -160,6 +160,30 @@ describe("the normalize workflow", () => {
     expect(open.data.map((item) => item.ingestId)).not.toContain(ingestId);
   });
 
+  it("marks the record NORMALIZED in ApplyState, and names the stage UpdateStatus when it cannot", async () => {
+    const { ingestId, event } = await postAndSettle({ ...seedEnvelope, externalEventId: "marked-1" });
+    const execution = await dvss.runtime.stepFunctions.describeExecution(
+      `arn:aws:states:us-east-1:000000000000:execution:dvss-local-Normalize:${ingestId}`,
+    );
+    const state = JSON.parse(execution.output ?? "{}");
+    const applyState = await loadHandler("packages/functions/src/tasks/apply-state.handler");
+
+    // The same event under a record key that does not exist: the state is already applied, the
+    // record cannot be marked.
+    const failure = await applyState(
+      { ...state, externalEventId: "no-such-record" },
+      lambdaContext("ApplyStateTask"),
+    ).catch((error: Error) => error);
+
+    expect(event.status).toBe("NORMALIZED");
+    expect(state.applied).toMatchObject({ outcome: "APPLIED" });
+    expect(failure).toBeInstanceOf(Error);
+    expect(JSON.parse((failure as Error).message)).toMatchObject({
+      code: "MISSING_RECORD",
+      stage: "UpdateStatus",
+    });
+  });
+
   it("quarantines an unknown schemaVersion", async () => {
     const { ingestId, event } = await postAndSettle({
       ...seedEnvelope,

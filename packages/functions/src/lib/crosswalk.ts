@@ -1,5 +1,10 @@
 import { join } from "node:path";
-import { type CrosswalkCache, createCrosswalkCache, type VendorMatchPolicy } from "@dvss/core/crosswalk";
+import {
+  type CrosswalkCache,
+  createCrosswalkCache,
+  requiresMatching,
+  type VendorMatchPolicy,
+} from "@dvss/core/crosswalk";
 import { createFileSystemSource } from "@dvss/core/mapping/fs-source";
 import { definitionsCacheMs } from "@dvss/core/mapping/store-source";
 import { readCrosswalk } from "@dvss/core/ops/crosswalk";
@@ -25,6 +30,17 @@ export async function matchPolicy(vendorId: string): Promise<VendorMatchPolicy |
     policies = { vendorsDir, source: createFileSystemSource(vendorsDir, { cacheMs: definitionsCacheMs() }) };
   }
   return (await policies.source.loadVendor(vendorId))?.profile.match;
+}
+
+/**
+ * Whether Match has anything to do for the vendor's events: it has crosswalk entries, or a kind its
+ * policy requires be matched. Otherwise every identifier is its own canonical id, and Map's result
+ * says so, so the workflow skips Match (core/workflow.ts NeedsMatch). Both from caches: no store
+ * call per event.
+ */
+export async function needsMatch(vendorId: string): Promise<boolean> {
+  const [policy, cached] = await Promise.all([matchPolicy(vendorId), crosswalkCache().get(vendorId)]);
+  return cached.table.size > 0 || requiresMatching(policy);
 }
 
 /** For tests and a restarted local runtime: forget what was read. */
