@@ -175,12 +175,12 @@ export const CALLS_PER_EVENT: Readonly<Record<string, StoreCall>> = {
   "DynamoDB UpdateItem IngestRecords": {
     calls: 1,
     units: 2,
-    by: "UpdateStatus: NORMALIZED, answering the record as it was (leaves gsi2; gsi1 copies none of what changes)",
+    by: "ApplyState, marking the record NORMALIZED and answering it as it was (leaves gsi2; gsi1 copies none of what changes)",
   },
   "DynamoDB UpdateItem Scorecards": {
     calls: 1,
     units: 1,
-    by: "UpdateStatus: the event's outcome added to its vendor's counters of the day, an item under 1 KB (core/scorecard.ts)",
+    by: "ApplyState, marking the record: the event's outcome added to its vendor's counters of the day, an item under 1 KB (core/scorecard.ts)",
   },
 };
 
