@@ -137,7 +137,9 @@ describe("mapping isolation", () => {
           const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
           const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
           const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-          return parent === process.pid && args.some((arg) => arg.endsWith("evaluator.ts")) ? [args] : [];
+          return parent === process.pid && args.some((arg) => arg.endsWith("evaluator-child.js"))
+            ? [args]
+            : [];
         } catch {
           return []; // gone meanwhile
         }
