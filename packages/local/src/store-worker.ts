@@ -10,6 +10,7 @@ import S3rver from "s3rver";
 import { createCallCounter, s3Operation } from "./call-counts.ts";
 import { countDynaliteCapacity } from "./capacity-units.ts";
 import { closeDynaliteIterators } from "./dynalite-iterators.ts";
+import { cacheDynaliteTables } from "./dynalite-tables.ts";
 import { readLevelDbThroughIterators } from "./leveldb-reads.ts";
 
 /**
@@ -250,6 +251,8 @@ async function start(): Promise<() => Promise<void>> {
     if (data.directory) readLevelDbThroughIterators();
     // Without it every Query and Scan leaves a LevelDB iterator open (dynalite-iterators.ts).
     closeDynaliteIterators();
+    // A table's description from memory, not LevelDB, at the start of every request (dynalite-tables.ts).
+    cacheDynaliteTables();
     const server = dynalite({ path: data.directory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     countDynamoRequests(server);
     const endpoint = await new Promise<string>((resolve, reject) => {
