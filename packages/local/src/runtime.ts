@@ -280,7 +280,7 @@ async function startUnlocked(options: LocalOptions, lock?: DataDirLock): Promise
     stores.tables,
     options.crosswalkDir ?? join(REPO_ROOT, "schemas/crosswalk"),
   );
-  // The checks above ran each vendor's examples in this thread's mapping evaluators (~70 MB of
+  // The checks above ran each vendor's examples in this thread's mapping evaluators (~50 MiB of
   // memory each, two or more), which nothing here uses again: the tasks thread has its own.
   await closeSharedMappingPool();
 
