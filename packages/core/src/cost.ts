@@ -332,9 +332,10 @@ export interface CostInputs {
   /**
    * Application log bytes per accepted event, measured at INFO (production's and staging's
    * application level) with the local runtime: the ingest handler's "event accepted" line (~440),
-   * UpdateStatus's "event outcome" line (~310) and the seven EMF metric lines (~1,690;
-   * docs/operations/observability.md). ~2,440, taken as 2,500 (function names on AWS are longer
-   * than local ones). It was ~4,760 while the four tasks logged a "task input" line each at INFO
+   * ApplyState's "event outcome" line (~380) and the five EMF metric lines (~1,300, two of them a
+   * metric's dimension sets sharing a line; docs/operations/observability.md). ~2,100, taken as
+   * 2,200 (function names on AWS are longer than local ones). It was ~2,440 with a line per
+   * dimension set (seven, ~1,690), ~4,760 while the four tasks logged a "task input" line each at INFO
    * (~2,490) and every line carried the function's ARN, memory size and sampling rate; those lines
    * are DEBUG now, which development stages log (~5,950 bytes more per event).
    */
@@ -418,7 +419,7 @@ export function costModel(options: CostInputs): CostModel {
     carriedDocumentBytes: options.carriedDocumentBytes ?? 450,
     lambdaSystemLogLevel: options.lambdaSystemLogLevel ?? PRODUCTION_LAMBDA_SYSTEM_LOG_LEVEL,
     lambdaPlatformLogBytes: options.lambdaPlatformLogBytes ?? 450,
-    applicationLogBytesPerEvent: options.applicationLogBytesPerEvent ?? 2_500,
+    applicationLogBytesPerEvent: options.applicationLogBytesPerEvent ?? 2_200,
     rawObjectBytes: options.rawObjectBytes ?? 250,
     normalizedObjectBytes: options.normalizedObjectBytes ?? 450,
   };

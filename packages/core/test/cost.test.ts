@@ -144,7 +144,7 @@ describe("the cost model", () => {
   it("takes the Express logging level: production's by default, every history record with its data at ALL", () => {
     const events = 50 * SECONDS_PER_MONTH;
     // The functions' application lines: at production's system level, no START/END/REPORT.
-    const lambdaLogBytes = 2_500;
+    const lambdaLogBytes = 2_200;
 
     const production = costModel({ eventsPerSecond: 50 });
     const dev = costModel({ eventsPerSecond: 50, expressLogLevel: "ALL" });
@@ -181,8 +181,8 @@ describe("the cost model", () => {
     expect(PRODUCTION_LAMBDA_SYSTEM_LOG_LEVEL).toBe("WARN");
     expect(production.inputs.lambdaSystemLogLevel).toBe("WARN");
     // The application lines only, at WARN; 450 bytes more for each of the 3 invocations at INFO.
-    expect(production.perEvent.logBytes).toBe(2_500);
-    expect(info.perEvent.logBytes).toBe(3 * 450 + 2_500);
+    expect(production.perEvent.logBytes).toBe(2_200);
+    expect(info.perEvent.logBytes).toBe(3 * 450 + 2_200);
     expect(line(production, "CloudWatch Logs", "ingestion").item).toContain("Lambda system level WARN");
     expect(line(info, "CloudWatch Logs", "ingestion").item).toContain("Lambda system level INFO");
     // The level moves the logs line only.
