@@ -48,6 +48,24 @@ const gsiFields = (n: number) => ({ [`gsi${n}pk`]: "string", [`gsi${n}sk`]: "str
  */
 const RECORD_KEY_ATTRIBUTES = ["vendorId", "externalEventId", "ingestId", "__edb_e__", "__edb_v__"];
 
+/**
+ * What the Divergence table's by-ingestId index copies: the attributes of a divergence's key and of
+ * the index's, who it concerns, and ElectroDB's entity name and version (divergencesOfEvent reads
+ * the rest by key).
+ */
+const DIVERGENCE_KEY_ATTRIBUTES = [
+  "entityType",
+  "entityKey",
+  "divergenceId",
+  "kind",
+  "ingestId",
+  "vendorId",
+  "externalEventId",
+  "detectedAt",
+  "__edb_e__",
+  "__edb_v__",
+];
+
 export const TABLES: Record<TableName, TableDefinition> = {
   // (vendorId, externalEventId) → the event's record. gsi1: by ingestId, to the record's key only
   // (findIngestRecord), so the status update writes nothing to it. gsi2: sparse, sharded index of
@@ -68,10 +86,14 @@ export const TABLES: Record<TableName, TableDefinition> = {
     primaryIndex,
     globalIndexes: {},
   },
+  // Divergences by entity, and drift findings by vendor. gsi1, divergences by ingestId, copies only
+  // what names a divergence (DIVERGENCE_KEY_ATTRIBUTES), not what the events said: its entry is one
+  // write unit whatever the divergence's size (one of an order can be tens of KB). gsi2 (divergences
+  // by kind and time; every drift finding, which `dvss drift` lists whole) copies everything.
   Divergence: {
     fields: { ...keys, ...gsiFields(1), ...gsiFields(2) },
     primaryIndex,
-    globalIndexes: { gsi1: gsi(1), gsi2: gsi(2) },
+    globalIndexes: { gsi1: { ...gsi(1), projection: DIVERGENCE_KEY_ATTRIBUTES }, gsi2: gsi(2) },
   },
   Quarantine: {
     fields: { ...keys, ...gsiFields(1) },

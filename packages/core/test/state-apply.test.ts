@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import type { Entities } from "../src/entities/index.ts";
+import { divergencesOfEvent, type Entities } from "../src/entities/index.ts";
 import { WRITE_CONTENTION_ERROR } from "../src/errors.ts";
 import type { NormalizedDocument } from "../src/normalized.ts";
 import { applyStateChange, recordIdempotencyConflict } from "../src/state/apply.ts";
@@ -199,9 +199,7 @@ describe("applyStateChange and the state reads", () => {
     await applyStateChange(entities, snapshot, options(snapshot));
     await applyStateChange(entities, adjustment, { ...options(adjustment), now });
 
-    const { data: byIngestId } = await entities.divergences.query
-      .byIngestId({ ingestId: adjustment.ingestId })
-      .go();
+    const byIngestId = await divergencesOfEvent(entities.divergences, adjustment.ingestId);
     const { data: byKind } = await entities.divergences.query
       .byKind({ kind: "NEGATIVE_QUANTITY_RESULT" })
       .begins({ detectedAt: "2026-02-01" })

@@ -159,4 +159,29 @@ describe("store calls per accepted event", () => {
     });
     expect(await read(false)).toEqual({});
   });
+
+  it("write a divergence as its item, its names in the by-ingestId index and itself in the by-kind one", async () => {
+    await normalize(20);
+    const before = await snapshot();
+    // Older than the entity's latest snapshot: applied as a STALE_EVENT divergence.
+    const response = await dvss.post({
+      ...seedEnvelope,
+      externalEventId: "calls-stale",
+      occurredAt: "2026-01-30T19:00:00Z",
+      payload: { sku: "CALLS-1", qty: 99, warehouse: "ROA" },
+    });
+    expect(response.body?.status).toBe("ACCEPTED");
+    await dvss.runtime.stepFunctions.drain();
+    const after = await snapshot();
+
+    const { data } = await dvss.entities.divergences.query
+      .byIngestId({ ingestId: response.body.ingestId })
+      .go();
+    expect(data.map((divergence) => divergence.kind)).toEqual(["STALE_EVENT"]);
+    const delta = (kind: string) => (after[kind] ?? 0) - (before[kind] ?? 0);
+    expect(delta("DynamoDB PutItem Divergence")).toBe(1);
+    // The item itself, ~1.4 KB (2 units), its entry in gsi1 (its names only: 1 unit) and in gsi2
+    // (the whole item, which drift listings read from it: 2 units).
+    expect(delta("DynamoDB WriteUnits Divergence")).toBe(2 + 1 + 2);
+  });
 });

@@ -55,3 +55,19 @@ export const divergenceEntity = (config: EntityConfiguration) =>
   );
 
 export type DivergenceItem = EntityItem<ReturnType<typeof divergenceEntity>>;
+
+/**
+ * The divergences an event's arrival recorded, whole, in divergenceId order. The by-ingestId index
+ * holds only what names each one (core/tables.ts), so each is read by its key: an event records
+ * few, usually none.
+ */
+export async function divergencesOfEvent(
+  divergences: ReturnType<typeof divergenceEntity>,
+  ingestId: string,
+): Promise<DivergenceItem[]> {
+  const { data: keys } = await divergences.query
+    .byIngestId({ ingestId })
+    .go({ pages: "all", attributes: ["entityType", "entityKey", "divergenceId"] });
+  const found = await Promise.all(keys.map(async (key) => (await divergences.get(key).go()).data));
+  return found.filter((divergence): divergence is DivergenceItem => divergence !== null);
+}

@@ -8,6 +8,7 @@ import {
 } from "@aws-sdk/client-sfn";
 import {
   type DivergenceItem,
+  divergencesOfEvent,
   findIngestRecord,
   type IngestRecordItem,
   type QuarantineItem,
@@ -272,7 +273,7 @@ export async function loadEventStory(context: OpsContext, ingestId: string): Pro
   const [record, quarantine, divergences] = await Promise.all([
     findRecord(context, ingestId),
     entities.quarantine.get({ ingestId }).go(),
-    entities.divergences.query.byIngestId({ ingestId }).go({ pages: "all" }),
+    divergencesOfEvent(entities.divergences, ingestId),
   ]);
   if (!record && !quarantine.data) {
     throw new NotFoundError(`No event ${ingestId}: no ingest record and no quarantine entry`);
@@ -281,7 +282,7 @@ export async function loadEventStory(context: OpsContext, ingestId: string): Pro
   const story: EventStory = {
     ingestId,
     executions,
-    divergences: divergences.data,
+    divergences,
     ...(note && { executionsNote: note }),
     ...(record && { record }),
     ...(quarantine.data && { quarantine: quarantine.data }),
