@@ -33,14 +33,14 @@ export async function matchPolicy(vendorId: string): Promise<VendorMatchPolicy |
 }
 
 /**
- * Whether Match has anything to do for the vendor's events: it has crosswalk entries, or a kind its
- * policy requires be matched. Otherwise every identifier is its own canonical id, and Map's result
- * says so, so the workflow skips Match (core/workflow.ts NeedsMatch). Both from caches: no store
- * call per event.
+ * What matching the vendor's events takes: its policy, its crosswalk as cached, and whether Match
+ * has anything to do (crosswalk entries, or a kind the policy requires be matched). Otherwise every
+ * identifier is its own canonical id, and Map's result says so, so the workflow skips Match
+ * (core/workflow.ts NeedsMatch). Both from caches: no store call per event.
  */
-export async function needsMatch(vendorId: string): Promise<boolean> {
+export async function vendorMatching(vendorId: string) {
   const [policy, cached] = await Promise.all([matchPolicy(vendorId), crosswalkCache().get(vendorId)]);
-  return cached.table.size > 0 || requiresMatching(policy);
+  return { policy, cached, needed: cached.table.size > 0 || requiresMatching(policy) };
 }
 
 /** For tests and a restarted local runtime: forget what was read. */

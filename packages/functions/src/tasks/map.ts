@@ -4,7 +4,7 @@ import { sharedMappingPool } from "@dvss/core/mapping/isolation";
 import { buildNormalizedDocument, type NormalizedDocument, normalizedBody } from "@dvss/core/normalized";
 import { CARRIED_DOCUMENT_MAX_BYTES, type TaskInputs, type TaskResults } from "@dvss/core/workflow";
 import { resourceName, s3Client } from "../lib/aws.ts";
-import { needsMatch } from "../lib/crosswalk.ts";
+import { vendorMatching } from "../lib/crosswalk.ts";
 import { type DriftWatch, withDrift } from "../lib/drift.ts";
 import { mappingEngine } from "../lib/mapping.ts";
 import { readRawEnvelope } from "../lib/objects.ts";
@@ -20,7 +20,7 @@ sharedMappingPool().prestart();
  * or a replay writes the same object. The result also carries the document itself when it is small
  * (CARRIED_DOCUMENT_MAX_BYTES), so Match and ApplyState need not read back what was just written;
  * the object is written all the same (it is the archive a replay compares with). It says too
- * whether Match has anything to do (lib/crosswalk.ts needsMatch), so the workflow skips it for a
+ * whether Match has anything to do (lib/crosswalk.ts vendorMatching), so the workflow skips it for a
  * vendor whose identifiers are all their own canonical ids. A failure names
  * the step that failed (Validate, Map, WriteNormalized) for the quarantine. Whichever way it ends,
  * the payload is checked for drift (lib/drift.ts), which never fails the event.
@@ -64,7 +64,7 @@ async function map(state: TaskInputs["Map"], drift: DriftWatch): Promise<TaskRes
     standardEventType: document.eventType,
     mappingVersion,
     ...(carried(document) && { document }),
-    needsMatch: await inStage("Match", () => needsMatch(state.vendorId)),
+    needsMatch: await inStage("Match", async () => (await vendorMatching(state.vendorId)).needed),
   };
 }
 
