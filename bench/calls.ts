@@ -1,4 +1,5 @@
 import { CALL_COUNTS_IGNORE_HEADER, type CallCounts, readCallCounts } from "@dvss/local/call-counts";
+import { countsUnits } from "@dvss/local/capacity-units";
 import type { LocalEndpoints } from "@dvss/local/runtime";
 import { round } from "./stats.ts";
 
@@ -25,9 +26,6 @@ export interface CallsPerEvent {
    */
   capacityUnits: Record<string, number>;
 }
-
-/** The kinds that are capacity units, not calls. */
-const UNIT_KINDS = /^DynamoDB (Write|Read)Units\b/;
 
 interface MiddlewareClient {
   middlewareStack: {
@@ -92,7 +90,7 @@ export function callsPerEvent(before: CallSnapshot, after: CallSnapshot, events:
     if (calls <= 0) continue;
     const perEvent = calls / Math.max(1, events);
     const operation = kind.split(" ").slice(0, 2).join(" ");
-    if (UNIT_KINDS.test(kind)) {
+    if (countsUnits(kind)) {
       capacityUnits[kind] = round(perEvent, 3);
       capacityUnits[operation] = round((capacityUnits[operation] ?? 0) + perEvent, 3);
       continue;

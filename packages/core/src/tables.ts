@@ -43,15 +43,17 @@ const gsi = (n: number): GlobalIndex => ({ hashKey: `gsi${n}pk`, rangeKey: `gsi$
 const gsiFields = (n: number) => ({ [`gsi${n}pk`]: "string", [`gsi${n}sk`]: "string" }) as const;
 
 /**
- * What the by-ingestId index copies of an ingest record: the attributes of its key, which never
- * change, and ElectroDB's entity name and version, without which ElectroDB disowns an item read.
+ * ElectroDB's entity name and version on every item: an index that copies only some attributes
+ * must copy these too, or ElectroDB disowns the items a query of it reads.
  */
-const RECORD_KEY_ATTRIBUTES = ["vendorId", "externalEventId", "ingestId", "__edb_e__", "__edb_v__"];
+const ELECTRODB_IDENTITY = ["__edb_e__", "__edb_v__"];
+
+/** What the by-ingestId index copies of an ingest record: the attributes of its key, which never change. */
+const RECORD_KEY_ATTRIBUTES = ["vendorId", "externalEventId", "ingestId", ...ELECTRODB_IDENTITY];
 
 /**
  * What the Divergence table's by-ingestId index copies: the attributes of a divergence's key and of
- * the index's, who it concerns, and ElectroDB's entity name and version (divergencesOfEvent reads
- * the rest by key).
+ * the index's and who it concerns (divergencesOfEvent reads the rest by key).
  */
 const DIVERGENCE_KEY_ATTRIBUTES = [
   "entityType",
@@ -62,8 +64,7 @@ const DIVERGENCE_KEY_ATTRIBUTES = [
   "vendorId",
   "externalEventId",
   "detectedAt",
-  "__edb_e__",
-  "__edb_v__",
+  ...ELECTRODB_IDENTITY,
 ];
 
 export const TABLES: Record<TableName, TableDefinition> = {

@@ -11,6 +11,16 @@ import { isDeepStrictEqual } from "node:util";
  * what an event costs in units from the items it really writes, not from sizes estimated by hand.
  */
 
+/** The operations under which the stores' counts hold capacity units instead of calls. */
+const UNIT_OPERATIONS = { write: "WriteUnits", read: "ReadUnits" } as const;
+
+/** Whether a count, keyed `[<service>] <operation> <table>`, holds capacity units rather than calls. */
+export function countsUnits(kind: string): boolean {
+  const words = kind.split(" ");
+  const operation = words[0] === "DynamoDB" ? words[1] : words[0];
+  return operation === UNIT_OPERATIONS.write || operation === UNIT_OPERATIONS.read;
+}
+
 /** A DynamoDB item as dynalite stores it: attribute name → typed value (`{"S": "…"}`). */
 type StoredItem = Record<string, unknown>;
 
@@ -125,12 +135,16 @@ export function countDynaliteCapacity(count: (kind: string, amount: number) => v
   db.__dvssUnits = true;
   const { updateIndexes, addConsumedCapacity, itemSize } = db;
   db.updateIndexes = (store, table, existing, item, cb) => {
-    if (existing || item) count(`WriteUnits ${table.TableName}`, writeUnits(table, existing, item, itemSize));
+    if (existing || item)
+      count(`${UNIT_OPERATIONS.write} ${table.TableName}`, writeUnits(table, existing, item, itemSize));
     updateIndexes(store, table, existing, item, cb);
   };
   db.addConsumedCapacity = (data, isRead, first, second) => {
     if (isRead)
-      count(`ReadUnits ${data.TableName}`, readUnits(first, data.ConsistentRead === true, itemSize));
+      count(
+        `${UNIT_OPERATIONS.read} ${data.TableName}`,
+        readUnits(first, data.ConsistentRead === true, itemSize),
+      );
     return addConsumedCapacity(data, isRead, first, second);
   };
 }

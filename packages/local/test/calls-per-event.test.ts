@@ -1,6 +1,7 @@
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { CALLS_PER_EVENT, DYNAMODB_READS } from "@dvss/core/cost";
 import { CALL_COUNTS_IGNORE_HEADER, type CallCounts, readCallCounts } from "@dvss/local/call-counts";
+import { countsUnits } from "@dvss/local/capacity-units";
 import { localClients } from "@dvss/local/clients";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, seedEnvelope, startHarness } from "./harness.ts";
@@ -26,9 +27,6 @@ const NOT_PER_EVENT = [
   / LocalExecutions$/,
   /^StepFunctions ListExecutions$/,
 ];
-
-/** DynamoDB's capacity units, counted beside the calls (packages/local/src/capacity-units.ts). */
-const UNITS = /^DynamoDB (Write|Read)Units /;
 
 let dvss: Harness;
 const definitionsCacheMs = process.env.DVSS_DEFINITIONS_CACHE_MS;
@@ -104,7 +102,8 @@ describe("store calls per accepted event", () => {
     for (const [kind, count] of Object.entries(after)) {
       const calls = (count - (before[kind] ?? 0)) / EVENTS;
       if (calls <= 0 || NOT_PER_EVENT.some((pattern) => pattern.test(kind))) continue;
-      if (UNITS.test(kind)) unitsPerEvent[kind] = calls;
+      // DynamoDB's capacity units, counted beside the calls (capacity-units.ts).
+      if (countsUnits(kind)) unitsPerEvent[kind] = calls;
       else perEvent[kind] = calls;
     }
 
